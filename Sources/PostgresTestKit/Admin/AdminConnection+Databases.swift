@@ -1,0 +1,34 @@
+import Foundation
+
+extension AdminConnection {
+    /// Takes a pooled clone for a test: renames it and rewrites its marker in one round trip.
+    func claim(_ pooled: String, as name: String, marker: OwnerMarker) async throws {
+        try DatabaseName.validate(name)
+        let from = try await connection.quoteIdentifier(pooled)
+        let to = try await connection.quoteIdentifier(name)
+        let comment = try await connection.quoteLiteral(marker.comment)
+        try await connection.simpleQuery("ALTER DATABASE \(from) RENAME TO \(to); COMMENT ON DATABASE \(to) IS \(comment)")
+    }
+
+    /// Waits until no session other than the admin's is connected to `name`, up to `timeout`;
+    /// returns the sessions still there after that.
+    func waitForNoSessions(on name: String, timeout: Duration = .seconds(3)) async throws -> [SessionInfo] {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let sessions = try await sessions(on: name)
+            if sessions.isEmpty || ContinuousClock.now >= deadline { return sessions }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    /// Terminates every session connected to a toolkit database (used before publishing a
+    /// template that an app's own pool still holds).
+    func terminateSessions(on name: String) async throws {
+        try await connection.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", name)
+    }
+
+    /// Takes a session-level advisory lock keyed by `key` (waits for it).
+    func advisoryLock(_ key: String) async throws {
+        try await connection.execute("SELECT pg_advisory_lock(hashtextextended($1, 0))", "pgtestkit:" + key)
+    }
+}

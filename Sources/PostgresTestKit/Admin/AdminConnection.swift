@@ -1,0 +1,198 @@
+import Foundation
+import Logging
+
+/// The toolkit's connection to the server's maintenance database, and the only way it
+/// creates, lists and drops databases.
+///
+/// It connects to `postgres`, then `template1` — never to an application database, and it
+/// never falls back to one silently: when both fail, the error lists each target and why. It
+/// runs no user hooks. It drops only databases that carry its ``OwnerMarker``.
+public final class AdminConnection: Sendable {
+    /// The maintenance databases tried, in order.
+    public static let maintenanceDatabases = ["postgres", "template1"]
+
+    let connection: Connection
+    /// The run this admin connection belongs to.
+    public let runID: RunID
+    /// The maintenance database it is attached to.
+    public let database: String
+    /// The server's major version.
+    public let serverMajorVersion: Int
+    private let logger: Logger
+
+    private init(connection: Connection, runID: RunID, database: String, serverMajorVersion: Int, logger: Logger) {
+        self.connection = connection
+        self.runID = runID
+        self.database = database
+        self.serverMajorVersion = serverMajorVersion
+        self.logger = logger
+    }
+
+    /// Connects to the maintenance database of the server `server` points at.
+    ///
+    /// The database named in `server` (for example the app's in `DATABASE_URL`) is ignored.
+    public static func connect(
+        to server: ConnectionString, runID: RunID, applicationName: String? = nil,
+        logger: Logger = Logger(label: "PostgresTestKit")
+    ) async throws -> AdminConnection {
+        var failures: [String] = []
+        var lastError: PostgresError?
+        for database in maintenanceDatabases {
+            do {
+                let connection = try await Connection.connect(
+                    to: server, database: database,
+                    applicationName: applicationName ?? runID.adminApplicationName, logger: logger)
+                let version = await connection.serverVersion / 10000
+                return AdminConnection(connection: connection, runID: runID, database: database, serverMajorVersion: version, logger: logger)
+            } catch let error as PostgresError {
+                failures.append("  - \(database): \(error.message)")
+                lastError = error
+            }
+        }
+        throw TestKitError(.maintenanceDatabaseUnreachable, """
+            could not open the admin connection to \(server.raw.isEmpty ? "the server named by PG* variables" : server.description). \
+            The toolkit administers databases only through a maintenance database and never through an application database. Tried:
+            \(failures.joined(separator: "\n"))
+            \(lastError?.hint ?? "Check that the server runs and that the role may connect to 'postgres' or 'template1' and has CREATEDB.")
+            """, underlying: lastError)
+    }
+
+    /// Closes the admin connection.
+    public func close() async { await connection.close() }
+
+    /// Creates a database owned by the toolkit, optionally cloned from a template, and writes
+    /// its owner marker.
+    public func createDatabase(
+        _ name: String, template: String? = nil, strategy: CloneStrategy? = nil, marker: OwnerMarker
+    ) async throws {
+        try DatabaseName.validate(name)
+        let quoted = try await connection.quoteIdentifier(name)
+        var sql = "CREATE DATABASE \(quoted)"
+        if let template {
+            sql += " TEMPLATE \(try await connection.quoteIdentifier(template))"
+            if let strategy, serverMajorVersion >= 15 { sql += " STRATEGY \(strategy.rawValue)" }
+        }
+        try await connection.execute(sql)
+        try await writeMarker(marker, on: name)
+    }
+
+    /// Replaces a toolkit database's owner marker.
+    public func writeMarker(_ marker: OwnerMarker, on name: String) async throws {
+        let quoted = try await connection.quoteIdentifier(name)
+        let literal = try await connection.quoteLiteral(marker.comment)
+        try await connection.execute("COMMENT ON DATABASE \(quoted) IS \(literal)")
+    }
+
+    /// The owner marker of a database, or `nil` when it has none (or does not exist).
+    public func marker(of name: String) async throws -> OwnerMarker? {
+        let comment = try await connection.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1", name
+        ).rows.first?.decode(String?.self, at: 0)
+        return OwnerMarker(comment: comment ?? nil)
+    }
+
+    /// Whether a database of that name exists.
+    public func exists(_ name: String) async throws -> Bool {
+        try await connection.scalar("SELECT count(*) FROM pg_database WHERE datname = $1", name, as: Int.self) > 0
+    }
+
+    /// Every database carrying a toolkit marker, optionally only those whose name starts with
+    /// `prefix_`.
+    public func ownedDatabases(prefix: String? = nil) async throws -> [OwnedDatabase] {
+        let rows = try await connection.execute("""
+            SELECT datname, shobj_description(oid, 'pg_database'), pg_database_size(oid), datistemplate
+            FROM pg_database
+            WHERE shobj_description(oid, 'pg_database') LIKE 'pgtestkit %'
+              AND ($1::text IS NULL OR starts_with(datname, $1 || '_'))
+            ORDER BY datname
+            """, prefix).rows
+        return try rows.compactMap { row in
+            guard let marker = OwnerMarker(comment: try row.decode(String?.self, at: 1)) else { return nil }
+            return OwnedDatabase(
+                name: try row.decode(String.self, at: 0), marker: marker,
+                size: try row.decode(Int64.self, at: 2), isTemplate: try row.decode(Bool.self, at: 3))
+        }
+    }
+
+    /// The sessions connected to a database, other than this admin connection.
+    public func sessions(on name: String) async throws -> [SessionInfo] {
+        try await connection.execute("""
+            SELECT pid, coalesce(application_name, ''), state, left(query, 200)
+            FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()
+            """, name).rows.map { row in
+            SessionInfo(
+                pid: try row.decode(Int32.self, at: 0), applicationName: try row.decode(String.self, at: 1),
+                state: try row.decode(String?.self, at: 2), lastQuery: try row.decode(String?.self, at: 3))
+        }
+    }
+
+    /// Drops a toolkit database and returns the sessions that were still connected to it.
+    ///
+    /// Refuses (`.notOwned`) when the database carries no owner marker. Uses
+    /// `DROP DATABASE … WITH (FORCE)` on PostgreSQL 13 and later, and terminates the sessions
+    /// first on older servers. A database that no longer exists is not an error.
+    @discardableResult
+    public func dropDatabase(_ name: String) async throws -> [SessionInfo] {
+        guard try await exists(name) else { return [] }
+        guard let marker = try await marker(of: name) else {
+            throw TestKitError(.notOwned, "refusing to drop the database '\(name)': it carries no PostgresTestKit owner marker, so the toolkit did not create it.")
+        }
+        let leftover = try await sessions(on: name)
+        let quoted = try await connection.quoteIdentifier(name)
+        if marker.kind == .template {
+            try await connection.execute("ALTER DATABASE \(quoted) WITH IS_TEMPLATE false")
+        }
+        if serverMajorVersion >= 13 {
+            try await connection.execute("DROP DATABASE IF EXISTS \(quoted) WITH (FORCE)")
+        } else {
+            try await connection.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", name)
+            try await connection.execute("DROP DATABASE IF EXISTS \(quoted)")
+        }
+        logger.debug("dropped database", metadata: ["database": "\(name)", "leftover": "\(leftover.count)"])
+        return leftover
+    }
+
+    /// Renames a toolkit database (no session may be connected to it).
+    public func renameDatabase(_ name: String, to newName: String) async throws {
+        try DatabaseName.validate(newName)
+        try await requireOwned(name)
+        let from = try await connection.quoteIdentifier(name)
+        let to = try await connection.quoteIdentifier(newName)
+        try await connection.execute("ALTER DATABASE \(from) RENAME TO \(to)")
+    }
+
+    /// Marks a toolkit database as a template that accepts no connections, or reverses that.
+    public func setTemplate(_ name: String, _ isTemplate: Bool) async throws {
+        try await requireOwned(name)
+        let quoted = try await connection.quoteIdentifier(name)
+        try await connection.execute("ALTER DATABASE \(quoted) WITH IS_TEMPLATE \(isTemplate) ALLOW_CONNECTIONS \(!isTemplate)")
+    }
+
+    /// Turns the database guard on or off: while on, every new session of the database starts
+    /// read-only (`default_transaction_read_only`), so no client can write before migrations.
+    public func setWriteGuard(_ name: String, enabled: Bool) async throws {
+        try await requireOwned(name)
+        let quoted = try await connection.quoteIdentifier(name)
+        if enabled {
+            try await connection.execute("ALTER DATABASE \(quoted) SET default_transaction_read_only = on")
+        } else {
+            try await connection.execute("ALTER DATABASE \(quoted) RESET default_transaction_read_only")
+        }
+    }
+
+    /// The server's current time, for phase marks compared with the server log.
+    public func serverTime() async throws -> Date {
+        try await connection.scalar("SELECT clock_timestamp()", as: Date.self)
+    }
+
+    /// Runs a read-only query on the admin connection (for lists and reports).
+    public func query(_ sql: String, _ parameters: (any PostgresBindable)?...) async throws -> QueryResult {
+        try await connection.execute(sql, parameters: parameters)
+    }
+
+    private func requireOwned(_ name: String) async throws {
+        guard try await marker(of: name) != nil else {
+            throw TestKitError(.notOwned, "refusing to alter the database '\(name)': it carries no PostgresTestKit owner marker.")
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+
+/// The proof that the toolkit created a database, written with `COMMENT ON DATABASE`.
+///
+/// The toolkit drops or alters only databases that carry a marker. It records the run, the
+/// process, the host, when, for which test, and the kind of database.
+public struct OwnerMarker: Codable, Sendable, Hashable {
+    /// What a toolkit database is for.
+    public enum Kind: String, Codable, Sendable {
+        /// A per-test database (empty or cloned from a template).
+        case clone
+        /// A published template, built by migrations and seeders.
+        case template
+        /// A template under construction, not yet published.
+        case scratch
+    }
+
+    /// The marker format's version.
+    public var pgtestkit: Int = 1
+    /// The kind of database.
+    public var kind: Kind
+    /// The run that created it.
+    public var run: String
+    /// The process id of the creator.
+    public var pid: Int32
+    /// The host name of the creator.
+    public var host: String
+    /// When it was created (ISO 8601).
+    public var created: String
+    /// The test it was made for, if any.
+    public var test: String?
+    /// For templates: the full fingerprint.
+    public var fingerprint: String?
+    /// For templates: the label of the manager that built it (templates with the same label
+    /// and prefix supersede each other).
+    public var label: String?
+    /// Set when the database was kept after the test (keep-on-failure).
+    public var kept: Bool?
+
+    /// A marker for a database created now by this process.
+    public init(kind: Kind, run: RunID, test: String? = nil, fingerprint: String? = nil, label: String? = nil) {
+        self.kind = kind
+        self.run = run.rawValue
+        self.pid = ProcessInfo.processInfo.processIdentifier
+        self.host = ProcessInfo.processInfo.hostName
+        self.created = ISO8601DateFormatter().string(from: Date())
+        self.test = test
+        self.fingerprint = fingerprint
+        self.label = label
+    }
+
+    static let commentPrefix = "pgtestkit "
+
+    /// The text stored as the database's comment.
+    public var comment: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return Self.commentPrefix + json
+    }
+
+    /// Parses a database comment; `nil` when it is not a toolkit marker.
+    public init?(comment: String?) {
+        guard let comment, comment.hasPrefix(Self.commentPrefix),
+              let data = comment.dropFirst(Self.commentPrefix.count).data(using: .utf8),
+              let marker = try? JSONDecoder().decode(OwnerMarker.self, from: data)
+        else { return nil }
+        self = marker
+    }
+
+    /// The creation time, parsed.
+    public var createdDate: Date? { ISO8601DateFormatter().date(from: created) }
+}

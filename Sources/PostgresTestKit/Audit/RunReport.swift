@@ -1,0 +1,108 @@
+import Foundation
+import Synchronization
+
+/// What one test process did with its databases: the end-of-run summary, the JSON report
+/// (`PGTESTKIT_REPORT=path`) and GitHub Actions annotations (`GITHUB_ACTIONS=true`).
+///
+/// Written once, when the process exits.
+public final class RunReport: Sendable {
+    /// The counters and findings of a run.
+    public struct Snapshot: Sendable, Codable {
+        /// Databases created for tests.
+        public var databasesCreated = 0
+        /// Of those, taken ready-made from the pool.
+        public var databasesFromPool = 0
+        /// Databases kept after their test (keep-on-failure).
+        public var databasesKept = 0
+        /// Databases dropped.
+        public var databasesDropped = 0
+        /// Templates built (migrations run).
+        public var templatesBuilt = 0
+        /// Templates reused (no migration work).
+        public var templatesReused = 0
+        /// Milliseconds tests waited for their database (acquire).
+        public var setupMilliseconds = 0.0
+        /// Every violation.
+        public var violations: [LifecycleViolation] = []
+        /// Kept databases and how to connect to them (redacted).
+        public var kept: [String] = []
+    }
+
+    /// The report of this process.
+    public static let shared = RunReport()
+
+    private let state = Mutex(Snapshot())
+    private let installed = Mutex(false)
+
+    /// The current counters.
+    public var snapshot: Snapshot { state.withLock { $0 } }
+
+    func update(_ body: (inout Snapshot) -> Void) {
+        installExitHook()
+        state.withLock { body(&$0) }
+    }
+
+    func add(_ violation: LifecycleViolation) {
+        update { $0.violations.append(violation) }
+    }
+
+    /// The short human summary printed at the end of a run.
+    public var summary: String {
+        let s = snapshot
+        var lines = [
+            "PostgresTestKit summary: \(s.databasesCreated) test databases (\(s.databasesFromPool) from the pool), "
+                + "\(s.databasesDropped) dropped, \(s.databasesKept) kept; templates: \(s.templatesBuilt) built, \(s.templatesReused) reused; "
+                + String(format: "set-up time %.1f ms; ", s.setupMilliseconds)
+                + "violations: \(s.violations.count)",
+        ]
+        for violation in s.violations { lines.append("  ✗ \(violation)") }
+        for kept in s.kept { lines.append("  kept: \(kept)") }
+        return lines.joined(separator: "\n")
+    }
+
+    /// GitHub Actions `::error` annotations, one per violation with a source line.
+    public var githubAnnotations: [String] {
+        snapshot.violations.map { v in
+            let message = v.description.replacingAll("\n", with: " ").replacingAll("%", with: "%25")
+            if let source = v.source {
+                let file = source.fileID.split(separator: "/").dropFirst().joined(separator: "/")
+                return "::error file=\(file.isEmpty ? source.fileID : file),line=\(source.line),title=PostgresTestKit \(v.kind)::\(message)"
+            }
+            return "::error title=PostgresTestKit \(v.kind)::\(message)"
+        }
+    }
+
+    /// Writes the JSON report to `path`.
+    public func writeJSON(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        try encoder.encode(snapshot).write(to: URL(fileURLWithPath: path))
+    }
+
+    private func installExitHook() {
+        let first = installed.withLock { done -> Bool in
+            defer { done = true }
+            return !done
+        }
+        guard first else { return }
+        atexit {
+            RunReport.shared.finish()
+        }
+    }
+
+    func finish() {
+        ExitCleanup.shared.run()
+        let environment = ProcessInfo.processInfo.environment
+        let s = snapshot
+        guard s.databasesCreated + s.templatesBuilt + s.templatesReused + s.violations.count > 0 else { return }
+        var output = summary + "\n"
+        if environment["GITHUB_ACTIONS"] == "true" {
+            output += githubAnnotations.joined(separator: "\n") + "\n"
+        }
+        FileHandle.standardError.write(Data(output.utf8))
+        if let path = environment["PGTESTKIT_REPORT"], !path.isEmpty {
+            try? writeJSON(to: path)
+        }
+    }
+}

@@ -1,0 +1,335 @@
+import CLibPQ
+import Foundation
+import Logging
+
+/// One libpq connection with an async API.
+///
+/// Every blocking libpq call runs on the connection's own serial executor (a dispatch queue),
+/// never on Swift's cooperative thread pool. Statements take real bind parameters; task
+/// cancellation is sent to the server with `PQcancel`.
+///
+/// ```swift
+/// let db = try await Connection.connect(to: ConnectionString("postgres://me@localhost/app"))
+/// let n = try await db.scalar("SELECT count(*) FROM users WHERE name = $1", "ann", as: Int.self)
+/// ```
+public actor Connection {
+    private nonisolated let executor: ConnectionExecutor
+    /// The connection's serial executor; all of its isolated code runs there.
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    private var handle: OpaquePointer?
+    private let canceller = Canceller()
+    private let notices = NoticeCollector()
+    private var secrets: [String] = []
+    private var databaseName = ""
+    private let logger: Logger
+
+    private init(label: String, logger: Logger) {
+        self.executor = ConnectionExecutor(label: label)
+        self.logger = logger
+    }
+
+    /// Opens a connection.
+    ///
+    /// - Parameters:
+    ///   - connectionString: conninfo or URL; `PG*` variables fill in what it leaves out.
+    ///   - database: overrides the database named in the string.
+    ///   - applicationName: shown in `pg_stat_activity`.
+    ///   - connectTimeout: seconds libpq waits for the server (`connect_timeout`).
+    ///   - logger: receives statement traces (redacted).
+    public static func connect(
+        to connectionString: ConnectionString,
+        database: String? = nil,
+        applicationName: String? = nil,
+        connectTimeout: Int = 10,
+        logger: Logger = Logger(label: "PostgresTestKit")
+    ) async throws -> Connection {
+        var overrides: [(String, String)] = [("dbname", connectionString.raw)]
+        if let database { overrides.append(("dbname", database)) }
+        if let applicationName { overrides.append(("application_name", applicationName)) }
+        let hasTimeout = connectionString.raw.contains("connect_timeout")
+            || ProcessInfo.processInfo.environment["PGCONNECT_TIMEOUT"] != nil
+        if !hasTimeout { overrides.append(("connect_timeout", String(connectTimeout))) }
+        let connection = Connection(label: database ?? "default", logger: logger)
+        try await connection.open(overrides, description: connectionString.description)
+        return connection
+    }
+
+    private func open(_ parameters: [(String, String)], description: String) throws {
+        let keywords = parameters.map(\.0)
+        let values = parameters.map(\.1)
+        let conn: OpaquePointer? = withCStrings(keywords) { kw in
+            withCStrings(values) { vals in PQconnectdbParams(kw, vals, 1) }
+        }
+        guard let conn else {
+            throw PostgresError(code: .connectionFailed, message: "libpq could not allocate a connection")
+        }
+        if let password = PQpass(conn), password.pointee != 0 {
+            secrets.append(String(cString: password))
+        }
+        guard PQstatus(conn) == CONNECTION_OK else {
+            let message = String(cString: PQerrorMessage(conn)).trimmed
+            PQfinish(conn)
+            throw PostgresError(
+                code: .connectionFailed,
+                message: "could not connect to \(description): \(Redaction.redact(message, secrets: secrets))",
+                hint: Self.connectionHint(for: message))
+        }
+        handle = conn
+        databaseName = String(cString: PQdb(conn))
+        canceller.install(PQgetCancel(conn))
+        PQsetNoticeReceiver(conn, { context, result in
+            guard let context, let result else { return }
+            let collector = Unmanaged<NoticeCollector>.fromOpaque(context).takeUnretainedValue()
+            func field(_ code: Character) -> String? {
+                PQresultErrorField(result, Int32(code.asciiValue!)).map { String(cString: $0) }
+            }
+            collector.append(Notice(
+                severity: field("S") ?? "NOTICE", sqlState: field("C"), message: field("M") ?? ""))
+        }, Unmanaged.passUnretained(notices).toOpaque())
+    }
+
+    private static func connectionHint(for message: String) -> String? {
+        if message.contains("password authentication failed") || message.contains("no password supplied") {
+            return "Check the user and password in the connection string, PGPASSWORD or ~/.pgpass."
+        }
+        if message.contains("timeout expired") || message.contains("Connection refused")
+            || message.contains("No such file or directory") || message.contains("could not translate host name") {
+            return "Is the server running and reachable at that host and port? Leave PGTESTKIT_URL, DATABASE_URL and PGHOST unset to use the embedded server."
+        }
+        if message.contains("too many clients") || message.contains("remaining connection slots") {
+            return "The server's max_connections is exhausted (SQLSTATE 53300): close leaked connections or lower the pool size."
+        }
+        return nil
+    }
+
+    isolated deinit {
+        canceller.release()
+        if let handle { PQfinish(handle) }
+    }
+
+    /// Closes the connection; later statements fail with `.connectionClosed`.
+    public func close() {
+        canceller.release()
+        if let handle { PQfinish(handle) }
+        handle = nil
+    }
+
+    /// Whether the connection is open and healthy, as libpq last saw it.
+    public var isOpen: Bool {
+        guard let handle else { return false }
+        return PQstatus(handle) == CONNECTION_OK
+    }
+
+    /// The name of the database this connection is attached to.
+    public var database: String { databaseName }
+
+    /// The server's version number (`150018` for 15.18).
+    public var serverVersion: Int { handle.map { Int(PQserverVersion($0)) } ?? 0 }
+
+    /// The process id of the server backend serving this connection.
+    public var backendPID: Int32 { handle.map { PQbackendPID($0) } ?? 0 }
+
+    /// The connection's effective parameters (host, port, user, password, dbname, ...), as
+    /// libpq resolved them from the string, the environment and `.pgpass`.
+    public func effectiveParameters() -> [String: String] {
+        guard let handle, let options = PQconninfo(handle) else { return [:] }
+        defer { PQconninfoFree(options) }
+        return ConnectionString.collect(options)
+    }
+
+    /// Notices received so far (kept until ``drainNotices()``).
+    public var receivedNotices: [Notice] { notices.snapshot() }
+
+    /// Returns and forgets the notices received so far.
+    public func drainNotices() -> [Notice] { notices.drain() }
+
+    /// Runs one statement with bind parameters (`$1`, `$2`, ...).
+    @discardableResult
+    public func execute(_ sql: String, _ parameters: (any PostgresBindable)?...) async throws -> QueryResult {
+        try await execute(sql, parameters: parameters)
+    }
+
+    /// Runs one statement with bind parameters given as an array.
+    @discardableResult
+    public func execute(_ sql: String, parameters: [(any PostgresBindable)?]) async throws -> QueryResult {
+        try await withTaskCancellationHandler {
+            try self.run(sql, parameters: parameters)
+        } onCancel: { [canceller] in
+            canceller.cancel()
+        }
+    }
+
+    /// Runs a script of several statements with the simple-query protocol (no parameters)
+    /// and returns the result of the last one.
+    @discardableResult
+    public func simpleQuery(_ script: String) async throws -> QueryResult {
+        try await withTaskCancellationHandler {
+            try self.runScript(script)
+        } onCancel: { [canceller] in
+            canceller.cancel()
+        }
+    }
+
+    /// Runs a statement and decodes the first column of its first row.
+    public func scalar<T: PostgresDecodable>(
+        _ sql: String, _ parameters: (any PostgresBindable)?..., as type: T.Type
+    ) async throws -> T {
+        let result = try await execute(sql, parameters: parameters)
+        guard let row = result.rows.first else {
+            throw PostgresError(code: .decoding, message: "the statement returned no rows", statement: Redaction.redact(sql, secrets: secrets))
+        }
+        return try row.decode(T.self, at: 0)
+    }
+
+    /// Quotes an identifier with `PQescapeIdentifier` (`"my ""table"""`).
+    public func quoteIdentifier(_ identifier: String) throws -> String {
+        try escape(identifier, PQescapeIdentifier)
+    }
+
+    /// Quotes a string literal with `PQescapeLiteral` (`'it''s'`).
+    public func quoteLiteral(_ literal: String) throws -> String {
+        try escape(literal, PQescapeLiteral)
+    }
+
+    /// Runs `body` on the connection's executor with exclusive use of the connection, so that
+    /// a sequence of statements is not interleaved with another task's.
+    public func withExclusiveAccess<T: Sendable>(_ body: (isolated Connection) throws -> T) rethrows -> T {
+        try body(self)
+    }
+
+    private func escape(
+        _ text: String,
+        _ function: (OpaquePointer?, UnsafePointer<CChar>?, Int) -> UnsafeMutablePointer<CChar>?
+    ) throws -> String {
+        guard let handle else { throw closedError(nil) }
+        let length = text.utf8.count
+        guard let escaped = function(handle, text, length) else {
+            throw PostgresError(code: .protocolViolation, message: String(cString: PQerrorMessage(handle)).trimmed)
+        }
+        defer { PQfreemem(escaped) }
+        return String(cString: escaped)
+    }
+
+    /// Runs one statement synchronously on the connection's executor.
+    func run(_ sql: String, parameters: [(any PostgresBindable)?] = []) throws -> QueryResult {
+        guard let handle else { throw closedError(sql) }
+        try beginStatement(sql)
+        let types = parameters.map { $0?.postgresType.rawValue ?? 0 }
+        let texts = parameters.map { $0?.postgresText }
+        let sent = withOptionalCStrings(texts) { values in
+            PQsendQueryParams(handle, sql, Int32(parameters.count), types, values, nil, nil, 0)
+        }
+        return try finishStatement(sent, sql)
+    }
+
+    /// Runs a multi-statement script synchronously on the connection's executor.
+    func runScript(_ script: String) throws -> QueryResult {
+        guard let handle else { throw closedError(script) }
+        try beginStatement(script)
+        return try finishStatement(PQsendQuery(handle, script), script)
+    }
+
+    private func beginStatement(_ sql: String) throws {
+        canceller.reset()
+        if Task.isCancelled {
+            throw PostgresError(code: .cancelled, message: "the task was cancelled before the statement was sent", statement: Redaction.redact(sql, secrets: secrets))
+        }
+        logger.trace("statement", metadata: ["db": "\(databaseName)", "sql": "\(Redaction.redact(sql, secrets: secrets))"])
+    }
+
+    private func finishStatement(_ sent: Int32, _ sql: String) throws -> QueryResult {
+        guard let handle else { throw closedError(sql) }
+        guard sent == 1 else { throw connectionError(handle, sql) }
+        if canceller.wasRequested { canceller.cancel() }
+        var outcome: Result<QueryResult, PostgresError>?
+        while let result = PQgetResult(handle) {
+            defer { PQclear(result) }
+            let converted = convert(result, sql)
+            if case .failure = outcome {} else { outcome = converted }
+        }
+        switch outcome {
+        case .success(let result): return result
+        case .failure(let error): throw error
+        case nil: throw connectionError(handle, sql)
+        }
+    }
+
+    private func convert(_ result: OpaquePointer, _ sql: String) -> Result<QueryResult, PostgresError> {
+        let status = PQresultStatus(result)
+        if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY {
+            return .success(decodeRows(result))
+        }
+        if status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR {
+            return .failure(serverError(result, sql))
+        }
+        return .failure(PostgresError(
+            code: .protocolViolation,
+            message: "unsupported result status \(String(cString: PQresStatus(status))) (COPY is not supported)",
+            statement: Redaction.redact(sql, secrets: secrets)))
+    }
+
+    private func decodeRows(_ result: OpaquePointer) -> QueryResult {
+        let columnCount = Int(PQnfields(result))
+        let rowCount = Int(PQntuples(result))
+        let columns = (0..<columnCount).map { String(cString: PQfname(result, Int32($0))) }
+        let types = (0..<columnCount).map { PostgresType(rawValue: PQftype(result, Int32($0))) }
+        var rows: [Row] = []
+        rows.reserveCapacity(rowCount)
+        for r in 0..<Int32(rowCount) {
+            let values: [String?] = (0..<Int32(columnCount)).map { c in
+                PQgetisnull(result, r, c) == 1 ? nil : String(cString: PQgetvalue(result, r, c))
+            }
+            rows.append(Row(columns: columns, types: types, values: values))
+        }
+        let tag = String(cString: PQcmdStatus(result))
+        let affected = Int(String(cString: PQcmdTuples(result)))
+        return QueryResult(columns: columns, columnTypes: types, rows: rows, commandTag: tag, affectedRows: affected)
+    }
+
+    private func serverError(_ result: OpaquePointer, _ sql: String) -> PostgresError {
+        func field(_ code: Character) -> String? {
+            PQresultErrorField(result, Int32(code.asciiValue!)).map {
+                Redaction.redact(String(cString: $0), secrets: secrets)
+            }
+        }
+        let sqlState = field("C")
+        var code = PostgresError.Code.server
+        if let handle, PQstatus(handle) != CONNECTION_OK { code = .connectionClosed }
+        if sqlState == "57014", canceller.wasRequested { code = .cancelled }
+        let message = field("M") ?? String(cString: PQresultErrorMessage(result)).trimmed
+        return PostgresError(
+            code: code, message: Redaction.redact(message, secrets: secrets), sqlState: sqlState,
+            severity: field("V") ?? field("S"), detail: field("D"), hint: field("H"),
+            position: field("P").flatMap { Int($0) }, statement: Redaction.redact(sql, secrets: secrets),
+            database: databaseName)
+    }
+
+    private func connectionError(_ handle: OpaquePointer, _ sql: String) -> PostgresError {
+        let message = Redaction.redact(String(cString: PQerrorMessage(handle)).trimmed, secrets: secrets)
+        let lost = PQstatus(handle) != CONNECTION_OK
+        return PostgresError(
+            code: lost ? .connectionClosed : .protocolViolation,
+            message: message.isEmpty ? "the server closed the connection" : message,
+            hint: lost ? "The server may have stopped or restarted, or terminated this session." : nil,
+            statement: Redaction.redact(sql, secrets: secrets), database: databaseName)
+    }
+
+    private func closedError(_ sql: String?) -> PostgresError {
+        PostgresError(
+            code: .connectionClosed, message: "the connection is closed",
+            statement: sql.map { Redaction.redact($0, secrets: secrets) }, database: databaseName)
+    }
+}
+
+private func withCStrings<R>(_ strings: [String], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+    let copies = strings.map { strdup($0) }
+    defer { copies.forEach { free($0) } }
+    return body(copies.map { UnsafePointer($0) } + [nil])
+}
+
+private func withOptionalCStrings<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+    let copies = strings.map { $0.map { strdup($0) } ?? nil }
+    defer { copies.forEach { free($0) } }
+    return body(copies.map { UnsafePointer($0) })
+}

@@ -1,0 +1,18 @@
+import Logging
+
+/// What a migrator or seeder receives: the database being prepared, a connection to it,
+/// and its connection string for an app's own client (PostgresNIO, Fluent, libpq).
+public struct DatabaseContext: Sendable {
+    /// The database's name.
+    public let database: String
+    /// A read-write connection to it, owned by the toolkit (do not close it).
+    public let connection: Connection
+    /// The database's connection string (keyword form); redacted when printed.
+    public let connectionString: ConnectionString
+    /// The database's URL for clients that take URLs. It carries the password, if any.
+    public let url: String
+    /// The phase the database is in.
+    public let phase: Phase
+    /// The manager's logger.
+    public let logger: Logger
+}

@@ -1,0 +1,32 @@
+/// Where a toolkit database is in its life: connect → migrate → seed → ready → release → drop.
+///
+/// The order is fixed and enforced: a step asked for in the wrong phase is an error naming
+/// both phases, never a silent reorder.
+public enum Phase: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
+    /// Connections are being opened and connect hooks run (read-only).
+    case connecting
+    /// The migrator runs (templates only).
+    case migrating
+    /// Seeders run, after the migrator returned.
+    case seeding
+    /// The database is ready for the test.
+    case ready
+    /// The test is done; connections are being closed and checked.
+    case releasing
+    /// The database was dropped (or kept).
+    case dropped
+
+    public var description: String { rawValue }
+
+    /// The phases that may follow this one.
+    public var successors: Set<Phase> {
+        switch self {
+        case .connecting: [.migrating, .seeding, .ready, .releasing]
+        case .migrating: [.seeding, .releasing]
+        case .seeding: [.ready, .releasing]
+        case .ready: [.releasing]
+        case .releasing: [.dropped]
+        case .dropped: []
+        }
+    }
+}

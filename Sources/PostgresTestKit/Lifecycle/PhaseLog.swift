@@ -1,0 +1,58 @@
+import Foundation
+import Synchronization
+
+/// The ordered phase history of one database, shared between the toolkit and the test.
+///
+/// ``enter(_:)`` enforces the lifecycle order; the log is what reports and the demo print.
+public final class PhaseLog: Sendable {
+    private struct State {
+        var events: [PhaseEvent] = []
+        var lastStart: ContinuousClock.Instant?
+    }
+    private let state = Mutex(State())
+    /// The database this log belongs to.
+    public let database: String
+
+    /// Starts a log in phase ``Phase/connecting``.
+    public init(database: String) {
+        self.database = database
+        enterUnchecked(.connecting)
+    }
+
+    /// The current phase.
+    public var current: Phase { state.withLock { $0.events.last?.phase ?? .connecting } }
+
+    /// The events so far.
+    public var events: [PhaseEvent] { state.withLock { $0.events } }
+
+    /// Moves to `phase`, or throws `.illegalPhaseTransition` naming both phases.
+    public func enter(_ phase: Phase) throws {
+        let from = current
+        guard from.successors.contains(phase) else {
+            throw TestKitError(.illegalPhaseTransition, "database \(database): cannot enter phase '\(phase)' while in phase '\(from)'. The order is connecting → migrating → seeding → ready → releasing → dropped.")
+        }
+        enterUnchecked(phase)
+    }
+
+    /// Requires the current phase to be `phase`, naming `step` in the error otherwise.
+    public func require(_ phase: Phase, for step: String) throws {
+        let now = current
+        guard now == phase else {
+            throw TestKitError(.illegalPhaseTransition, "database \(database): \(step) may run only in phase '\(phase)', but the database is in phase '\(now)'. Seeders run only after the migrator finished.")
+        }
+    }
+
+    private func enterUnchecked(_ phase: Phase) {
+        let now = ContinuousClock.now
+        state.withLock { state in
+            if let start = state.lastStart, !state.events.isEmpty {
+                state.events[state.events.count - 1].duration = now - start
+            }
+            state.events.append(PhaseEvent(phase: phase, start: Date(), duration: phase == .dropped ? .zero : nil))
+            state.lastStart = now
+        }
+    }
+
+    /// One line: `connecting 1.2 ms → ready 0.1 ms → …`.
+    public var summary: String { events.map(\.description).joined(separator: " → ") }
+}

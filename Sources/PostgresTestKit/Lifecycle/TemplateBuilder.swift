@@ -1,0 +1,141 @@
+import Foundation
+import Logging
+
+/// Builds a template database once per fingerprint per server: connect → migrate → seed →
+/// ready, under an advisory lock, into a scratch name that is published by rename only when
+/// every step succeeded.
+struct TemplateBuilder: Sendable {
+    struct Outcome: Sendable {
+        let name: String
+        let fingerprint: String
+        let built: Bool
+        let phases: PhaseLog?
+        let duration: Duration
+    }
+
+    let server: ConnectionString
+    let serverParameters: [String: String]
+    let prefix: String
+    let label: String
+    let migrations: Migrations
+    let seeders: [any Seeder]
+    let hookGuard: HookGuard
+    let runID: RunID
+    let rebuild: Bool
+    let logger: Logger
+
+    func ensure(using admin: AdminConnection) async throws -> Outcome {
+        let started = ContinuousClock.now
+        let inputs = try await TemplateFingerprint.inputs(
+            migrations: migrations, seeders: seeders, hooks: hookGuard.hooks, serverMajorVersion: admin.serverMajorVersion)
+        let fingerprint = try await TemplateFingerprint.compute(inputs, on: admin)
+        let name = "\(prefix)_tpl_\(fingerprint.prefix(16))"
+        try DatabaseName.validate(name)
+        if !rebuild, try await isPublished(name, fingerprint, admin) {
+            return reused(name, fingerprint, started)
+        }
+        let lock = try await AdminConnection.connect(
+            to: server, runID: runID, applicationName: runID.adminApplicationName + ":lock", logger: logger)
+        do {
+            try await lock.advisoryLock("template:" + name)
+            let outcome: Outcome
+            if !rebuild, try await isPublished(name, fingerprint, admin) {
+                outcome = reused(name, fingerprint, started)   // another process built it meanwhile
+            } else {
+                outcome = try await build(name, fingerprint, admin, started)
+            }
+            await lock.close()
+            return outcome
+        } catch {
+            await lock.close()
+            throw error
+        }
+    }
+
+    private func isPublished(_ name: String, _ fingerprint: String, _ admin: AdminConnection) async throws -> Bool {
+        guard let marker = try await admin.marker(of: name) else { return false }
+        return marker.kind == .template && marker.fingerprint == fingerprint
+    }
+
+    private func reused(_ name: String, _ fingerprint: String, _ started: ContinuousClock.Instant) -> Outcome {
+        logger.info("reusing template \(name): fingerprint unchanged, no migration work")
+        RunReport.shared.update { $0.templatesReused += 1 }
+        return Outcome(name: name, fingerprint: fingerprint, built: false, phases: nil, duration: ContinuousClock.now - started)
+    }
+
+    private func build(_ name: String, _ fingerprint: String, _ admin: AdminConnection, _ started: ContinuousClock.Instant) async throws -> Outcome {
+        if try await admin.exists(name) { try await admin.dropDatabase(name) }
+        let scratch = "\(prefix)_tplb_\(fingerprint.prefix(12))_\(runID)"
+        try await admin.createDatabase(scratch, marker: OwnerMarker(kind: .scratch, run: runID, fingerprint: fingerprint, label: label))
+        let phases = PhaseLog(database: scratch)
+        var connection: Connection?
+        do {
+            if hookGuard.recorder.policy != .off { try await admin.setWriteGuard(scratch, enabled: true) }
+            var parameters = serverParameters
+            parameters["dbname"] = scratch
+            let connectionString = ConnectionString.keywordForm(parameters)
+            let session = try await Connection.connect(
+                to: connectionString, applicationName: "pgtestkit-build:\(runID)", logger: logger)
+            connection = session
+            try await hookGuard.run(on: session, database: scratch, phase: .connecting, migrated: false)
+            // The migrator's own session lifts the database guard for itself.
+            try await session.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE")
+            func context(_ phase: Phase) -> DatabaseContext {
+                DatabaseContext(database: scratch, connection: session, connectionString: connectionString,
+                                url: ConnectionString.urlForm(parameters), phase: phase, logger: logger)
+            }
+            try phases.enter(.migrating)
+            if let migrator = migrations.migrator {
+                do { try await migrator.migrate(context(.migrating)) }
+                catch let error as TestKitError { throw error }
+                catch { throw TestKitError(.migrationFailed, "the migrations failed on \(scratch): \(error). Nothing was published.", underlying: error) }
+            }
+            try phases.enter(.seeding)
+            for seeder in seeders where seeder.scope == .template {
+                try phases.require(.seeding, for: "seeder \(seeder.identity)")
+                do { try await seeder.seed(context(.seeding)) }
+                catch let error as TestKitError { throw error }
+                catch { throw TestKitError(.seedFailed, "seeder \(seeder.identity) failed on \(scratch): \(error). Nothing was published.", underlying: error) }
+            }
+            try phases.enter(.ready)
+            await session.close()
+            connection = nil
+            try await publish(scratch, as: name, fingerprint, admin)
+        } catch {
+            await connection?.close()
+            _ = try? await admin.waitForNoSessions(on: scratch, timeout: .seconds(1))
+            _ = try? await admin.dropDatabase(scratch)
+            throw error
+        }
+        RunReport.shared.update { $0.templatesBuilt += 1 }
+        let duration = ContinuousClock.now - started
+        logger.info("built template \(name) in \(String(format: "%.1f", duration.milliseconds)) ms: \(phases.summary)")
+        await dropSuperseded(by: name, admin)
+        return Outcome(name: name, fingerprint: fingerprint, built: true, phases: phases, duration: duration)
+    }
+
+    private func publish(_ scratch: String, as name: String, _ fingerprint: String, _ admin: AdminConnection) async throws {
+        if hookGuard.recorder.policy != .off { try await admin.setWriteGuard(scratch, enabled: false) }
+        let leftover = try await admin.waitForNoSessions(on: scratch)
+        if !leftover.isEmpty {
+            logger.warning("sessions still connected to \(scratch) after migrations and seeding (closing them): \(leftover)")
+            try await admin.terminateSessions(on: scratch)
+            _ = try await admin.waitForNoSessions(on: scratch)
+        }
+        try await admin.renameDatabase(scratch, to: name)
+        try await admin.setTemplate(name, true)
+        try await admin.writeMarker(OwnerMarker(kind: .template, run: runID, fingerprint: fingerprint, label: label), on: name)
+    }
+
+    private func dropSuperseded(by name: String, _ admin: AdminConnection) async {
+        guard let owned = try? await admin.ownedDatabases(prefix: prefix) else { return }
+        for old in owned where old.name != name && old.marker.kind == .template && old.marker.label == label {
+            do {
+                try await admin.dropDatabase(old.name)
+                logger.info("dropped superseded template \(old.name)")
+            } catch {
+                logger.debug("could not drop superseded template \(old.name) (in use?): \(error)")
+            }
+        }
+    }
+}

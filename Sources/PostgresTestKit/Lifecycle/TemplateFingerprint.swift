@@ -1,0 +1,23 @@
+/// The SHA-256 that keys a template: migrations, seeders, connect hooks, the toolkit's
+/// template schema version and the server's major version.
+///
+/// The hash is computed by the server (`sha256()`), so the toolkit carries no hash code.
+enum TemplateFingerprint {
+    /// Bump when the toolkit changes what it puts into a template.
+    static let schemaVersion = 1
+
+    static func inputs(migrations: Migrations, seeders: [any Seeder], hooks: [ConnectHook], serverMajorVersion: Int) async throws -> String {
+        var parts = [
+            "pgtestkit-template-schema:\(schemaVersion)",
+            "server-major:\(serverMajorVersion)",
+            "migrations:" + (try await migrations.migrator?.fingerprint ?? "none"),
+        ]
+        parts += seeders.filter { $0.scope == .template }.map { "seeder:\($0.identity)@\($0.version)" }
+        parts += hooks.map(\.fingerprintInput)
+        return parts.joined(separator: "\n\u{1f}")
+    }
+
+    static func compute(_ inputs: String, on admin: AdminConnection) async throws -> String {
+        try await admin.connection.scalar("SELECT encode(sha256($1::bytea), 'hex')", Array(inputs.utf8), as: String.self)
+    }
+}

@@ -1,0 +1,33 @@
+import Foundation
+import Logging
+
+/// Chooses `WAL_LOG` or `FILE_COPY` for clones by timing both on the server in use.
+///
+/// `PGTESTKIT_CLONE_STRATEGY=wal_log|file_copy` skips the measurement.
+enum CloneStrategyProbe {
+    static func choose(template: String, admin: AdminConnection, logger: Logger) async throws -> CloneStrategy? {
+        guard admin.serverMajorVersion >= 15 else { return nil }
+        if let forced = ProcessInfo.processInfo.environment["PGTESTKIT_CLONE_STRATEGY"],
+           let strategy = CloneStrategy(rawValue: forced.uppercased()) {
+            logger.info("clone strategy \(strategy.rawValue) (PGTESTKIT_CLONE_STRATEGY)")
+            return strategy
+        }
+        var best: (CloneStrategy, Duration)?
+        for strategy in CloneStrategy.allCases {
+            var fastest = Duration.seconds(3600)
+            for attempt in 0..<2 {
+                let name = "\(template.prefix(40))_probe_\(admin.runID)_\(attempt)"
+                let started = ContinuousClock.now
+                try await admin.createDatabase(name, template: template, strategy: strategy, marker: OwnerMarker(kind: .clone, run: admin.runID))
+                fastest = min(fastest, ContinuousClock.now - started)
+                try await admin.dropDatabase(name)
+            }
+            if best == nil || fastest < best!.1 { best = (strategy, fastest) }
+            logger.debug("clone strategy \(strategy.rawValue): \(String(format: "%.1f", fastest.milliseconds)) ms")
+        }
+        if let best {
+            logger.info("clone strategy \(best.0.rawValue), measured fastest on this server (\(String(format: "%.1f", best.1.milliseconds)) ms per clone)")
+        }
+        return best?.0
+    }
+}

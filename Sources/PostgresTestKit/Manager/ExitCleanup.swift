@@ -1,0 +1,54 @@
+import CLibPQ
+import Synchronization
+
+/// Drops, when the process exits, every database this process created and did not drop or
+/// keep — pooled clones, drops still queued in the background, databases of tests that
+/// crashed the task. Runs synchronously with plain libpq: there is no async context at exit.
+final class ExitCleanup: Sendable {
+    static let shared = ExitCleanup()
+
+    private struct State {
+        var server: [String: String] = [:]
+        var databases: Set<String> = []
+    }
+    private let state = Mutex(State())
+
+    func register(_ database: String, server: [String: String]) {
+        state.withLock {
+            $0.server = server
+            $0.databases.insert(database)
+        }
+    }
+
+    func forget(_ database: String) {
+        _ = state.withLock { $0.databases.remove(database) }
+    }
+
+    var pending: Set<String> { state.withLock { $0.databases } }
+
+    func run() {
+        let (server, databases) = state.withLock { state -> ([String: String], Set<String>) in
+            defer { state.databases.removeAll() }
+            return (state.server, state.databases)
+        }
+        guard !databases.isEmpty else { return }
+        var parameters = server
+        parameters["dbname"] = "postgres"
+        parameters["application_name"] = "pgtestkit-exit-cleanup"
+        guard let conn = PQconnectdb(ConnectionString.keywordForm(parameters).raw) else { return }
+        defer { PQfinish(conn) }
+        guard PQstatus(conn) == CONNECTION_OK else { return }
+        for name in databases.sorted() {
+            guard (try? DatabaseName.validate(name)) != nil else { continue }
+            // The owner marker is checked by the server in the same statement sequence.
+            let check = name.withCString { value in
+                var values: [UnsafePointer<CChar>?] = [value]
+                return PQexecParams(conn, "SELECT 1 FROM pg_database WHERE datname = $1 AND shobj_description(oid, 'pg_database') LIKE 'pgtestkit %'", 1, nil, &values, nil, nil, 0)
+            }
+            let owned = check.map { PQntuples($0) == 1 } ?? false
+            PQclear(check)
+            guard owned else { continue }
+            PQclear(PQexec(conn, "DROP DATABASE IF EXISTS \"\(name)\" WITH (FORCE)"))
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Logging
+
+/// Drops the toolkit databases of dead runs: marker required, no live admin session of the
+/// owning run in `pg_stat_activity`, and older than a grace period. Kept databases are only
+/// listed unless asked for.
+public struct Reaper: Sendable {
+    /// What a reaping pass did.
+    public struct Report: Sendable {
+        /// Databases dropped (or that would be, in a dry run).
+        public var dropped: [String] = []
+        /// Databases left alone because their run is alive or they are too young.
+        public var alive: [String] = []
+        /// Kept databases left alone.
+        public var keptSkipped: [String] = []
+    }
+
+    let admin: AdminConnection
+    let logger: Logger
+
+    /// A reaper working through `admin`.
+    public init(admin: AdminConnection, logger: Logger) {
+        self.admin = admin
+        self.logger = logger
+    }
+
+    /// Runs one pass.
+    public func reap(prefix: String? = nil, grace: Duration = .seconds(60), includeKept: Bool = false, dryRun: Bool = false) async throws -> Report {
+        let liveRuns = Set(try await admin.query("""
+            SELECT DISTINCT split_part(split_part(application_name, ':', 2), ':', 1)
+            FROM pg_stat_activity WHERE application_name LIKE 'pgtestkit-admin:%'
+            """).rows.compactMap { $0[0] })
+        var report = Report()
+        let graceSeconds = Double(grace.components.seconds)
+        for database in try await admin.ownedDatabases(prefix: prefix) {
+            let age = database.marker.createdDate.map { Date().timeIntervalSince($0) } ?? .infinity
+            if database.marker.kind == .template {
+                continue   // templates are shared; superseded ones go when a newer one is built
+            }
+            if database.marker.kept == true && !includeKept {
+                report.keptSkipped.append(database.name)
+                continue
+            }
+            guard !liveRuns.contains(database.marker.run), age >= graceSeconds || database.marker.kept == true else {
+                report.alive.append(database.name)
+                continue
+            }
+            if !dryRun { try await admin.dropDatabase(database.name) }
+            report.dropped.append(database.name)
+        }
+        return report
+    }
+}

@@ -1,0 +1,68 @@
+/// One test's own database, created by ``TestDatabaseManager/acquire(testName:)``.
+///
+/// Give ``url`` or ``connectionString`` to the app's own client (PostgresNIO, Fluent, libpq);
+/// use ``execute(_:_:)`` and ``scalar(_:_:as:)`` for assertions. Printing it never shows the
+/// password.
+public final class TestDatabase: Sendable, CustomStringConvertible {
+    /// The database's name (`<prefix>_<run>_<n>_<test>`).
+    public let name: String
+    /// The test it belongs to, if known.
+    public let testName: String?
+    /// The keyword-form connection string (carries the password, if any; redacted when printed).
+    public let connectionString: ConnectionString
+    /// The URL form, for clients that take URLs (carries the password, if any).
+    public let url: String
+    /// The toolkit's connection to the database, for assertions.
+    public let connection: Connection
+    /// The database's phase history.
+    public let phases: PhaseLog
+    /// Whether it came ready-made from the pool.
+    public let fromPool: Bool
+    let manager: TestDatabaseManager
+
+    /// The database of the test running now, set by the Swift Testing trait.
+    @TaskLocal public static var current: TestDatabase?
+
+    init(name: String, testName: String?, connectionString: ConnectionString, url: String,
+         connection: Connection, phases: PhaseLog, fromPool: Bool, manager: TestDatabaseManager) {
+        self.name = name
+        self.testName = testName
+        self.connectionString = connectionString
+        self.url = url
+        self.connection = connection
+        self.phases = phases
+        self.fromPool = fromPool
+        self.manager = manager
+    }
+
+    /// The URL with the password masked, safe to print.
+    public var redactedURL: String { Redaction.redact(url) }
+
+    public var description: String { "TestDatabase(\(name), \(redactedURL))" }
+
+    /// Runs one statement with bind parameters on the toolkit's connection.
+    @discardableResult
+    public func execute(_ sql: String, _ parameters: (any PostgresBindable)?...) async throws -> QueryResult {
+        try await connection.execute(sql, parameters: parameters)
+    }
+
+    /// Runs a statement and decodes the first column of its first row.
+    public func scalar<T: PostgresDecodable>(_ sql: String, _ parameters: (any PostgresBindable)?..., as type: T.Type) async throws -> T {
+        let result = try await connection.execute(sql, parameters: parameters)
+        guard let row = result.rows.first else {
+            throw PostgresError(code: .decoding, message: "the statement returned no rows", statement: sql, database: name)
+        }
+        return try row.decode(T.self, at: 0)
+    }
+
+    /// Runs a multi-statement script on the toolkit's connection.
+    @discardableResult
+    public func simpleQuery(_ script: String) async throws -> QueryResult {
+        try await connection.simpleQuery(script)
+    }
+
+    /// Hands the database back to its manager (see ``TestDatabaseManager/release(_:testFailed:)``).
+    public func release(testFailed: Bool = false) async throws {
+        try await manager.release(self, testFailed: testFailed)
+    }
+}

@@ -1,0 +1,285 @@
+import Foundation
+import Logging
+
+/// Creates one PostgreSQL database per test and drops it afterwards, through an admin
+/// connection to the maintenance database.
+///
+/// Migrations run once into a template keyed by their fingerprint; each test gets a clone,
+/// taken from a pool made ahead. Seeders run only after migrations. Connect hooks run on every
+/// test-database connection, guarded so that a write in one is flagged with its source line.
+///
+/// ```swift
+/// extension TestDatabaseManager {
+///     static let app = TestDatabaseManager(migrations: .sqlDirectory(migrationsURL),
+///                                          seeders: [NotificationTypeSync()])
+/// }
+/// let db = try await TestDatabaseManager.app.acquire(testName: "placesOrder")
+/// ```
+public actor TestDatabaseManager {
+    /// This manager's run id (in database names and the admin `application_name`).
+    public nonisolated let runID: RunID
+    /// The database name prefix (`PGTESTKIT_PREFIX`, default `pgtk`).
+    public nonisolated let prefix: String
+    /// The audit policy in force.
+    public nonisolated let auditPolicy: AuditPolicy
+    /// Which databases survive their test.
+    public nonisolated let keepPolicy: KeepPolicy
+    /// The violations recorded so far.
+    public nonisolated var violations: [LifecycleViolation] { recorder.all }
+
+    nonisolated let server: ServerConfiguration
+    nonisolated let migrations: Migrations
+    nonisolated let seeders: [any Seeder]
+    nonisolated let hooks: [ConnectHook]
+    nonisolated let label: String
+    nonisolated let poolSize: Int
+    nonisolated let rebuildTemplate: Bool
+    nonisolated let recorder: ViolationRecorder
+    nonisolated let logger: Logger
+    nonisolated let prefixError: TestKitError?
+
+    private var preparation: Task<Prepared, any Error>?
+    private var counter = 0
+    private var outstanding: Set<String> = []
+
+    struct Prepared: Sendable {
+        let admin: AdminConnection
+        let dropper: BackgroundDropper
+        let pool: ClonePool?
+        let serverParameters: [String: String]
+        let template: TemplateBuilder.Outcome?
+        let strategy: CloneStrategy?
+    }
+
+    /// Creates a manager; nothing connects until the first ``acquire(testName:)``.
+    ///
+    /// - Parameters:
+    ///   - server: the server; `nil` resolves `PGTESTKIT_URL`, `DATABASE_URL`, `PG*`, then the
+    ///     embedded server.
+    ///   - prefix: database name prefix; `nil` reads `PGTESTKIT_PREFIX`, default `pgtk`.
+    ///   - migrations: how to build the schema, once per fingerprint.
+    ///   - seeders: data written after migrations, in order.
+    ///   - connectHooks: session set-up run on every test-database connection.
+    ///   - audit: the violation policy; `nil` reads `PGTESTKIT_AUDIT`, else `.fail` under `CI=true`.
+    ///   - keep: which databases survive; `nil` reads `PGTESTKIT_KEEP`.
+    ///   - poolSize: ready clones kept ahead; `nil` reads `PGTESTKIT_POOL_SIZE`, default 2.
+    ///   - label: names the template family; templates of the same label and prefix supersede
+    ///     each other. Defaults to the migrations directory's name.
+    ///   - logger: the toolkit never bootstraps logging; pass yours.
+    public init(
+        server: ServerConfiguration? = nil,
+        prefix: String? = nil,
+        migrations: Migrations = .none,
+        seeders: [any Seeder] = [],
+        connectHooks: [ConnectHook] = [],
+        audit: AuditPolicy? = nil,
+        keep: KeepPolicy? = nil,
+        poolSize: Int? = nil,
+        label: String? = nil,
+        logger: Logger = Logger(label: "PostgresTestKit")
+    ) {
+        let environment = ProcessInfo.processInfo.environment
+        self.runID = RunID()
+        let prefix = prefix ?? environment["PGTESTKIT_PREFIX"].flatMap { $0.isEmpty ? nil : $0 } ?? "pgtk"
+        self.prefix = prefix
+        do { try DatabaseName.validatePrefix(prefix); prefixError = nil } catch { prefixError = error as? TestKitError }
+        self.server = server ?? .fromEnvironment(environment)
+        self.migrations = migrations
+        self.seeders = seeders
+        self.hooks = connectHooks
+        self.auditPolicy = AuditPolicy.fromEnvironment(environment, fallback: audit)
+        self.keepPolicy = keep ?? KeepPolicy.fromEnvironment(environment)
+        self.poolSize = max(0, poolSize ?? environment["PGTESTKIT_POOL_SIZE"].flatMap { Int($0) } ?? 2)
+        self.rebuildTemplate = environment["PGTESTKIT_REBUILD"] == "1"
+        self.label = label ?? Self.defaultLabel(for: migrations)
+        self.logger = logger
+        self.recorder = ViolationRecorder(policy: auditPolicy, logger: logger)
+    }
+
+    private static func defaultLabel(for migrations: Migrations) -> String {
+        switch migrations.migrator {
+        case let directory as SQLDirectoryMigrator:
+            directory.directory.deletingLastPathComponent().lastPathComponent + "/" + directory.directory.lastPathComponent
+        case nil: "empty"
+        default: "code"
+        }
+    }
+
+    /// Connects, builds or reuses the template and starts the pool, if not done yet.
+    /// ``acquire(testName:)`` calls it; call it early to move that work out of the first test.
+    public func prepare() async throws {
+        _ = try await prepared()
+    }
+
+    private func prepared() async throws -> Prepared {
+        if let preparation { return try await preparation.value }
+        let task = Task { try await self.makePrepared() }
+        preparation = task
+        do {
+            return try await task.value
+        } catch {
+            preparation = nil      // the next acquire tries again (e.g. after a server restart)
+            throw error
+        }
+    }
+
+    private func makePrepared() async throws -> Prepared {
+        if let prefixError { throw prefixError }
+        logger.info("PostgresTestKit uses \(server)")
+        let connectionString = try await server.resolve(logger: logger)
+        let admin = try await AdminConnection.connect(to: connectionString, runID: runID, logger: logger)
+        do {
+            var parameters = await admin.connection.effectiveParameters()
+            parameters["application_name"] = nil
+            parameters["fallback_application_name"] = nil
+            try HostAllowList.fromEnvironment().check(parameters["host"] ?? "", source: server.description)
+            try await HookGuard(hooks: hooks, recorder: recorder)
+                .run(on: admin.connection, database: admin.database, phase: .connecting, migrated: true, admin: true)
+            var template: TemplateBuilder.Outcome?
+            if migrations.migrator != nil || seeders.contains(where: { $0.scope == .template }) {
+                let builder = TemplateBuilder(
+                    server: connectionString, serverParameters: parameters, prefix: prefix, label: label,
+                    migrations: migrations, seeders: seeders, hookGuard: HookGuard(hooks: hooks, recorder: recorder),
+                    runID: runID, rebuild: rebuildTemplate, logger: logger)
+                template = try await builder.ensure(using: admin)
+            }
+            var strategy: CloneStrategy?
+            if let template { strategy = try await CloneStrategyProbe.choose(template: template.name, admin: admin, logger: logger) }
+            let dropper = BackgroundDropper(
+                admin: try await AdminConnection.connect(to: connectionString, runID: runID, applicationName: runID.adminApplicationName + ":drop", logger: logger),
+                logger: logger)
+            var pool: ClonePool?
+            if let template, poolSize > 0 {
+                let poolAdmin = try await AdminConnection.connect(to: connectionString, runID: runID, applicationName: runID.adminApplicationName + ":pool", logger: logger)
+                let clones = ClonePool(admin: poolAdmin, template: template.name, strategy: strategy, size: poolSize,
+                                       prefix: prefix, serverParameters: parameters, logger: logger)
+                await clones.start()
+                pool = clones
+            }
+            return Prepared(admin: admin, dropper: dropper, pool: pool, serverParameters: parameters, template: template, strategy: strategy)
+        } catch {
+            await admin.close()
+            throw error
+        }
+    }
+
+    /// The template this manager clones, once prepared (`nil` without migrations or seeders).
+    public var templateName: String? {
+        get async throws { try await prepared().template?.name }
+    }
+
+    /// Whether preparing this manager built the template (`false`: reused, no migration work).
+    public var builtTemplate: Bool {
+        get async throws { try await prepared().template?.built ?? false }
+    }
+
+    /// Creates a fresh database for one test and returns it, ready (connect hooks and per-test
+    /// seeders done).
+    ///
+    /// - Parameter testName: carried in the database name (sanitised, within 63 bytes) and in
+    ///   its owner marker.
+    public func acquire(testName: String? = nil) async throws -> TestDatabase {
+        let started = ContinuousClock.now
+        let prepared = try await prepared()
+        counter += 1
+        let name = DatabaseName.appendingTestName("\(prefix)_\(runID)_\(counter)", testName)
+        let marker = OwnerMarker(kind: .clone, run: runID, test: testName)
+        var fromPool = false
+        if let pool = prepared.pool, let pooled = await pool.take() {
+            try await prepared.admin.claim(pooled, as: name, marker: marker)
+            ExitCleanup.shared.forget(pooled)
+            fromPool = true
+        } else {
+            try await prepared.admin.createDatabase(name, template: prepared.template?.name, strategy: prepared.strategy, marker: marker)
+        }
+        ExitCleanup.shared.register(name, server: prepared.serverParameters)
+        outstanding.insert(name)
+        let phases = PhaseLog(database: name)
+        do {
+            var parameters = prepared.serverParameters
+            parameters["dbname"] = name
+            let connectionString = ConnectionString.keywordForm(parameters)
+            let connection = try await Connection.connect(to: connectionString, applicationName: testApplicationName, logger: logger)
+            try await HookGuard(hooks: hooks, recorder: recorder).run(on: connection, database: name, phase: .connecting, migrated: true)
+            let url = ConnectionString.urlForm(parameters)
+            let perTest = seeders.filter { $0.scope == .perTest }
+            if !perTest.isEmpty {
+                try phases.enter(.seeding)
+                let context = DatabaseContext(database: name, connection: connection, connectionString: connectionString, url: url, phase: .seeding, logger: logger)
+                for seeder in perTest {
+                    do { try await seeder.seed(context) }
+                    catch { throw TestKitError(.seedFailed, "per-test seeder \(seeder.identity) failed on \(name): \(error)", underlying: error) }
+                }
+            }
+            try phases.enter(.ready)
+            let elapsed = (ContinuousClock.now - started).milliseconds
+            RunReport.shared.update {
+                $0.databasesCreated += 1
+                if fromPool { $0.databasesFromPool += 1 }
+                $0.setupMilliseconds += elapsed
+            }
+            logger.debug("acquired \(name) in \(String(format: "%.1f", elapsed)) ms\(fromPool ? " (pool)" : "")")
+            return TestDatabase(name: name, testName: testName, connectionString: connectionString, url: url,
+                                connection: connection, phases: phases, fromPool: fromPool, manager: self)
+        } catch {
+            outstanding.remove(name)
+            await prepared.dropper.enqueue(name, phases: nil)
+            throw error
+        }
+    }
+
+    /// The `application_name` of the toolkit's own test-database connections.
+    nonisolated var testApplicationName: String { "pgtestkit-test:\(runID)" }
+
+    /// Hands a test database back: closes the toolkit's connection, reports sessions still
+    /// connected (a leaked connection or pool) as findings, then drops it in the background —
+    /// or keeps it, under the keep policy.
+    ///
+    /// Throws a `.lifecycleViolation` error under the `.fail` policy when sessions leaked.
+    public func release(_ database: TestDatabase, testFailed: Bool = false) async throws {
+        guard outstanding.remove(database.name) != nil else { return }
+        let prepared = try await prepared()
+        try? database.phases.enter(.releasing)
+        await database.connection.close()
+        let leaked = try await prepared.admin.sessions(on: database.name).filter { $0.applicationName != testApplicationName }
+        var failure: TestKitError?
+        for session in leaked {
+            let violation = LifecycleViolation(
+                kind: .leakedSession, phase: .releasing, database: database.name, statement: session.lastQuery,
+                sessionPID: session.pid, applicationName: session.applicationName,
+                note: "a session (state \(session.state ?? "?")) was still connected when the test ended; close the app's connections or pool in the test's teardown")
+            failure = recorder.record(violation) ?? failure
+        }
+        if keepPolicy == .all || (keepPolicy == .failed && testFailed) {
+            var marker = OwnerMarker(kind: .clone, run: runID, test: database.testName)
+            marker.kept = true
+            try await prepared.admin.writeMarker(marker, on: database.name)
+            ExitCleanup.shared.forget(database.name)
+            try? database.phases.enter(.dropped)
+            let line = "\(database.name) (test \(database.testName ?? "?")): psql '\(Redaction.redact(database.url))'"
+            RunReport.shared.update { $0.databasesKept += 1; $0.kept.append(line) }
+            logger.notice("kept test database \(line)")
+        } else {
+            await prepared.dropper.enqueue(database.name, phases: database.phases)
+        }
+        if let failure { throw failure }
+    }
+
+    /// Drops the pool and every database not yet dropped, waits for background drops, and
+    /// closes the admin connections. The process exit does the same if this is never called.
+    public func shutdown() async {
+        guard let preparation, let prepared = try? await preparation.value else { return }
+        await prepared.pool?.close()
+        for name in outstanding { await prepared.dropper.enqueue(name, phases: nil) }
+        outstanding.removeAll()
+        await prepared.dropper.close()
+        await prepared.admin.close()
+        self.preparation = nil
+    }
+
+    /// Waits until every released database has been dropped.
+    public func waitForDrops() async {
+        guard let preparation, let prepared = try? await preparation.value else { return }
+        await prepared.dropper.flush()
+    }
+}

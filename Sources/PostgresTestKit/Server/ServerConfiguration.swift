@@ -1,0 +1,70 @@
+import Foundation
+import Logging
+
+/// Which PostgreSQL server the toolkit talks to.
+///
+/// Resolution order, first match wins: an explicit configuration in code; `PGTESTKIT_URL`;
+/// `DATABASE_URL`; libpq's own `PG*` variables (`PGHOST`, `PGPORT`, `PGSERVICE`, ...: libpq reads
+/// them itself, with `.pgpass` and service files); otherwise the ``EmbeddedServer``. The
+/// toolkit names its choice once in the log, with the password redacted.
+public struct ServerConfiguration: Sendable, CustomStringConvertible {
+    enum Kind: Sendable {
+        case connectionString(ConnectionString)
+        case embedded
+    }
+    let kind: Kind
+    /// Where this configuration came from (`PGTESTKIT_URL`, `code`, `embedded`, ...).
+    public let source: String
+
+    /// A server given by a libpq connection string or URL. Its database name is ignored for
+    /// administration: the toolkit only ever administers through `postgres` / `template1`.
+    public static func connectionString(_ string: String, source: String = "code") -> ServerConfiguration {
+        ServerConfiguration(kind: .connectionString(ConnectionString(string)), source: source)
+    }
+
+    /// The embedded server, started on demand.
+    public static let embedded = ServerConfiguration(kind: .embedded, source: "embedded")
+
+    /// Whether this is the embedded server.
+    public var isEmbedded: Bool {
+        if case .embedded = kind { return true }
+        return false
+    }
+
+    /// The variables of libpq that, when set, mean "use the server libpq points at".
+    static let libpqVariables = ["PGHOST", "PGHOSTADDR", "PGPORT", "PGSERVICE", "PGSERVICEFILE"]
+
+    /// Resolves the configuration from the environment (see the type's documentation).
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> ServerConfiguration {
+        if let url = environment["PGTESTKIT_URL"], !url.isEmpty {
+            return .connectionString(url, source: "PGTESTKIT_URL")
+        }
+        if let url = environment["DATABASE_URL"], !url.isEmpty {
+            return .connectionString(url, source: "DATABASE_URL")
+        }
+        if let variable = libpqVariables.first(where: { !(environment[$0] ?? "").isEmpty }) {
+            return .connectionString("", source: "libpq environment (\(variable) and other PG* variables)")
+        }
+        return .embedded
+    }
+
+    public var description: String {
+        switch kind {
+        case .connectionString(let string):
+            string.raw.isEmpty ? source : "\(source) (\(string))"
+        case .embedded:
+            "the embedded server"
+        }
+    }
+
+    /// Returns a connection string for the server, starting the embedded server if needed.
+    public func resolve(logger: Logger) async throws -> ConnectionString {
+        switch kind {
+        case .connectionString(let string):
+            return string
+        case .embedded:
+            let server = try await EmbeddedServer.locate()
+            return try await server.start(logger: logger)
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import Dispatch
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Runs a helper program (initdb, pg_ctl, a user's command) and waits for it without
+/// blocking a thread of Swift's cooperative pool.
+///
+/// Spawned with `posix_spawn`, closing every inherited descriptor above stderr: `pg_ctl start`
+/// leaves a daemon behind, and a daemon that inherited one of our pipes would keep us waiting.
+enum Subprocess {
+    struct Output: Sendable {
+        let status: Int32
+        let output: String
+        var succeeded: Bool { status == 0 }
+    }
+
+    /// Runs `executable` with `arguments`; stdout and stderr are captured together, or
+    /// passed through to ours when `captureOutput` is false.
+    static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+        captureOutput: Bool = true
+    ) async throws -> Output {
+        let capturePath = NSTemporaryDirectory() + "pgtestkit-\(UUID().uuidString).out"
+        var fileActions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&fileActions)
+        defer { posix_spawn_file_actions_destroy(&fileActions) }
+        posix_spawn_file_actions_addopen(&fileActions, 0, "/dev/null", O_RDONLY, 0)
+        if captureOutput {
+            posix_spawn_file_actions_addopen(&fileActions, 1, capturePath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+            posix_spawn_file_actions_adddup2(&fileActions, 1, 2)
+        }
+        #if canImport(Glibc)
+        closeInheritedDescriptors(&fileActions)
+        #endif
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        #if canImport(Darwin)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_CLOEXEC_DEFAULT))
+        #endif
+        let env = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = env.map { strdup($0) } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid = pid_t()
+        let spawned = posix_spawn(&pid, executable, &fileActions, &attributes, argv, envp)
+        guard spawned == 0 else {
+            throw TestKitError(.subprocessFailed, "could not run \(executable): \(String(cString: strerror(spawned)))")
+        }
+        let childPID = pid
+        let status = await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
+            DispatchQueue.global().async {
+                var raw: Int32 = 0
+                while waitpid(childPID, &raw, 0) == -1 && errno == EINTR {}
+                let exited = raw & 0x7f == 0
+                continuation.resume(returning: exited ? (raw >> 8) & 0xff : 128 + (raw & 0x7f))
+            }
+        }
+        var text = ""
+        if captureOutput {
+            text = (try? String(contentsOfFile: capturePath, encoding: .utf8)) ?? ""
+            unlink(capturePath)
+        }
+        return Output(status: status, output: text)
+    }
+
+    #if canImport(Glibc)
+    /// `posix_spawn_file_actions_addclosefrom_np(actions, 3)` (glibc 2.34+), looked up at run
+    /// time because Swift's Glibc module does not export it.
+    private static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+        typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return }
+        _ = unsafeBitCast(symbol, to: AddCloseFrom.self)(&actions, 3)
+    }
+    #endif
+
+    /// Finds an executable on `PATH`.
+    static func which(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for directory in path.split(separator: ":") {
+            let candidate = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+}
