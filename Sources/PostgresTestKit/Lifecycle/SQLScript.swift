@@ -32,8 +32,7 @@ struct SQLScript: Sendable {
         var start = 0
         var i = 0
         func flush(_ end: Int) {
-            let slice = chars[start..<end]
-            if let first = slice.firstIndex(where: { !$0.isWhitespace }) {
+            if let first = firstCode(chars, from: start, to: end) {
                 let body = String(chars[first..<end]).trimmed
                 if !isOnlyComments(body) { statements.append(Statement(text: body, offset: first)) }
             }
@@ -82,6 +81,24 @@ struct SQLScript: Sendable {
         }
         flush(chars.count)
         return statements
+    }
+
+    /// The first character at or after `from` that is neither white space nor in a comment.
+    private static func firstCode(_ chars: [Character], from: Int, to end: Int) -> Int? {
+        var i = from
+        while i < end {
+            if chars[i].isWhitespace { i += 1 }
+            else if chars[i] == "-", i + 1 < end, chars[i + 1] == "-" {
+                while i < end && chars[i] != "\n" { i += 1 }
+            } else if chars[i] == "/", i + 1 < end, chars[i + 1] == "*" {
+                i += 2
+                while i + 1 < end && !(chars[i] == "*" && chars[i + 1] == "/") { i += 1 }
+                i += 2
+            } else {
+                return i
+            }
+        }
+        return nil
     }
 
     private static func dollarTag(_ chars: [Character], at index: Int) -> [Character]? {

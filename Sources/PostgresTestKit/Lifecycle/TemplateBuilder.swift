@@ -85,6 +85,9 @@ struct TemplateBuilder: Sendable {
                                 url: ConnectionString.urlForm(parameters), phase: phase, logger: logger)
             }
             try phases.enter(.migrating)
+            // Migrations start: lift the guard for new sessions too (an app's own client may
+            // run its migrations through context.url).
+            if hookGuard.recorder.policy != .off { try await admin.setWriteGuard(scratch, enabled: false) }
             if let migrator = migrations.migrator {
                 do { try await migrator.migrate(context(.migrating)) }
                 catch let error as TestKitError { throw error }
@@ -115,7 +118,6 @@ struct TemplateBuilder: Sendable {
     }
 
     private func publish(_ scratch: String, as name: String, _ fingerprint: String, _ admin: AdminConnection) async throws {
-        if hookGuard.recorder.policy != .off { try await admin.setWriteGuard(scratch, enabled: false) }
         let leftover = try await admin.waitForNoSessions(on: scratch)
         if !leftover.isEmpty {
             logger.warning("sessions still connected to \(scratch) after migrations and seeding (closing them): \(leftover)")

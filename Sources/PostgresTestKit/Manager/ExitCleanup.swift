@@ -38,6 +38,7 @@ final class ExitCleanup: Sendable {
         guard let conn = PQconnectdb(ConnectionString.keywordForm(parameters).raw) else { return }
         defer { PQfinish(conn) }
         guard PQstatus(conn) == CONNECTION_OK else { return }
+        PQsetNoticeProcessor(conn, { _, _ in }, nil)
         for name in databases.sorted() {
             guard (try? DatabaseName.validate(name)) != nil else { continue }
             // The owner marker is checked by the server in the same statement sequence.

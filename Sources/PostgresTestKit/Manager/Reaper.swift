@@ -37,11 +37,16 @@ public struct Reaper: Sendable {
             if database.marker.kind == .template {
                 continue   // templates are shared; superseded ones go when a newer one is built
             }
-            if database.marker.kept == true && !includeKept {
-                report.keptSkipped.append(database.name)
+            if database.marker.kept == true {
+                if includeKept {
+                    if !dryRun { try await admin.dropDatabase(database.name) }
+                    report.dropped.append(database.name)
+                } else {
+                    report.keptSkipped.append(database.name)
+                }
                 continue
             }
-            guard !liveRuns.contains(database.marker.run), age >= graceSeconds || database.marker.kept == true else {
+            guard !liveRuns.contains(database.marker.run), age >= graceSeconds else {
                 report.alive.append(database.name)
                 continue
             }

@@ -1,0 +1,49 @@
+import PostgresTestKit
+import Synchronization
+import Testing
+
+/// A Swift Testing trait that gives every test — and every case of a parameterized test — its
+/// own database, reachable as ``PostgresTestKit/TestDatabase/current``.
+///
+/// Use it on a suite (it applies to every test inside, recursively) or on one test:
+/// `@Suite(.testDatabase(.app))`. Tests run in parallel by default; each has its own clone.
+/// A failure to provide the database fails that test with the toolkit's error. A test that
+/// records an issue counts as failed for `PGTESTKIT_KEEP=failed`.
+public struct TestDatabaseTrait: TestTrait, SuiteTrait, TestScoping {
+    /// The manager that provides the databases.
+    public let manager: TestDatabaseManager
+
+    /// Applies to every test of a suite, nested suites included.
+    public var isRecursive: Bool { true }
+
+    public func provideScope(
+        for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
+    ) async throws {
+        guard testCase != nil else {
+            try await function()   // the suite itself: each test gets its database below
+            return
+        }
+        let database = try await manager.acquire(testName: test.name)
+        let failed = Mutex(false)
+        let observer: IssueHandlingTrait = .compactMapIssues { issue in
+            failed.withLock { $0 = true }
+            return issue
+        }
+        do {
+            try await observer.provideScope(for: test, testCase: testCase) {
+                try await TestDatabase.$current.withValue(database) { try await function() }
+            }
+        } catch {
+            try await manager.release(database, testFailed: true)
+            throw error
+        }
+        try await manager.release(database, testFailed: failed.withLock { $0 })
+    }
+}
+
+extension Trait where Self == TestDatabaseTrait {
+    /// Gives each test its own database from `manager`.
+    public static func testDatabase(_ manager: TestDatabaseManager) -> Self {
+        TestDatabaseTrait(manager: manager)
+    }
+}

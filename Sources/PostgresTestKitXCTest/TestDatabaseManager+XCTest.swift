@@ -1,0 +1,33 @@
+import PostgresTestKit
+import XCTest
+
+extension TestDatabaseManager {
+    /// Acquires a database for an XCTest test and registers its release as a teardown block.
+    ///
+    /// Call it from `setUp() async throws`. The database name carries the test's name; a
+    /// failed test's database is kept under `PGTESTKIT_KEEP=failed`. Works under
+    /// `swift test --parallel`, where every process has its own run id.
+    public nonisolated func acquire(for testCase: XCTestCase) async throws -> TestDatabase {
+        let database = try await acquire(testName: Self.methodName(testCase.name))
+        let run = TestRunObserver(testCase)
+        testCase.addTeardownBlock {
+            try await database.release(testFailed: run.failed)
+        }
+        return database
+    }
+
+    /// `testFoo` from `Class.testFoo` (Linux) or `-[Class testFoo]` (Apple platforms).
+    nonisolated static func methodName(_ name: String) -> String {
+        let trimmed = name.hasPrefix("-[") ? String(name.dropFirst(2).dropLast()) : name
+        return trimmed.split(whereSeparator: { $0 == "." || $0 == " " }).last.map(String.init) ?? name
+    }
+}
+
+/// Reads whether an XCTest test failed, from the teardown block.
+final class TestRunObserver: @unchecked Sendable {
+    // XCTestCase is not Sendable; XCTest runs setUp, the test and its teardown blocks on the
+    // same thread, which is the only place `failed` is read.
+    private let testCase: XCTestCase
+    init(_ testCase: XCTestCase) { self.testCase = testCase }
+    var failed: Bool { (testCase.testRun?.totalFailureCount ?? 0) > 0 }
+}

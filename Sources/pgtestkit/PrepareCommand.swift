@@ -1,0 +1,29 @@
+import ArgumentParser
+import Foundation
+import PostgresTestKit
+
+/// Builds or reuses the template of a migrations directory and says which: used by the
+/// multi-process tests and handy in CI to warm the template before the tests start.
+struct PrepareCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prepare",
+        abstract: "Build (or reuse) the template for a migrations directory; prints 'built' or 'reused'.")
+    @OptionGroup var options: GlobalOptions
+    @Option(help: "The directory of *.sql migrations.")
+    var migrations: String
+    @Option(help: "SQL seed files run after the migrations, in order.")
+    var seed: [String] = []
+    @Option(help: "Database name prefix.")
+    var prefix: String?
+
+    func run() async throws {
+        let manager = TestDatabaseManager(
+            prefix: prefix, migrations: .sqlDirectory(URL(fileURLWithPath: migrations)),
+            seeders: seed.isEmpty ? [] : [Seeders.sqlFiles(seed.map { URL(fileURLWithPath: $0) })],
+            poolSize: 0, logger: options.logger())
+        try await manager.prepare()
+        let built = try await manager.builtTemplate
+        print("\(built ? "built" : "reused") \(try await manager.templateName ?? "-")")
+        await manager.shutdown()
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+@testable import PostgresTestKit
+
+@Suite("AdminConnection (maintenance database only)")
+struct AdminConnectionTests {
+    @Test func connectsToTheMaintenanceDatabaseEvenWhenTheURLNamesAnAppDatabase() async throws {
+        let server = try await TestSupport.server()
+        var parameters = try server.parameters()
+        parameters["dbname"] = "my_app_dev_database_that_does_not_exist"
+        let admin = try await AdminConnection.connect(to: .keywordForm(parameters), runID: RunID())
+        #expect(admin.database == "postgres")
+        #expect(await admin.connection.database == "postgres")
+        let name = try await admin.connection.scalar("SELECT current_setting('application_name')", as: String.self)
+        #expect(name == admin.runID.adminApplicationName)
+        await admin.close()
+    }
+
+    @Test func listsEachMaintenanceTargetWhenNoneAccepts() async throws {
+        let server = try await TestSupport.server()
+        var parameters = try server.parameters()
+        parameters["user"] = "no_such_role_pgtestkit"
+        let error = await #expect(throws: TestKitError.self) {
+            try await AdminConnection.connect(to: .keywordForm(parameters), runID: RunID())
+        }
+        #expect(error?.code == .maintenanceDatabaseUnreachable)
+        #expect(error?.message.contains("- postgres:") == true)
+        #expect(error?.message.contains("- template1:") == true)
+    }
+
+    @Test func createsMarksAndDropsItsOwnDatabase() async throws {
+        let admin = try await TestSupport.admin()
+        let name = "\(TestSupport.uniquePrefix())_\(admin.runID)_1"
+        try await admin.createDatabase(name, marker: OwnerMarker(kind: .clone, run: admin.runID, test: "createsMarksAndDrops"))
+        let marker = try #require(try await admin.marker(of: name))
+        #expect(marker.run == admin.runID.rawValue)
+        #expect(marker.test == "createsMarksAndDrops")
+        #expect(marker.pid == ProcessInfo.processInfo.processIdentifier)
+        let holder = try await TestSupport.connect(database: name)
+        let leftover = try await admin.dropDatabase(name)
+        #expect(leftover.count == 1)   // the session still connected was reported, then forced out
+        #expect(try await admin.exists(name) == false)
+        _ = holder
+        await admin.close()
+    }
+
+    @Test func refusesToDropADatabaseItDidNotCreate() async throws {
+        let admin = try await TestSupport.admin()
+        let foreign = TestSupport.uniquePrefix("foreign_")
+        let plain = try await TestSupport.connect()
+        try await plain.execute("CREATE DATABASE \(foreign)")
+        let error = await #expect(throws: TestKitError.self) { try await admin.dropDatabase(foreign) }
+        #expect(error?.code == .notOwned)
+        #expect(try await admin.exists(foreign))    // it survived
+        await #expect(throws: TestKitError.self) { try await admin.renameDatabase(foreign, to: foreign + "_x") }
+        await #expect(throws: TestKitError.self) { try await admin.setTemplate(foreign, true) }
+        try await plain.execute("DROP DATABASE \(foreign)")
+        await admin.close()
+    }
+
+    @Test func hostileNamesNeverReachTheServer() async throws {
+        let admin = try await TestSupport.admin()
+        for name in ["x\"; DROP DATABASE postgres; --", "", String(repeating: "n", count: 64)] {
+            await #expect(throws: TestKitError.self) {
+                try await admin.createDatabase(name, marker: OwnerMarker(kind: .clone, run: admin.runID))
+            }
+        }
+        #expect(try await admin.exists("postgres"))
+        await admin.close()
+    }
+}

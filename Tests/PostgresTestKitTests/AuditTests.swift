@@ -1,0 +1,160 @@
+import Foundation
+import NotificationsFixture
+import Synchronization
+import Testing
+@testable import PostgresTestKit
+
+@Suite("Flagging premature writes")
+struct AuditTests {
+    /// A schema with a table, a sequence and a function that writes, for hooks to misuse.
+    static let schema = Migrations.closure(fingerprint: "audit-schema-1") { context in
+        try await context.connection.simpleQuery("""
+            CREATE TABLE notes (id serial PRIMARY KEY, body text);
+            INSERT INTO notes (body) VALUES ('seeded');
+            CREATE SEQUENCE counter;
+            CREATE FUNCTION remember(t text) RETURNS void LANGUAGE sql AS $$ INSERT INTO notes (body) VALUES (t) $$;
+            """)
+    }
+
+    /// A hook that writes only once the schema exists, i.e. on clone connections.
+    static func cloneHook(_ sql: String, line: Int = #line) -> ConnectHook {
+        .closure("hook: \(sql)", fileID: #fileID, line: line) { connection in
+            guard try await connection.scalar("SELECT to_regclass('notes') IS NOT NULL", as: Bool.self) else { return }
+            try await connection.simpleQuery(sql)
+        }
+    }
+
+    @Test(arguments: [
+        "INSERT INTO notes (body) VALUES ('from hook')",
+        "UPDATE notes SET body = 'changed'",
+        "DELETE FROM notes",
+        "CREATE TABLE hook_table (x int)",
+        "SELECT nextval('counter')",
+        "SELECT remember('via function')",
+    ])
+    func aWritingHookOnACloneConnectionIsFlaggedWithItsLine(sql: String) async throws {
+        let line = #line + 1
+        let hook = Self.cloneHook(sql, line: line)
+        let manager = TestDatabaseManager(prefix: TestSupport.uniquePrefix(), migrations: Self.schema, connectHooks: [hook],
+                                          audit: .fail, poolSize: 0, logger: TestSupport.logger)
+        let error = await #expect(throws: TestKitError.self) { try await manager.acquire(testName: "hookWrites") }
+        #expect(error?.code == .lifecycleViolation)
+        let violation = try #require(manager.violations.first)
+        #expect(violation.kind == .writeInConnectHook)
+        #expect(violation.phase == .connecting)
+        #expect(violation.sqlState == "25006")
+        #expect(violation.database.hasSuffix("_hookwrites"))
+        #expect(violation.source == SourceLocation(fileID: "PostgresTestKitTests/AuditTests.swift", line: line))
+        #expect(error?.message.contains("AuditTests.swift:\(line)") == true)
+        await manager.shutdown()
+    }
+
+    @Test func aWritingHookOnTheTemplateBuildConnectionIsFlagged() async throws {
+        let manager = TestDatabaseManager(
+            prefix: TestSupport.uniquePrefix(), migrations: Self.schema,
+            connectHooks: [.sql("CREATE TABLE written_while_connecting (x int)")], audit: .fail, poolSize: 0, logger: TestSupport.logger)
+        await #expect(throws: TestKitError.self) { try await manager.acquire() }
+        let violation = try #require(manager.violations.first)
+        #expect(violation.kind == .writeInConnectHook)
+        #expect(violation.database.contains("_tplb_"))
+        #expect(violation.statement == "CREATE TABLE written_while_connecting (x int)")
+    }
+
+    @Test func theArticlesHookIsFlaggedAndThePostMigrateSeederIsClean() async throws {
+        // "Sync notification types on connect": the connection_created receiver, ported.
+        let syncOnConnect = ConnectHook.closure("sync notification types on connect") { connection in
+            try await NotificationTypeSync.sync(.standard, on: connection)
+        }
+        let buggy = TestDatabaseManager(
+            prefix: TestSupport.uniquePrefix(), migrations: .sqlDirectory(NotificationsFixture.migrationsDirectory),
+            connectHooks: [syncOnConnect], audit: .fail, poolSize: 0, logger: TestSupport.logger)
+        await #expect(throws: TestKitError.self) { try await buggy.acquire(testName: "article") }
+        let violation = try #require(buggy.violations.first)
+        #expect(violation.kind == .hookQueriedBeforeMigrations)   // the template's tables do not exist yet
+        #expect(violation.source?.fileID == "PostgresTestKitTests/AuditTests.swift")
+        #expect(violation.statement?.contains("INSERT INTO notification_types") == true)
+
+        // The fix: the same sync as a seeder, run after migrations.
+        let clean = TestDatabaseManager(
+            prefix: TestSupport.uniquePrefix(), migrations: .sqlDirectory(NotificationsFixture.migrationsDirectory),
+            seeders: [NotificationTypeSync()], connectHooks: [.sql("SET TIME ZONE 'UTC'")], audit: .fail, poolSize: 0, logger: TestSupport.logger)
+        let db = try await clean.acquire(testName: "articleFixed")
+        #expect(try await db.scalar("SELECT count(*) FROM notification_types", as: Int.self) == 4)
+        #expect(clean.violations.isEmpty)
+        try await db.release()
+        await clean.shutdown()
+    }
+
+    @Test func warnModeDetectsWithoutBlocking() async throws {
+        let manager = TestDatabaseManager(
+            prefix: TestSupport.uniquePrefix(), migrations: Self.schema,
+            connectHooks: [Self.cloneHook("INSERT INTO notes (body) VALUES ('kept in warn mode')")],
+            audit: .warn, poolSize: 0, logger: TestSupport.logger)
+        let db = try await manager.acquire(testName: "warn")
+        #expect(try await db.scalar("SELECT count(*) FROM notes", as: Int.self) == 2)   // the write went through
+        #expect(manager.violations.map(\.kind) == [.writeInConnectHook])
+        try await db.release()
+        await manager.shutdown()
+    }
+
+    @Test func aHookRegisteredOnEveryConnectionCannotWriteThroughTheAdminConnection() async throws {
+        let manager = TestDatabaseManager(
+            prefix: TestSupport.uniquePrefix(),
+            connectHooks: [.sql("CREATE TABLE admin_hook_wrote_here (x int)", scope: .everyConnection)],
+            audit: .fail, logger: TestSupport.logger)
+        let error = await #expect(throws: TestKitError.self) { try await manager.acquire() }
+        #expect(error?.code == .lifecycleViolation)
+        let violation = try #require(manager.violations.first)
+        #expect(violation.kind == .writeThroughAdminConnection)
+        #expect(violation.database == "postgres")
+        let postgres = try await TestSupport.connect()
+        #expect(try await postgres.scalar("SELECT to_regclass('admin_hook_wrote_here') IS NULL", as: Bool.self))
+    }
+
+    @Test func anotherClientCannotWriteBeforeMigrationsStart() async throws {
+        // A hook that starts "the app's pool" too early: a second, independent libpq connection.
+        let attempts = Mutex(0)
+        let early = ConnectHook.closure("start app pool on connect") { connection in
+            // Only while the template is being built: its migrations have not started yet.
+            guard try await connection.scalar("SELECT to_regclass('notes') IS NULL", as: Bool.self) else { return }
+            attempts.withLock { $0 += 1 }
+            let parameters = await connection.effectiveParameters()
+            let app = try await Connection.connect(to: .keywordForm(parameters), applicationName: "app-pool")
+            do {
+                try await app.execute("CREATE TABLE app_wrote_early (x int)")
+                Issue.record("the database guard let an early write through")
+            } catch let error as PostgresError {
+                #expect(error.sqlState == "25006")
+            }
+            await app.close()
+        }
+        let manager = TestDatabaseManager(
+            prefix: TestSupport.uniquePrefix(), migrations: Self.schema, connectHooks: [early],
+            audit: .fail, poolSize: 0, logger: TestSupport.logger)
+        let db = try await manager.acquire(testName: "guard")
+        #expect(attempts.withLock { $0 } == 1)
+        #expect(try await db.scalar("SELECT to_regclass('app_wrote_early') IS NULL", as: Bool.self))
+        try await db.release()
+        await manager.shutdown()
+    }
+
+    @Test func aCleanHookProducesNoViolation() async throws {
+        let manager = TestDatabaseManager(
+            prefix: TestSupport.uniquePrefix(), migrations: Self.schema,
+            connectHooks: [.sql("SET TIME ZONE 'UTC'; SET search_path TO public"), Self.cloneHook("SELECT count(*) FROM notes")],
+            audit: .fail, poolSize: 0, logger: TestSupport.logger)
+        let db = try await manager.acquire(testName: "clean")
+        try await db.release()
+        #expect(manager.violations.isEmpty)
+        await manager.shutdown()
+    }
+
+    @Test func reportsGiveAnnotationsWithFileAndLine() {
+        let report = RunReport()
+        report.add(LifecycleViolation(kind: .writeInConnectHook, phase: .connecting, database: "pgtk_x_1",
+                                      statement: "INSERT INTO t VALUES (1)", sqlState: "25006",
+                                      source: SourceLocation(fileID: "AppTests/Database.swift", line: 12)))
+        #expect(report.githubAnnotations.first?.hasPrefix("::error file=Database.swift,line=12,title=PostgresTestKit write_in_connect_hook::") == true)
+        #expect(report.summary.contains("violations: 1"))
+    }
+}
