@@ -131,10 +131,17 @@ struct AuditTests {
         let manager = TestDatabaseManager(
             prefix: TestSupport.uniquePrefix(), migrations: Self.schema, connectHooks: [early],
             audit: .fail, poolSize: 0, logger: TestSupport.logger)
-        let db = try await manager.acquire(testName: "guard")
+        // The refused write is reported from the server log (embedded server), not only as an
+        // error somewhere in the app's own log.
+        guard ServerConfiguration.fromEnvironment().isEmbedded else { return }
+        let error = await #expect(throws: TestKitError.self) { try await manager.acquire(testName: "guard") }
         #expect(attempts.withLock { $0 } == 1)
-        #expect(try await db.scalar("SELECT to_regclass('app_wrote_early') IS NULL", as: Bool.self))
-        try await db.release()
+        #expect(error?.code == .lifecycleViolation)
+        let violation = try #require(manager.violations.first)
+        #expect(violation.kind == .writeBeforeMigrations)
+        #expect(violation.applicationName == "app-pool")
+        #expect(violation.statement == "CREATE TABLE app_wrote_early (x int)")
+        #expect(violation.database.contains("_tplb_"))
         await manager.shutdown()
     }
 

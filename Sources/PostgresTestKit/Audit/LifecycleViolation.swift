@@ -13,12 +13,16 @@ public struct LifecycleViolation: Sendable, Codable, Hashable, CustomStringConve
         public static let hookQueriedBeforeMigrations = Kind(rawValue: "hook_queried_before_migrations")
         /// Something wrote through the admin connection / to a maintenance database.
         public static let writeThroughAdminConnection = Kind(rawValue: "write_through_admin_connection")
+        /// A write landed in a maintenance database (`postgres`, `template1`).
+        public static let writeToMaintenanceDatabase = Kind(rawValue: "write_to_maintenance_database")
         /// A client wrote to a database before its migrations had finished.
         public static let writeBeforeMigrations = Kind(rawValue: "write_before_migrations")
         /// A seeder was asked to run before the migrator finished.
         public static let seederOutOfOrder = Kind(rawValue: "seeder_out_of_order")
         /// A write landed in a database the run did not create (the dev database, ...).
         public static let writeToForeignDatabase = Kind(rawValue: "write_to_foreign_database")
+        /// A session connected to a database that existed before the run (audit command).
+        public static let connectionToForeignDatabase = Kind(rawValue: "connection_to_foreign_database")
         /// A session was still connected to a test database when it was released.
         public static let leakedSession = Kind(rawValue: "leaked_session")
 

@@ -22,6 +22,9 @@ struct TemplateBuilder: Sendable {
     let hookGuard: HookGuard
     let runID: RunID
     let rebuild: Bool
+    /// The server's JSON log, when readable (embedded server): refused early writes by other
+    /// clients are found there.
+    let serverLog: String?
     let logger: Logger
 
     func ensure(using admin: AdminConnection) async throws -> Outcome {
@@ -68,6 +71,7 @@ struct TemplateBuilder: Sendable {
         let scratch = "\(prefix)_tplb_\(fingerprint.prefix(12))_\(runID)"
         try await admin.createDatabase(scratch, marker: OwnerMarker(kind: .scratch, run: runID, fingerprint: fingerprint, label: label))
         let phases = PhaseLog(database: scratch)
+        var log = serverLog.map { ServerLogReader(path: $0) }
         var connection: Connection?
         do {
             if hookGuard.recorder.policy != .off { try await admin.setWriteGuard(scratch, enabled: true) }
@@ -84,6 +88,7 @@ struct TemplateBuilder: Sendable {
                 DatabaseContext(database: scratch, connection: session, connectionString: connectionString,
                                 url: ConnectionString.urlForm(parameters), phase: phase, logger: logger)
             }
+            try await reportRefusedWrites(on: scratch, migratorPID: await session.backendPID, log: &log, admin)
             try phases.enter(.migrating)
             // Migrations start: lift the guard for new sessions too (an app's own client may
             // run its migrations through context.url).
@@ -115,6 +120,21 @@ struct TemplateBuilder: Sendable {
         logger.info("built template \(name) in \(String(format: "%.1f", duration.milliseconds)) ms: \(phases.summary)")
         await dropSuperseded(by: name, admin)
         return Outcome(name: name, fingerprint: fingerprint, built: true, phases: phases, duration: duration)
+    }
+
+    /// Reports the writes the database guard refused while connecting: another client (an
+    /// app's pool, a second library) tried to write before migrations started.
+    private func reportRefusedWrites(on scratch: String, migratorPID: Int32, log: inout ServerLogReader?, _ admin: AdminConnection) async throws {
+        guard var reader = log, reader.isReadable, hookGuard.recorder.policy != .off else { return }
+        let entries = try await reader.readThrough(admin.connection)
+        log = reader
+        for entry in entries where entry.dbname == scratch && entry.stateCode == "25006" && entry.pid != migratorPID {
+            let violation = LifecycleViolation(
+                kind: .writeBeforeMigrations, phase: .connecting, database: scratch, statement: entry.statement,
+                sqlState: "25006", sessionPID: entry.pid, applicationName: entry.applicationName,
+                note: "another client wrote to the template database before its migrations started; the database guard refused it (found in the server log)")
+            if let failure = hookGuard.recorder.record(violation) { throw failure }
+        }
     }
 
     private func publish(_ scratch: String, as name: String, _ fingerprint: String, _ admin: AdminConnection) async throws {

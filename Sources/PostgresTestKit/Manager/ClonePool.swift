@@ -48,8 +48,9 @@ actor ClonePool {
             counter += 1
             let name = "\(prefix)_\(admin.runID)_p\(counter)"
             do {
-                try await admin.createDatabase(name, template: template, strategy: strategy, marker: OwnerMarker(kind: .clone, run: admin.runID))
-                ExitCleanup.shared.register(name, server: serverParameters)
+                try await ExitCleanup.shared.creating(name, server: serverParameters) {
+                    try await admin.createDatabase(name, template: template, strategy: strategy, marker: OwnerMarker(kind: .clone, run: admin.runID))
+                }
                 ready.append(name)
             } catch {
                 logger.warning("the clone pool could not create \(name); acquires will create clones directly: \(error)")

@@ -1,4 +1,9 @@
 import CLibPQ
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Synchronization
 
 /// Drops, when the process exits, every database this process created and did not drop or
@@ -10,6 +15,7 @@ final class ExitCleanup: Sendable {
     private struct State {
         var server: [String: String] = [:]
         var databases: Set<String> = []
+        var creating = 0
     }
     private let state = Mutex(State())
 
@@ -26,7 +32,27 @@ final class ExitCleanup: Sendable {
 
     var pending: Set<String> { state.withLock { $0.databases } }
 
+    /// Runs `create` (a `CREATE DATABASE`) so that an exit during it waits for it to finish
+    /// and then drops the database; `name` is registered before the statement is sent.
+    func creating<T>(
+        _ name: String, server: [String: String], isolation: isolated (any Actor)? = #isolation,
+        _ create: () async throws -> T
+    ) async throws -> T {
+        state.withLock {
+            $0.server = server
+            $0.databases.insert(name)
+            $0.creating += 1
+        }
+        defer { state.withLock { $0.creating -= 1 } }
+        return try await create()
+    }
+
     func run() {
+        // Let CREATE DATABASE statements still on the wire finish (bounded), so that their
+        // databases exist when we drop them.
+        for _ in 0..<300 where state.withLock({ $0.creating > 0 }) {
+            usleep(10_000)
+        }
         let (server, databases) = state.withLock { state -> ([String: String], Set<String>) in
             defer { state.databases.removeAll() }
             return (state.server, state.databases)

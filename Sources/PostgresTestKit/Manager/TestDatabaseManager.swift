@@ -140,7 +140,8 @@ public actor TestDatabaseManager {
                 let builder = TemplateBuilder(
                     server: connectionString, serverParameters: parameters, prefix: prefix, label: label,
                     migrations: migrations, seeders: seeders, hookGuard: HookGuard(hooks: hooks, recorder: recorder),
-                    runID: runID, rebuild: rebuildTemplate, logger: logger)
+                    runID: runID, rebuild: rebuildTemplate,
+                    serverLog: server.isEmbedded ? try await EmbeddedServer.locate().logFile : nil, logger: logger)
                 template = try await builder.ensure(using: admin)
             }
             var strategy: CloneStrategy?
@@ -189,10 +190,12 @@ public actor TestDatabaseManager {
             try await prepared.admin.claim(pooled, as: name, marker: marker)
             ExitCleanup.shared.forget(pooled)
             fromPool = true
+            ExitCleanup.shared.register(name, server: prepared.serverParameters)
         } else {
-            try await prepared.admin.createDatabase(name, template: prepared.template?.name, strategy: prepared.strategy, marker: marker)
+            try await ExitCleanup.shared.creating(name, server: prepared.serverParameters) {
+                try await prepared.admin.createDatabase(name, template: prepared.template?.name, strategy: prepared.strategy, marker: marker)
+            }
         }
-        ExitCleanup.shared.register(name, server: prepared.serverParameters)
         outstanding.insert(name)
         let phases = PhaseLog(database: name)
         do {

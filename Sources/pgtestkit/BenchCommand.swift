@@ -1,0 +1,496 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NotificationsFixture
+import PostgresTestKit
+
+/// Measures what the toolkit costs a test against the floor of raw libpq on the same server:
+/// create from template, connect, drop; warm-pool acquire and release; back-to-back
+/// throughput; template build and reuse; memory.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmark per-test databases against raw libpq floors (create/connect/drop, warm pool, template build/reuse, memory).",
+        discussion: """
+            Runs on the configured server (the embedded one by default) for two fixtures: \
+            notifications (3 migrations + NotificationTypeSync) and bench40 (5 migrations, 42 tables, \
+            3,508 seed rows). Every database it creates carries a unique prefix and is dropped at the end.
+            """)
+    @OptionGroup var options: GlobalOptions
+    @Option(help: "Iterations per measured figure (default 50; 5 with --quick).")
+    var iterations: Int?
+    @Flag(help: "A smoke run with few iterations (5).")
+    var quick = false
+    @Option(help: "Write every figure as JSON to this path.")
+    var json: String?
+    @Option(help: "Clones the warm pool keeps ahead.")
+    var poolSize = 4
+
+    func validate() throws {
+        if let iterations, iterations < 1 { throw ValidationError("--iterations must be at least 1") }
+        if poolSize < 1 { throw ValidationError("--pool-size must be at least 1") }
+    }
+
+    func run() async throws {
+        let logger = options.logger()
+        let count = iterations ?? (quick ? 5 : 50)
+        let clock = ContinuousClock()
+        let started = clock.now
+        let configuration = ServerConfiguration.fromEnvironment()
+        let server = try await configuration.resolve(logger: logger)
+        let runID = RunID()
+        let admin = try await AdminConnection.connect(
+            to: server, runID: runID, applicationName: "pgtestkit-bench:\(runID)", logger: logger)
+        let prefix = "bench" + String(UInt32.random(in: 0...UInt32.max), radix: 16).leftPadding(to: 8)
+        print("== pgtestkit bench: \(configuration), PostgreSQL \(admin.serverMajorVersion), \(count) iterations, pool size \(poolSize), prefix \(prefix)")
+
+        let bench = Bench(server: server, admin: admin, runID: runID, prefix: prefix, iterations: count,
+                          poolSize: poolSize, logger: logger)
+        let fixtures = NotificationsFixture.fixturesDirectory
+        let bench40 = fixtures.appendingPathComponent("bench40")
+        let sets: [BenchFixture] = [
+            BenchFixture(name: "notifications", title: "notifications (3 migrations + NotificationTypeSync)",
+                         migrations: .sqlDirectory(fixtures.appendingPathComponent("notifications/Migrations")),
+                         seeders: [NotificationTypeSync()]),
+            BenchFixture(name: "bench40", title: "bench40 (5 migrations, 42 tables + 0001_seed.sql)",
+                         migrations: .sqlDirectory(bench40.appendingPathComponent("Migrations")),
+                         seeders: [Seeders.sqlFiles([bench40.appendingPathComponent("Seeds/0001_seed.sql")])]),
+        ]
+
+        var figures: [BenchFigure] = []
+        var templates: [String] = []
+        var failure: (any Error)?
+        do {
+            print("-- bare connect + SELECT 1 + close to postgres")
+            let bare = try await bench.bareConnect()
+            figures += [
+                BenchFigure(section: "server", name: "bare connect + SELECT 1 + close p50", ms: bare.p50),
+                BenchFigure(section: "server", name: "bare connect + SELECT 1 + close p95", ms: bare.p95),
+                BenchFigure(section: "server", name: "bare connect + SELECT 1 + close p99", ms: bare.p99),
+            ]
+            for fixture in sets {
+                print("-- \(fixture.title)")
+                let result = try await bench.measure(fixture, bareConnect: bare.p50)
+                figures += result.figures
+                templates += result.templates
+            }
+        } catch {
+            failure = error
+        }
+
+        // Cleanup: the templates it built, then anything else left under the run's prefix.
+        var leftBehind = 0
+        for template in Set(templates) {
+            do { try await admin.dropDatabase(template) } catch { print("could not drop template \(template): \(error)") }
+        }
+        if let owned = try? await admin.ownedDatabases(prefix: prefix) {
+            for database in owned {
+                print("note: dropping left-over \(database.name)")
+                _ = try? await admin.dropDatabase(database.name)
+            }
+        }
+        leftBehind = (try? await admin.query(
+            "SELECT count(*) FROM pg_database WHERE starts_with(datname, $1)", prefix + "_"
+        ).rows.first?.decode(Int.self, at: 0)) ?? -1
+        await admin.close()
+        let total = clock.now - started
+
+        if let failure {
+            print("bench failed after \(String(format: "%.1f", total.milliseconds / 1000)) s: \(failure)")
+            throw failure
+        }
+
+        figures.append(BenchFigure(section: "server", name: "transaction mode acquire+release", note: "n/a (not implemented)"))
+        printTable(figures)
+        let misses = figures.filter { $0.pass == false }.count
+        let targets = figures.filter { $0.pass != nil }.count
+        print("targets: \(targets - misses)/\(targets) PASS; databases left behind with prefix \(prefix)_: \(leftBehind); run took \(String(format: "%.1f", total.milliseconds / 1000)) s")
+
+        if let json {
+            let report = BenchReport(
+                server: configuration.description, serverMajorVersion: admin.serverMajorVersion, prefix: prefix,
+                iterations: count, poolSize: poolSize, totalSeconds: total.milliseconds / 1000,
+                leftBehind: leftBehind, figures: figures)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(report).write(to: URL(fileURLWithPath: json))
+            print("wrote \(json)")
+        }
+    }
+
+    private func printTable(_ figures: [BenchFigure]) {
+        func pad(_ s: String, _ width: Int, right: Bool = false) -> String {
+            let count = s.count
+            if count >= width { return s }
+            let fill = String(repeating: " ", count: width - count)
+            return right ? fill + s : s + fill
+        }
+        print("")
+        print(pad("figure", 54), pad("value", 12, right: true), pad("floor", 10, right: true), pad("ratio", 8, right: true), " target")
+        print(String(repeating: "-", count: 120))
+        var section = ""
+        for figure in figures {
+            if figure.section != section {
+                section = figure.section
+                print("[\(section)]")
+            }
+            let value = figure.value.map { BenchFigure.format($0, figure.unit) } ?? (figure.note ?? "-")
+            let floor = figure.floor.map { BenchFigure.format($0, figure.unit) } ?? "-"
+            let ratio = figure.ratio.map { String(format: "%.2fx", $0) } ?? "-"
+            var target = figure.target.map { " \($0)" } ?? ""
+            if let pass = figure.pass { target += pass ? "  PASS" : "  MISS" }
+            if figure.value != nil, let note = figure.note { target += (target.isEmpty ? " " : "  ") + "(\(note))" }
+            print(pad("  " + figure.name, 54), pad(value, 12, right: true), pad(floor, 10, right: true), pad(ratio, 8, right: true), target)
+        }
+        print("")
+    }
+}
+
+/// One fixture: migrations and seeders.
+struct BenchFixture: Sendable {
+    let name: String
+    let title: String
+    let migrations: Migrations
+    let seeders: [any Seeder]
+}
+
+/// One measured figure, as printed and written to JSON.
+struct BenchFigure: Codable, Sendable {
+    var section: String
+    var name: String
+    var unit: String
+    var value: Double?
+    var floorName: String?
+    var floor: Double?
+    var ratio: Double?
+    var target: String?
+    var pass: Bool?
+    var note: String?
+
+    init(section: String, name: String, unit: String = "ms", value: Double? = nil, floorName: String? = nil,
+         floor: Double? = nil, target: String? = nil, pass: Bool? = nil, note: String? = nil) {
+        self.section = section
+        self.name = name
+        self.unit = unit
+        self.value = value
+        self.floorName = floorName
+        self.floor = floor
+        if let value, let floor, floor > 0 { ratio = value / floor }
+        self.target = target
+        self.pass = pass
+        self.note = note
+    }
+
+    init(section: String, name: String, ms: Double, floorName: String? = nil, floor: Double? = nil, note: String? = nil) {
+        self.init(section: section, name: name, unit: "ms", value: ms, floorName: floorName, floor: floor, note: note)
+    }
+
+    static func format(_ value: Double, _ unit: String) -> String {
+        switch unit {
+        case "MB": String(format: "%.2f MB", value)
+        case "ms": String(format: "%.2f ms", value)
+        default: String(format: "%.2f ", value) + unit
+        }
+    }
+}
+
+struct BenchReport: Codable, Sendable {
+    var server: String
+    var serverMajorVersion: Int
+    var prefix: String
+    var iterations: Int
+    var poolSize: Int
+    var totalSeconds: Double
+    var leftBehind: Int
+    var figures: [BenchFigure]
+}
+
+/// Samples in milliseconds with nearest-rank percentiles.
+struct Samples: Sendable {
+    private(set) var values: [Double] = []
+
+    mutating func add(_ duration: Duration) { values.append(duration.milliseconds) }
+
+    func percentile(_ p: Double) -> Double {
+        guard !values.isEmpty else { return .nan }
+        let sorted = values.sorted()
+        let rank = Int((p / 100 * Double(sorted.count)).rounded(.up))
+        return sorted[min(sorted.count - 1, max(0, rank - 1))]
+    }
+
+    var p50: Double { percentile(50) }
+    var p95: Double { percentile(95) }
+    var p99: Double { percentile(99) }
+}
+
+/// The measurements themselves, on one server and one admin connection.
+struct Bench: Sendable {
+    let server: ConnectionString
+    let admin: AdminConnection
+    let runID: RunID
+    let prefix: String
+    let iterations: Int
+    let poolSize: Int
+    let logger: Logger
+    let clock = ContinuousClock()
+    let pace = Duration.milliseconds(20)
+    var applicationName: String { "pgtestkit-bench:\(runID)" }
+
+    struct FloorResult {
+        var strategy: CloneStrategy?
+        var create = Samples()
+        var connect = Samples()
+        var drop = Samples()
+        var cycle = Samples()
+    }
+
+    struct FixtureResult {
+        var figures: [BenchFigure] = []
+        var templates: [String] = []
+    }
+
+    /// Connect + `SELECT 1` + close to `postgres`, after two warm-up rounds.
+    func bareConnect() async throws -> Samples {
+        var samples = Samples()
+        for round in 0..<(iterations + 2) {
+            let started = clock.now
+            let connection = try await Connection.connect(to: server, database: "postgres", applicationName: applicationName, logger: logger)
+            _ = try await connection.execute("SELECT 1")
+            await connection.close()
+            if round >= 2 { samples.add(clock.now - started) }
+        }
+        return samples
+    }
+
+    /// The raw floor on a template with one clone strategy: create, connect + `SELECT 1`, drop.
+    func floor(template: String, strategy: CloneStrategy?, tag: String) async throws -> FloorResult {
+        var result = FloorResult(strategy: strategy)
+        for round in 0..<(iterations + 1) {
+            let name = "\(prefix)_floor_\(tag)_\(round)"
+            let t0 = clock.now
+            try await admin.createDatabase(name, template: template, strategy: strategy,
+                                           marker: OwnerMarker(kind: .clone, run: runID, test: "bench-floor"))
+            let t1 = clock.now
+            let connection = try await Connection.connect(to: server, database: name, applicationName: applicationName, logger: logger)
+            _ = try await connection.execute("SELECT 1")
+            await connection.close()
+            let t2 = clock.now
+            try await admin.dropDatabase(name)
+            let t3 = clock.now
+            guard round >= 1 else { continue }   // the first round warms up
+            result.create.add(t1 - t0)
+            result.connect.add(t2 - t1)
+            result.drop.add(t3 - t2)
+            result.cycle.add(t3 - t0)
+        }
+        return result
+    }
+
+    /// Runs `body` with a manager and always shuts it down.
+    func withManager<T: Sendable>(
+        _ fixture: BenchFixture, poolSize: Int, _ body: (TestDatabaseManager) async throws -> T
+    ) async throws -> T {
+        let manager = TestDatabaseManager(
+            prefix: prefix, migrations: fixture.migrations, seeders: fixture.seeders,
+            poolSize: poolSize, logger: logger)
+        do {
+            let value = try await body(manager)
+            await manager.shutdown()
+            return value
+        } catch {
+            await manager.shutdown()
+            throw error
+        }
+    }
+
+    /// Waits until the manager's pool holds `poolSize` clones (seen through their owner markers).
+    func waitForPool(_ manager: TestDatabaseManager, timeout: Duration = .seconds(20)) async throws -> [String] {
+        let poolPrefix = "\(prefix)_\(manager.runID)_p"
+        let deadline = clock.now + timeout
+        while true {
+            let pooled = try await admin.ownedDatabases(prefix: prefix).map(\.name).filter { $0.hasPrefix(poolPrefix) }
+            if pooled.count >= poolSize { return pooled }
+            if clock.now >= deadline {
+                print("note: the pool holds \(pooled.count) of \(poolSize) clones after \(timeout)")
+                return pooled
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    /// `n` acquire → release cycles over `tasks` concurrent tasks, with no test work, then
+    /// waits for the background drops. Returns the total time and how many came from the pool.
+    func backToBack(_ manager: TestDatabaseManager, tasks: Int) async throws -> (total: Duration, fromPool: Int) {
+        let n = iterations
+        let started = clock.now
+        let pooled = try await withThrowingTaskGroup(of: Int.self) { group in
+            for task in 0..<tasks {
+                let share = n / tasks + (task < n % tasks ? 1 : 0)
+                group.addTask {
+                    var fromPool = 0
+                    for _ in 0..<share {
+                        let db = try await manager.acquire(testName: "b2b")
+                        try await db.release()
+                        if db.fromPool { fromPool += 1 }
+                    }
+                    return fromPool
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        await manager.waitForDrops()
+        return (clock.now - started, pooled)
+    }
+
+    static func residentMB() -> Double? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            if fields.count >= 2, let kilobytes = Double(fields[1]) { return kilobytes / 1024 }
+        }
+        return nil
+    }
+
+    func measure(_ fixture: BenchFixture, bareConnect: Double) async throws -> FixtureResult {
+        var out = FixtureResult()
+        let section = fixture.name
+        let n = iterations
+
+        // 4. Template build (unique prefix: really builds), then reuse by a second manager.
+        let build = try await withManager(fixture, poolSize: 0) { manager in
+            let elapsed = try await clock.measure { try await manager.prepare() }
+            return (elapsed, try await manager.builtTemplate, try await manager.templateName)
+        }
+        guard let template = build.2 else {
+            throw ValidationError("the \(fixture.name) manager has no template")
+        }
+        out.templates.append(template)
+        let reuse = try await withManager(fixture, poolSize: 0) { manager in
+            let elapsed = try await clock.measure { try await manager.prepare() }
+            return (elapsed, try await manager.builtTemplate, try await manager.templateName)
+        }
+        if let name = reuse.2 { out.templates.append(name) }
+        print("   template \(template): first prepare \(build.1 ? "built" : "REUSED (expected a build)"), second \(reuse.1 ? "BUILT again" : "reused")")
+
+        // 1. The floor, for each clone strategy the server has; the fastest cycle is the floor.
+        let strategies: [CloneStrategy?] = admin.serverMajorVersion >= 15 ? CloneStrategy.allCases.map { $0 } : [nil]
+        var floors: [FloorResult] = []
+        for strategy in strategies {
+            floors.append(try await floor(template: template, strategy: strategy, tag: strategy.map { $0 == .walLog ? "w" : "f" } ?? "d"))
+        }
+        let best = floors.min { $0.cycle.p50 < $1.cycle.p50 }!
+        let strategyName = best.strategy?.rawValue ?? "server default"
+        let cycleFloor = best.cycle.p50
+        print("   floor (\(strategyName)): create \(String(format: "%.2f", best.create.p50)) ms, connect \(String(format: "%.2f", best.connect.p50)) ms, drop \(String(format: "%.2f", best.drop.p50)) ms")
+
+        // 5. Memory: before and after a manager with a warm pool; server size of one clone.
+        let rssBefore = Self.residentMB()
+        let pooledManager = TestDatabaseManager(
+            prefix: prefix, migrations: fixture.migrations, seeders: fixture.seeders,
+            poolSize: poolSize, logger: logger)
+        var paced = (acquire: Samples(), release: Samples(), both: Samples(), fromPool: 0)
+        var runs: [(tasks: Int, total: Duration, fromPool: Int)] = []
+        var rssAfter: Double?
+        var cloneBytes: Int64?
+        do {
+            try await pooledManager.prepare()
+            let pooled = try await waitForPool(pooledManager)
+            rssAfter = Self.residentMB()
+            if let clone = pooled.first {
+                cloneBytes = try await admin.query("SELECT pg_database_size($1)", clone).rows.first?.decode(Int64.self, at: 0)
+            }
+
+            // 3. Paced like real tests: acquire, release, ~20 ms of "test" so the pool refills.
+            for _ in 0..<n {
+                let t0 = clock.now
+                let db = try await pooledManager.acquire(testName: "paced")
+                let t1 = clock.now
+                try await db.release()
+                let t2 = clock.now
+                paced.acquire.add(t1 - t0)
+                paced.release.add(t2 - t1)
+                paced.both.add(t2 - t0)
+                if db.fromPool { paced.fromPool += 1 }
+                try await Task.sleep(for: pace)
+            }
+            await pooledManager.waitForDrops()
+
+            // Back-to-back throughput, 1, 2 and 4 tasks, each starting with a full pool.
+            for tasks in [1, 2, 4] {
+                _ = try await waitForPool(pooledManager)
+                let run = try await backToBack(pooledManager, tasks: tasks)
+                runs.append((tasks, run.total, run.fromPool))
+            }
+            await pooledManager.shutdown()
+        } catch {
+            await pooledManager.shutdown()
+            throw error
+        }
+
+        // The table's rows for this fixture.
+        func row(_ name: String, _ value: Double, floorName: String? = nil, floor: Double? = nil,
+                 target: String? = nil, limit: Double? = nil, note: String? = nil) -> BenchFigure {
+            var pass: Bool?
+            if let limit, let floor { pass = value <= limit * floor }
+            return BenchFigure(section: section, name: name, unit: "ms", value: value, floorName: floorName, floor: floor,
+                               target: target, pass: pass, note: note)
+        }
+        let cycleName = "floor create+connect+drop p50 (\(strategyName))"
+        out.figures += [
+            row("floor CREATE DATABASE TEMPLATE p50", best.create.p50, note: strategyName),
+            row("floor connect + SELECT 1 + close p50", best.connect.p50),
+            row("floor DROP DATABASE p50", best.drop.p50),
+            row("floor create+connect+drop cycle p50", cycleFloor, note: strategyName),
+        ]
+        for other in floors where other.strategy != best.strategy {
+            out.figures.append(row("floor cycle p50 with \(other.strategy?.rawValue ?? "default")", other.cycle.p50,
+                                   floorName: cycleName, floor: cycleFloor))
+        }
+        out.figures += [
+            BenchFigure(section: section, name: "template build (first run, prepare())", unit: "ms",
+                        value: build.0.milliseconds, target: "builtTemplate == true", pass: build.1),
+            BenchFigure(section: section, name: "template reuse (second run, prepare())", unit: "ms",
+                        value: reuse.0.milliseconds, target: "no migrating (builtTemplate == false)", pass: !reuse.1),
+            row("warm pool acquire p50", paced.acquire.p50, floorName: "bare connect p50", floor: bareConnect),
+            row("warm pool acquire p95", paced.acquire.p95, floorName: "bare connect p50", floor: bareConnect),
+            row("warm pool acquire p99", paced.acquire.p99, floorName: "bare connect p50", floor: bareConnect),
+            row("warm pool release p50 (test-visible)", paced.release.p50, floorName: "bare connect p50", floor: bareConnect),
+            row("warm pool release p95", paced.release.p95, floorName: "bare connect p50", floor: bareConnect),
+            row("warm pool release p99", paced.release.p99, floorName: "bare connect p50", floor: bareConnect),
+            row("warm pool acquire+release p50", paced.both.p50, floorName: "bare connect p50", floor: bareConnect,
+                target: "<= 1.5x bare connect", limit: 1.5, note: "\(paced.fromPool)/\(n) from pool"),
+            row("warm pool acquire+release p95", paced.both.p95, floorName: "bare connect p50", floor: bareConnect),
+            row("warm pool acquire+release p99", paced.both.p99, floorName: "bare connect p50", floor: bareConnect),
+        ]
+        for run in runs {
+            let label = run.tasks == 1 ? "back-to-back" : "back-to-back, \(run.tasks) tasks"
+            out.figures.append(row("\(label): total for \(n) (incl. waitForDrops)", run.total.milliseconds))
+            out.figures.append(row("\(label): per test", run.total.milliseconds / Double(n), floorName: cycleName, floor: cycleFloor,
+                                   target: run.tasks == 1 ? "<= 1.2x floor cycle" : nil, limit: run.tasks == 1 ? 1.2 : nil,
+                                   note: "\(run.fromPool)/\(n) from pool"))
+        }
+        if let rssBefore, let rssAfter {
+            let delta = rssAfter - rssBefore
+            out.figures += [
+                BenchFigure(section: section, name: "RSS before manager", unit: "MB", value: rssBefore),
+                BenchFigure(section: section, name: "RSS with warm pool (\(poolSize) clones)", unit: "MB", value: rssAfter),
+                BenchFigure(section: section, name: "RSS added by manager + warm pool", unit: "MB", value: delta,
+                            target: "<= 10 MB", pass: delta <= 10),
+            ]
+        } else {
+            out.figures.append(BenchFigure(section: section, name: "RSS added by manager + warm pool", unit: "MB",
+                                           note: "n/a (no /proc/self/status)"))
+        }
+        if let cloneBytes {
+            out.figures.append(BenchFigure(section: section, name: "server size per pooled clone", unit: "MB",
+                                           value: Double(cloneBytes) / 1_048_576, note: "pg_database_size"))
+        }
+        return out
+    }
+}
+
+extension String {
+    fileprivate func leftPadding(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}
