@@ -12,6 +12,8 @@ import Testing
 public struct TestDatabaseTrait: TestTrait, SuiteTrait, TestScoping {
     /// The manager that provides the databases.
     public let manager: TestDatabaseManager
+    /// Own database per test (default) or a rolled-back transaction on a shared clone.
+    public let isolation: Isolation
 
     /// Applies to every test of a suite, nested suites included.
     public var isRecursive: Bool { true }
@@ -23,7 +25,7 @@ public struct TestDatabaseTrait: TestTrait, SuiteTrait, TestScoping {
             try await function()   // the suite itself: each test gets its database below
             return
         }
-        let database = try await manager.acquire(testName: test.name)
+        let database = try await manager.acquire(testName: test.name, isolation: isolation)
         let failed = Mutex(false)
         let observer: IssueHandlingTrait = .compactMapIssues { issue in
             failed.withLock { $0 = true }
@@ -42,8 +44,9 @@ public struct TestDatabaseTrait: TestTrait, SuiteTrait, TestScoping {
 }
 
 extension Trait where Self == TestDatabaseTrait {
-    /// Gives each test its own database from `manager`.
-    public static func testDatabase(_ manager: TestDatabaseManager) -> Self {
-        TestDatabaseTrait(manager: manager)
+    /// Gives each test its own database from `manager` — or, with `isolation: .transaction`,
+    /// its own rolled-back transaction on a clone the suite shares.
+    public static func testDatabase(_ manager: TestDatabaseManager, isolation: Isolation = .database) -> Self {
+        TestDatabaseTrait(manager: manager, isolation: isolation)
     }
 }

@@ -7,8 +7,8 @@ extension TestDatabaseManager {
     /// Call it from `setUp() async throws`. The database name carries the test's name; a
     /// failed test's database is kept under `PGTESTKIT_KEEP=failed`. Works under
     /// `swift test --parallel`, where every process has its own run id.
-    public nonisolated func acquire(for testCase: XCTestCase) async throws -> TestDatabase {
-        let database = try await acquire(testName: Self.methodName(testCase.name))
+    public nonisolated func acquire(for testCase: XCTestCase, isolation: Isolation = .database) async throws -> TestDatabase {
+        let database = try await acquire(testName: Self.methodName(testCase.name), isolation: isolation)
         let run = TestRunObserver(testCase)
         testCase.addTeardownBlock {
             try await database.release(testFailed: run.failed)

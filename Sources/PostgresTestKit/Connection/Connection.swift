@@ -23,6 +23,8 @@ public actor Connection {
     private var secrets: [String] = []
     private var databaseName = ""
     private let logger: Logger
+    /// Savepoint depth while the connection is a transaction sandbox; `nil` otherwise.
+    private var sandboxDepth: Int?
 
     private init(label: String, logger: Logger) {
         self.executor = ConnectionExecutor(label: label)
@@ -194,7 +196,7 @@ public actor Connection {
 
     /// Runs `body` on the connection's executor with exclusive use of the connection, so that
     /// a sequence of statements is not interleaved with another task's.
-    public func withExclusiveAccess<T: Sendable>(_ body: (isolated Connection) throws -> T) rethrows -> T {
+    public func withExclusiveAccess<T: Sendable>(_ body: @Sendable (isolated Connection) throws -> T) rethrows -> T {
         try body(self)
     }
 
@@ -211,8 +213,47 @@ public actor Connection {
         return String(cString: escaped)
     }
 
+    /// Makes the connection a transaction sandbox: from now on `BEGIN`, `COMMIT` and
+    /// `ROLLBACK` sent through it become savepoint operations inside the outer transaction.
+    func enterSandbox() throws {
+        _ = try run("BEGIN")
+        sandboxDepth = 0
+    }
+
+    /// Rolls the sandbox's outer transaction back and ends the sandbox.
+    func leaveSandbox() throws {
+        sandboxDepth = nil
+        _ = try run("ROLLBACK")
+    }
+
+    private func sandboxed(_ sql: String) -> String {
+        guard let depth = sandboxDepth else { return sql }
+        var word = sql.trimmed.uppercased()
+        if word.hasSuffix(";") { word = String(word.dropLast()).trimmed }
+        let begin: Set = ["BEGIN", "START TRANSACTION", "BEGIN TRANSACTION", "BEGIN WORK"]
+        let commit: Set = ["COMMIT", "END", "COMMIT TRANSACTION", "COMMIT WORK"]
+        let rollback: Set = ["ROLLBACK", "ABORT", "ROLLBACK TRANSACTION", "ROLLBACK WORK"]
+        switch word {
+        case let w where begin.contains(w):
+            sandboxDepth = depth + 1
+            return "SAVEPOINT pgtestkit_user_\(depth + 1)"
+        case let w where (commit.contains(w) || rollback.contains(w)) && depth == 0:
+            return "SELECT 'no transaction in progress (transaction sandbox)' WHERE false"
+        case let w where commit.contains(w):
+            sandboxDepth = depth - 1
+            return "RELEASE SAVEPOINT pgtestkit_user_\(depth)"
+        case let w where rollback.contains(w):
+            sandboxDepth = depth - 1
+            return "ROLLBACK TO SAVEPOINT pgtestkit_user_\(depth); RELEASE SAVEPOINT pgtestkit_user_\(depth)"
+        default:
+            return sql
+        }
+    }
+
     /// Runs one statement synchronously on the connection's executor.
     func run(_ sql: String, parameters: [(any PostgresBindable)?] = []) throws -> QueryResult {
+        let sql = sandboxed(sql)
+        if sql.hasPrefix("ROLLBACK TO SAVEPOINT pgtestkit_user_") { return try runScript(sql) }
         guard let handle else { throw closedError(sql) }
         try beginStatement(sql)
         let types = parameters.map { $0?.postgresType.rawValue ?? 0 }
@@ -225,6 +266,7 @@ public actor Connection {
 
     /// Runs a multi-statement script synchronously on the connection's executor.
     func runScript(_ script: String) throws -> QueryResult {
+        let script = sandboxed(script)
         guard let handle else { throw closedError(script) }
         try beginStatement(script)
         return try finishStatement(PQsendQuery(handle, script), script)

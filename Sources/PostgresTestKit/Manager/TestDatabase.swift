@@ -18,13 +18,15 @@ public final class TestDatabase: Sendable, CustomStringConvertible {
     public let phases: PhaseLog
     /// Whether it came ready-made from the pool.
     public let fromPool: Bool
+    /// How this test is isolated: its own database, or a rolled-back transaction.
+    public let isolation: Isolation
     let manager: TestDatabaseManager
 
     /// The database of the test running now, set by the Swift Testing trait.
     @TaskLocal public static var current: TestDatabase?
 
     init(name: String, testName: String?, connectionString: ConnectionString, url: String,
-         connection: Connection, phases: PhaseLog, fromPool: Bool, manager: TestDatabaseManager) {
+         connection: Connection, phases: PhaseLog, fromPool: Bool, isolation: Isolation, manager: TestDatabaseManager) {
         self.name = name
         self.testName = testName
         self.connectionString = connectionString
@@ -32,6 +34,7 @@ public final class TestDatabase: Sendable, CustomStringConvertible {
         self.connection = connection
         self.phases = phases
         self.fromPool = fromPool
+        self.isolation = isolation
         self.manager = manager
     }
 

@@ -41,6 +41,10 @@ public actor TestDatabaseManager {
     private var preparation: Task<Prepared, any Error>?
     private var counter = 0
     private var outstanding: Set<String> = []
+    /// Transaction mode: the shared clone, its idle sandbox connections, and the live ones.
+    private var sharedClone: Task<TestDatabase, any Error>?
+    private var idleSandboxes: [Connection] = []
+    private var liveSandboxes: Set<ObjectIdentifier> = []
 
     struct Prepared: Sendable {
         let admin: AdminConnection
@@ -179,7 +183,10 @@ public actor TestDatabaseManager {
     ///
     /// - Parameter testName: carried in the database name (sanitised, within 63 bytes) and in
     ///   its owner marker.
-    public func acquire(testName: String? = nil) async throws -> TestDatabase {
+    ///   - isolation: `.database` (default) clones a database for the test; `.transaction`
+    ///     runs the test in a rolled-back transaction on a clone shared by the manager.
+    public func acquire(testName: String? = nil, isolation: Isolation = .database) async throws -> TestDatabase {
+        if isolation == .transaction { return try await acquireSandbox(testName: testName) }
         let started = ContinuousClock.now
         let prepared = try await prepared()
         counter += 1
@@ -223,7 +230,7 @@ public actor TestDatabaseManager {
             }
             logger.debug("acquired \(name) in \(String(format: "%.1f", elapsed)) ms\(fromPool ? " (pool)" : "")")
             return TestDatabase(name: name, testName: testName, connectionString: connectionString, url: url,
-                                connection: connection, phases: phases, fromPool: fromPool, manager: self)
+                                connection: connection, phases: phases, fromPool: fromPool, isolation: .database, manager: self)
         } catch {
             outstanding.remove(name)
             await prepared.dropper.enqueue(name, phases: nil)
@@ -240,6 +247,7 @@ public actor TestDatabaseManager {
     ///
     /// Throws a `.lifecycleViolation` error under the `.fail` policy when sessions leaked.
     public func release(_ database: TestDatabase, testFailed: Bool = false) async throws {
+        if database.isolation == .transaction { return await releaseSandbox(database) }
         guard outstanding.remove(database.name) != nil else { return }
         let prepared = try await prepared()
         try? database.phases.enter(.releasing)
@@ -268,9 +276,60 @@ public actor TestDatabaseManager {
         if let failure { throw failure }
     }
 
+    private func acquireSandbox(testName: String?) async throws -> TestDatabase {
+        let started = ContinuousClock.now
+        let shared = try await sharedDatabase()
+        let connection: Connection
+        if let idle = idleSandboxes.popLast() {
+            connection = idle
+        } else {
+            connection = try await Connection.connect(to: shared.connectionString, applicationName: testApplicationName, logger: logger)
+            try await HookGuard(hooks: hooks, recorder: recorder).run(on: connection, database: shared.name, phase: .connecting, migrated: true)
+        }
+        try await connection.enterSandbox()
+        let phases = PhaseLog(database: shared.name)
+        try phases.enter(.ready)
+        let database = TestDatabase(
+            name: shared.name, testName: testName, connectionString: shared.connectionString, url: shared.url,
+            connection: connection, phases: phases, fromPool: false, isolation: .transaction, manager: self)
+        liveSandboxes.insert(ObjectIdentifier(database))
+        let elapsed = (ContinuousClock.now - started).milliseconds
+        RunReport.shared.update { $0.setupMilliseconds += elapsed }
+        return database
+    }
+
+    private func sharedDatabase() async throws -> TestDatabase {
+        if let sharedClone { return try await sharedClone.value }
+        let task = Task { try await self.acquire(testName: "transactions", isolation: .database) }
+        sharedClone = task
+        do {
+            return try await task.value
+        } catch {
+            sharedClone = nil
+            throw error
+        }
+    }
+
+    private func releaseSandbox(_ database: TestDatabase) async {
+        guard liveSandboxes.remove(ObjectIdentifier(database)) != nil else { return }
+        try? database.phases.enter(.releasing)
+        do {
+            try await database.connection.leaveSandbox()
+            idleSandboxes.append(database.connection)
+        } catch {
+            logger.warning("could not roll back the transaction of \(database.testName ?? "a test"); closing its connection: \(error)")
+            await database.connection.close()
+        }
+        try? database.phases.enter(.dropped)
+    }
+
     /// Drops the pool and every database not yet dropped, waits for background drops, and
     /// closes the admin connections. The process exit does the same if this is never called.
     public func shutdown() async {
+        for connection in idleSandboxes { await connection.close() }
+        idleSandboxes.removeAll()
+        if let sharedClone, let shared = try? await sharedClone.value { try? await release(shared) }
+        sharedClone = nil
         guard let preparation, let prepared = try? await preparation.value else { return }
         await prepared.pool?.close()
         for name in outstanding { await prepared.dropper.enqueue(name, phases: nil) }
