@@ -72,6 +72,10 @@ struct LifecycleTests {
         #expect(try await second.templateName == firstTemplate)
         #expect(counter.runs.withLock { $0 } == 1)   // the second manager did no migration work
 
+        // While a live run uses the old template, a newer one never drops it; once they are
+        // done, it is superseded and garbage-collected.
+        await first.shutdown()
+        await second.shutdown()
         try "-- edited\nALTER TABLE customers ADD COLUMN phone text;\n"
             .write(to: directory.appendingPathComponent("0011_phone.sql"), atomically: true, encoding: .utf8)
         let third = TestDatabaseManager(prefix: prefix, migrations: .custom(counter), poolSize: 0, logger: TestSupport.logger)
@@ -82,7 +86,7 @@ struct LifecycleTests {
         let db = try await third.acquire(testName: "edited")
         #expect(try await db.scalar("SELECT count(*) FROM information_schema.columns WHERE table_name = 'customers' AND column_name = 'phone'", as: Int.self) == 1)
         try await db.release()
-        for manager in [first, second, third] { await manager.shutdown() }
+        await third.shutdown()
         // The superseded template was dropped; only the new one remains.
         let admin = try await TestSupport.admin()
         let templates = try await admin.ownedDatabases(prefix: prefix).filter { $0.marker.kind == .template }

@@ -27,6 +27,28 @@ extension AdminConnection {
         try await connection.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", name)
     }
 
+    /// Marks a template as in use by this run for as long as the admin session lives (a shared
+    /// advisory lock): a newer template never drops it from under us.
+    func holdTemplate(_ name: String) async throws {
+        try await connection.execute("SELECT pg_advisory_lock_shared(hashtextextended($1, 0))", "pgtestkit:template-use:" + name)
+    }
+
+    /// Runs `body` only if no live run holds `name` (an exclusive try-lock); returns whether it ran.
+    func ifTemplateUnused(_ name: String, _ body: () async throws -> Void) async throws -> Bool {
+        let key = "pgtestkit:template-use:" + name
+        guard try await connection.scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", key, as: Bool.self) else {
+            return false
+        }
+        do {
+            try await body()
+        } catch {
+            _ = try? await connection.execute("SELECT pg_advisory_unlock(hashtextextended($1, 0))", key)
+            throw error
+        }
+        try await connection.execute("SELECT pg_advisory_unlock(hashtextextended($1, 0))", key)
+        return true
+    }
+
     /// Takes a session-level advisory lock keyed by `key` (waits for it).
     func advisoryLock(_ key: String) async throws {
         try await connection.execute("SELECT pg_advisory_lock(hashtextextended($1, 0))", "pgtestkit:" + key)

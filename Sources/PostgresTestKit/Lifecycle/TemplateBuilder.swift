@@ -34,6 +34,7 @@ struct TemplateBuilder: Sendable {
         let fingerprint = try await TemplateFingerprint.compute(inputs, on: admin)
         let name = "\(prefix)_tpl_\(fingerprint.prefix(16))"
         try DatabaseName.validate(name)
+        try await admin.holdTemplate(name)   // from now on no other run drops it as superseded
         if !rebuild, try await isPublished(name, fingerprint, admin) {
             return reused(name, fingerprint, started)
         }
@@ -153,8 +154,8 @@ struct TemplateBuilder: Sendable {
         guard let owned = try? await admin.ownedDatabases(prefix: prefix) else { return }
         for old in owned where old.name != name && old.marker.kind == .template && old.marker.label == label {
             do {
-                try await admin.dropDatabase(old.name)
-                logger.info("dropped superseded template \(old.name)")
+                let dropped = try await admin.ifTemplateUnused(old.name) { try await admin.dropDatabase(old.name) }
+                logger.info(dropped ? "dropped superseded template \(old.name)" : "kept superseded template \(old.name): a live run still uses it")
             } catch {
                 logger.debug("could not drop superseded template \(old.name) (in use?): \(error)")
             }

@@ -187,6 +187,27 @@ public actor TestDatabaseManager {
     ///     runs the test in a rolled-back transaction on a clone shared by the manager.
     public func acquire(testName: String? = nil, isolation: Isolation = .database) async throws -> TestDatabase {
         if isolation == .transaction { return try await acquireSandbox(testName: testName) }
+        do {
+            return try await acquireClone(testName: testName)
+        } catch let error as PostgresError where error.code == .connectionClosed || error.sqlState == "3D000" {
+            // The server restarted, or the template vanished: prepare again, once.
+            logger.warning("recovering from \(error.message); reconnecting and preparing again")
+            await invalidatePreparation()
+            return try await acquireClone(testName: testName)
+        }
+    }
+
+    private func invalidatePreparation() async {
+        guard let preparation else { return }
+        self.preparation = nil
+        if let prepared = try? await preparation.value {
+            await prepared.pool?.close()
+            await prepared.dropper.close()
+            await prepared.admin.close()
+        }
+    }
+
+    private func acquireClone(testName: String?) async throws -> TestDatabase {
         let started = ContinuousClock.now
         let prepared = try await prepared()
         counter += 1
