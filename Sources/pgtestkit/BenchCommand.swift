@@ -67,7 +67,11 @@ struct BenchCommand: AsyncParsableCommand {
                 BenchFigure(section: "server", name: "bare connect + SELECT 1 + close p50", ms: bare.p50),
                 BenchFigure(section: "server", name: "bare connect + SELECT 1 + close p95", ms: bare.p95),
                 BenchFigure(section: "server", name: "bare connect + SELECT 1 + close p99", ms: bare.p99),
+                BenchFigure(section: "server", name: "transaction mode acquire+release", note: "n/a (not implemented)"),
             ]
+            if let rss = Bench.residentMB() {
+                figures.append(BenchFigure(section: "server", name: "RSS of the process at start (admin connected)", unit: "MB", value: rss))
+            }
             for fixture in sets {
                 print("-- \(fixture.title)")
                 let result = try await bench.measure(fixture, bareConnect: bare.p50)
@@ -100,7 +104,6 @@ struct BenchCommand: AsyncParsableCommand {
             throw failure
         }
 
-        figures.append(BenchFigure(section: "server", name: "transaction mode acquire+release", note: "n/a (not implemented)"))
         printTable(figures)
         let misses = figures.filter { $0.pass == false }.count
         let targets = figures.filter { $0.pass != nil }.count
@@ -116,6 +119,7 @@ struct BenchCommand: AsyncParsableCommand {
             try encoder.encode(report).write(to: URL(fileURLWithPath: json))
             print("wrote \(json)")
         }
+        fflush(nil)   // before the toolkit's exit summary on stderr
     }
 
     private func printTable(_ figures: [BenchFigure]) {
@@ -126,7 +130,7 @@ struct BenchCommand: AsyncParsableCommand {
             return right ? fill + s : s + fill
         }
         print("")
-        print(pad("figure", 54), pad("value", 12, right: true), pad("floor", 10, right: true), pad("ratio", 8, right: true), " target")
+        print(pad("figure", 62), pad("value", 12, right: true), pad("floor", 10, right: true), pad("ratio", 8, right: true), " target")
         print(String(repeating: "-", count: 120))
         var section = ""
         for figure in figures {
@@ -140,7 +144,7 @@ struct BenchCommand: AsyncParsableCommand {
             var target = figure.target.map { " \($0)" } ?? ""
             if let pass = figure.pass { target += pass ? "  PASS" : "  MISS" }
             if figure.value != nil, let note = figure.note { target += (target.isEmpty ? " " : "  ") + "(\(note))" }
-            print(pad("  " + figure.name, 54), pad(value, 12, right: true), pad(floor, 10, right: true), pad(ratio, 8, right: true), target)
+            print(pad("  " + figure.name, 62), pad(value, 12, right: true), pad(floor, 10, right: true), pad(ratio, 8, right: true), target)
         }
         print("")
     }
@@ -389,6 +393,7 @@ struct Bench: Sendable {
             prefix: prefix, migrations: fixture.migrations, seeders: fixture.seeders,
             poolSize: poolSize, logger: logger)
         var paced = (acquire: Samples(), release: Samples(), both: Samples(), fromPool: 0)
+        var withBody = paced
         var runs: [(tasks: Int, total: Duration, fromPool: Int)] = []
         var rssAfter: Double?
         var cloneBytes: Int64?
@@ -411,6 +416,25 @@ struct Bench: Sendable {
                 paced.release.add(t2 - t1)
                 paced.both.add(t2 - t0)
                 if db.fromPool { paced.fromPool += 1 }
+                try await Task.sleep(for: pace)
+            }
+            await pooledManager.waitForDrops()
+
+            // The same with a 20 ms test body between acquire and release, so the release does
+            // not overlap the pool's refill that the acquire started.
+            _ = try await waitForPool(pooledManager)
+            for _ in 0..<n {
+                let t0 = clock.now
+                let db = try await pooledManager.acquire(testName: "body")
+                let t1 = clock.now
+                try await Task.sleep(for: pace)
+                let t2 = clock.now
+                try await db.release()
+                let t3 = clock.now
+                withBody.acquire.add(t1 - t0)
+                withBody.release.add(t3 - t2)
+                withBody.both.add((t1 - t0) + (t3 - t2))
+                if db.fromPool { withBody.fromPool += 1 }
                 try await Task.sleep(for: pace)
             }
             await pooledManager.waitForDrops()
@@ -461,6 +485,11 @@ struct Bench: Sendable {
                 target: "<= 1.5x bare connect", limit: 1.5, note: "\(paced.fromPool)/\(n) from pool"),
             row("warm pool acquire+release p95", paced.both.p95, floorName: "bare connect p50", floor: bareConnect),
             row("warm pool acquire+release p99", paced.both.p99, floorName: "bare connect p50", floor: bareConnect),
+            row("with 20 ms test body: acquire p50", withBody.acquire.p50, floorName: "bare connect p50", floor: bareConnect),
+            row("with 20 ms test body: release p50", withBody.release.p50, floorName: "bare connect p50", floor: bareConnect),
+            row("with 20 ms test body: acquire+release p50", withBody.both.p50, floorName: "bare connect p50", floor: bareConnect,
+                note: "\(withBody.fromPool)/\(n) from pool"),
+            row("with 20 ms test body: acquire+release p95", withBody.both.p95, floorName: "bare connect p50", floor: bareConnect),
         ]
         for run in runs {
             let label = run.tasks == 1 ? "back-to-back" : "back-to-back, \(run.tasks) tasks"

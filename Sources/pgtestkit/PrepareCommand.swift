@@ -15,6 +15,10 @@ struct PrepareCommand: AsyncParsableCommand {
     var seed: [String] = []
     @Option(help: "Database name prefix.")
     var prefix: String?
+    @Option(help: "Also acquire this many test databases and print their names.")
+    var acquire = 0
+    @Option(help: "Then wait this many seconds before releasing (for crash tests).")
+    var holdSeconds = 0
 
     func run() async throws {
         let manager = TestDatabaseManager(
@@ -23,7 +27,15 @@ struct PrepareCommand: AsyncParsableCommand {
             poolSize: 0, logger: options.logger())
         try await manager.prepare()
         let built = try await manager.builtTemplate
-        print("\(built ? "built" : "reused") \(try await manager.templateName ?? "-")")
+        FileHandle.standardOutput.write(Data("\(built ? "built" : "reused") \(try await manager.templateName ?? "-")\n".utf8))
+        var databases: [TestDatabase] = []
+        for i in 0..<acquire {
+            let db = try await manager.acquire(testName: "held\(i)")
+            FileHandle.standardOutput.write(Data("acquired \(db.name)\n".utf8))   // unbuffered: a crash test reads it
+            databases.append(db)
+        }
+        if holdSeconds > 0 { try await Task.sleep(for: .seconds(holdSeconds)) }
+        for db in databases { try await db.release() }
         await manager.shutdown()
     }
 }

@@ -52,9 +52,44 @@ public actor Connection {
         let hasTimeout = connectionString.raw.contains("connect_timeout")
             || ProcessInfo.processInfo.environment["PGCONNECT_TIMEOUT"] != nil
         if !hasTimeout { overrides.append(("connect_timeout", String(connectTimeout))) }
-        let connection = Connection(label: database ?? "default", logger: logger)
-        try await connection.open(overrides, description: connectionString.description)
-        return connection
+        // A full server (max_connections, or a role's CONNECTION LIMIT) is waited out with
+        // back-pressure up to `slotWait`, then reported as SQLSTATE 53300 with what to do.
+        let deadline = ContinuousClock.now + slotWait
+        var delay = Duration.milliseconds(20)
+        while true {
+            let connection = Connection(label: database ?? "default", logger: logger)
+            do {
+                try await connection.open(overrides, description: connectionString.description)
+                return connection
+            } catch var error as PostgresError where error.sqlState == "53300" {
+                guard ContinuousClock.now + delay < deadline else {
+                    error.message += " (waited \(slotWait) for a free connection slot)"
+                    throw error
+                }
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .milliseconds(500))
+            }
+        }
+    }
+
+    /// Whether an error means the session is gone: a libpq-made error about the socket, or the
+    /// server's shutdown / crash codes (57P01, 57P02, 57P03).
+    static func meansConnectionLost(_ error: PostgresError) -> Bool {
+        if let state = error.sqlState { return ["57P01", "57P02", "57P03"].contains(state) }
+        return ["server closed the connection", "no connection to the server", "could not receive data",
+                "could not send data", "terminating connection"].contains { error.message.contains($0) }
+    }
+
+    /// How long ``connect(to:database:applicationName:connectTimeout:logger:)`` waits for a
+    /// free connection slot: `PGTESTKIT_CONNECT_WAIT` seconds, default 10.
+    static var slotWait: Duration {
+        .seconds(ProcessInfo.processInfo.environment["PGTESTKIT_CONNECT_WAIT"].flatMap { Double($0) } ?? 10)
+    }
+
+    /// libpq gives no SQLSTATE for a refused connection; these server messages mean 53300.
+    static func isSlotExhaustion(_ message: String) -> Bool {
+        message.contains("too many clients") || message.contains("remaining connection slots")
+            || message.contains("too many connections for role") || message.contains("too many connections for database")
     }
 
     private func open(_ parameters: [(String, String)], description: String) throws {
@@ -75,6 +110,7 @@ public actor Connection {
             throw PostgresError(
                 code: .connectionFailed,
                 message: "could not connect to \(description): \(Redaction.redact(message, secrets: secrets))",
+                sqlState: Self.isSlotExhaustion(message) ? "53300" : nil,
                 hint: Self.connectionHint(for: message))
         }
         handle = conn
@@ -99,8 +135,8 @@ public actor Connection {
             || message.contains("No such file or directory") || message.contains("could not translate host name") {
             return "Is the server running and reachable at that host and port? Leave PGTESTKIT_URL, DATABASE_URL and PGHOST unset to use the embedded server."
         }
-        if message.contains("too many clients") || message.contains("remaining connection slots") {
-            return "The server's max_connections is exhausted (SQLSTATE 53300): close leaked connections or lower the pool size."
+        if isSlotExhaustion(message) {
+            return "The server has no free connection slot (SQLSTATE 53300: max_connections or the role's CONNECTION LIMIT): close leaked connections, lower PGTESTKIT_POOL_SIZE or the test parallelism, or raise max_connections."
         }
         return nil
     }
@@ -292,7 +328,12 @@ public actor Connection {
         }
         switch outcome {
         case .success(let result): return result
-        case .failure(let error): throw error
+        case .failure(var error):
+            if Self.meansConnectionLost(error) || (error.sqlState == nil && PQstatus(handle) != CONNECTION_OK) {
+                error.code = .connectionClosed
+                error.hint = "The server may have stopped or restarted, or terminated this session."
+            }
+            throw error
         case nil: throw connectionError(handle, sql)
         }
     }

@@ -34,6 +34,9 @@ public actor TestDatabaseManager {
     nonisolated let label: String
     nonisolated let poolSize: Int
     nonisolated let rebuildTemplate: Bool
+    /// How old a dead run's database must be before the start-up pass reaps it
+    /// (`PGTESTKIT_REAP_GRACE` seconds, default 120).
+    nonisolated let reapGrace: Duration
     nonisolated let recorder: ViolationRecorder
     nonisolated let logger: Logger
     nonisolated let prefixError: TestKitError?
@@ -95,6 +98,7 @@ public actor TestDatabaseManager {
         self.keepPolicy = keep ?? KeepPolicy.fromEnvironment(environment)
         self.poolSize = max(0, poolSize ?? environment["PGTESTKIT_POOL_SIZE"].flatMap { Int($0) } ?? 2)
         self.rebuildTemplate = environment["PGTESTKIT_REBUILD"] == "1"
+        self.reapGrace = .seconds(environment["PGTESTKIT_REAP_GRACE"].flatMap { Int($0) } ?? 120)
         self.label = label ?? Self.defaultLabel(for: migrations)
         self.logger = logger
         self.recorder = ViolationRecorder(policy: auditPolicy, logger: logger)
@@ -137,6 +141,13 @@ public actor TestDatabaseManager {
             parameters["application_name"] = nil
             parameters["fallback_application_name"] = nil
             try HostAllowList.fromEnvironment().check(parameters["host"] ?? "", source: server.description)
+            let reaped = try await Reaper(admin: admin, logger: logger).reap(prefix: prefix, grace: reapGrace)
+            if !reaped.dropped.isEmpty {
+                logger.notice("reaped \(reaped.dropped.count) database(s) left by dead runs: \(reaped.dropped.joined(separator: ", "))")
+            }
+            if !reaped.keptSkipped.isEmpty {
+                logger.notice("kept databases from earlier runs (pgtestkit reap --kept drops them): \(reaped.keptSkipped.joined(separator: ", "))")
+            }
             try await HookGuard(hooks: hooks, recorder: recorder)
                 .run(on: admin.connection, database: admin.database, phase: .connecting, migrated: true, admin: true)
             var template: TemplateBuilder.Outcome?

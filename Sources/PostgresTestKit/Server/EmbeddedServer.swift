@@ -104,12 +104,20 @@ public struct EmbeddedServer: Sendable {
         return connectionString
     }
 
-    /// Stops the server (fast shutdown) if it is running.
-    public func stop() async throws {
+    /// How ``stop(mode:)`` shuts the server down (`pg_ctl -m`).
+    public enum StopMode: String, Sendable {
+        /// Disconnect clients, then shut down cleanly.
+        case fast
+        /// Abort at once, like a crash (recovery runs at the next start).
+        case immediate
+    }
+
+    /// Stops the server if it is running (fast shutdown unless told otherwise).
+    public func stop(mode: StopMode = .fast) async throws {
         let lock = FileLock(path: baseDirectory + ".lock")
         try await lock.withLock {
             guard await isRunning() else { return }
-            let output = try await runAsServerUser(binaries.path("pg_ctl"), ["stop", "-D", dataDirectory, "-m", "fast", "-w", "-t", "60"])
+            let output = try await runAsServerUser(binaries.path("pg_ctl"), ["stop", "-D", dataDirectory, "-m", mode.rawValue, "-w", "-t", "60"])
             guard output.succeeded else {
                 throw TestKitError(.subprocessFailed, "pg_ctl stop failed: \(output.output.trimmed)")
             }

@@ -1,0 +1,144 @@
+import Foundation
+import Testing
+@testable import PostgresTestKit
+
+/// Real faults against real servers and processes: nothing here is simulated.
+@Suite("Faults: stopped servers, full slots, killed processes, lost data directories", .serialized)
+struct FaultTests {
+    /// A private embedded server, so that stopping it disturbs no other test.
+    func privateServer(_ name: String) async throws -> EmbeddedServer {
+        let server = try await EmbeddedServer.locate(environment: ["PGTESTKIT_DATA_DIR": "/dev/shm/pgtestkit-fault-\(name)"])
+        try await server.start(logger: TestSupport.logger)
+        return server
+    }
+
+    func remove(_ server: EmbeddedServer) async {
+        try? await server.stop(mode: .immediate)
+        try? FileManager.default.removeItem(atPath: server.baseDirectory)
+        try? FileManager.default.removeItem(atPath: server.baseDirectory + ".lock")
+    }
+
+    @Test func aServerStoppedMidRunFailsCleanlyAndTheManagerRecoversAfterARestart() async throws {
+        let server = try await privateServer("restart")
+        let manager = TestDatabaseManager(server: .connectionString(server.connectionString.raw), prefix: "fault",
+                                          migrations: .sqlDirectory(TestSupport.fixtures.appendingPathComponent("notifications/Migrations")),
+                                          poolSize: 0, logger: TestSupport.logger)
+        let db = try await manager.acquire(testName: "beforeCrash")
+        try await server.stop(mode: .immediate)
+        let started = ContinuousClock.now
+        let error = await #expect(throws: PostgresError.self) { try await db.execute("SELECT count(*) FROM customers") }
+        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(error?.code == .connectionClosed, "\(String(describing: error)) state=\(String(describing: error?.sqlState))")
+        #expect(error?.hint?.contains("stopped or restarted") == true)
+
+        try await server.start(logger: TestSupport.logger)
+        let after = try await manager.acquire(testName: "afterRestart")    // same manager, same process
+        #expect(try await after.scalar("SELECT count(*) FROM customers", as: Int.self) == 0)
+        try await after.release()
+        await manager.shutdown()
+        await remove(server)
+    }
+
+    @Test func fullConnectionSlotsWaitWithBackPressureThenExplain53300() async throws {
+        let admin = try await TestSupport.connect()
+        let role = TestSupport.uniquePrefix("limited_")
+        try await admin.execute("CREATE ROLE \(role) LOGIN CONNECTION LIMIT 1")
+        var parameters = try await TestSupport.server().parameters()
+        parameters["user"] = role
+        let limited = ConnectionString.keywordForm(parameters)
+        let first = try await Connection.connect(to: limited)
+        // A slot frees up while the second waits: it gets in.
+        let waiter = Task { try await Connection.connect(to: limited) }
+        try await Task.sleep(for: .milliseconds(150))
+        await first.close()
+        let second = try await waiter.value
+        #expect(try await second.scalar("SELECT 1", as: Int.self) == 1)
+        // No slot ever frees: after the bounded wait, a clear 53300.
+        setenv("PGTESTKIT_CONNECT_WAIT", "1", 1)
+        defer { unsetenv("PGTESTKIT_CONNECT_WAIT") }
+        let started = ContinuousClock.now
+        let error = await #expect(throws: PostgresError.self) { try await Connection.connect(to: limited) }
+        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(error?.sqlState == "53300")
+        #expect(error?.hint?.contains("no free connection slot") == true)
+        await second.close()
+        try await admin.execute("DROP ROLE \(role)")
+    }
+
+    @Test func databasesOfAKilledProcessAreReapedByTheNextRun() async throws {
+        let executable = TestSupport.repositoryRoot.appendingPathComponent(".build/debug/pgtestkit").path
+        try #require(FileManager.default.isExecutableFile(atPath: executable))
+        let prefix = TestSupport.uniquePrefix("killed")
+        let outputFile = NSTemporaryDirectory() + "\(prefix).out"
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/sh")
+        child.arguments = ["-c", "exec '\(executable)' prepare --prefix \(prefix) --migrations '\(TestSupport.fixtures.path)/notifications/Migrations' --acquire 2 --hold-seconds 60 > '\(outputFile)' 2>&1"]
+        try child.run()
+        var held: [String] = []
+        for _ in 0..<200 where held.count < 2 {
+            try await Task.sleep(for: .milliseconds(100))
+            let text = (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? ""
+            held = text.split(separator: "\n").filter { $0.hasPrefix("acquired ") }.map { String($0.dropFirst("acquired ".count)) }
+        }
+        try #require(held.count == 2, "the child did not acquire its databases")
+        kill(child.processIdentifier, SIGKILL)
+        child.waitUntilExit()
+        let admin = try await TestSupport.admin()
+        for name in held { #expect(try await admin.exists(name)) }   // kill -9: no exit cleanup ran
+        try await Task.sleep(for: .milliseconds(300))                  // its sessions are gone
+        let report = try await Reaper(admin: admin, logger: TestSupport.logger).reap(prefix: prefix, grace: .zero)
+        #expect(Set(report.dropped).isSuperset(of: held))
+        for name in held { #expect(try await admin.exists(name) == false) }
+        for left in try await admin.ownedDatabases(prefix: prefix) { try await admin.dropDatabase(left.name) }
+        await admin.close()
+        try? FileManager.default.removeItem(atPath: outputFile)
+    }
+
+    @Test func theReaperNeverTouchesALiveRunOrAnUnmarkedDatabase() async throws {
+        let manager = TestDatabaseManager(prefix: TestSupport.uniquePrefix(), logger: TestSupport.logger)
+        let db = try await manager.acquire(testName: "alive")
+        let plain = try await TestSupport.connect()
+        let unmarked = manager.prefix + "_unmarked"
+        try await plain.execute("CREATE DATABASE \(unmarked)")
+        let admin = try await TestSupport.admin()
+        let report = try await Reaper(admin: admin, logger: TestSupport.logger).reap(prefix: manager.prefix, grace: .zero)
+        #expect(report.dropped.isEmpty)
+        #expect(report.alive == [db.name])
+        #expect(try await admin.exists(unmarked))
+        try await plain.execute("DROP DATABASE \(unmarked)")
+        try await db.release()
+        await manager.shutdown()
+        await admin.close()
+    }
+
+    @Test func aDeletedDataDirectoryIsRecreated() async throws {
+        let server = try await privateServer("deleted")
+        try await server.stop()
+        try FileManager.default.removeItem(atPath: server.dataDirectory)
+        try await server.start(logger: TestSupport.logger)
+        let connection = try await Connection.connect(to: server.connectionString)
+        #expect(try await connection.scalar("SELECT 1", as: Int.self) == 1)
+        await connection.close()
+        // A corrupted one (PG_VERSION gone) too.
+        try await server.stop()
+        try FileManager.default.removeItem(atPath: server.dataDirectory + "/PG_VERSION")
+        try await server.start(logger: TestSupport.logger)
+        let again = try await Connection.connect(to: server.connectionString)
+        #expect(try await again.scalar("SELECT 2", as: Int.self) == 2)
+        await again.close()
+        await remove(server)
+    }
+
+    @Test func hostileTestNamesAndPrefixesCannotInjectSQL() async throws {
+        let manager = TestDatabaseManager(prefix: TestSupport.uniquePrefix(), logger: TestSupport.logger)
+        let db = try await manager.acquire(testName: "x\"; DROP DATABASE postgres; --'")
+        #expect(db.name.hasSuffix("_x_drop_database_postgres"))
+        try await db.release()
+        await manager.shutdown()
+        let hostile = TestDatabaseManager(prefix: "p\"; DROP DATABASE postgres; --", logger: TestSupport.logger)
+        await #expect(throws: TestKitError.self) { try await hostile.acquire() }
+        let admin = try await TestSupport.admin()
+        #expect(try await admin.exists("postgres"))
+        await admin.close()
+    }
+}
