@@ -142,3 +142,31 @@ struct FaultTests {
         await admin.close()
     }
 }
+
+@Suite("Shared servers: a CREATEDB role is enough")
+struct SharedServerTests {
+    @Test func aRoleWithCreateDBButNotSuperuserCanDoEverything() async throws {
+        let superuser = try await TestSupport.connect()
+        let role = TestSupport.uniquePrefix("creator_")
+        try await superuser.execute("CREATE ROLE \(role) LOGIN CREATEDB NOSUPERUSER")
+        var parameters = try await TestSupport.server().parameters()
+        parameters["user"] = role
+        let manager = TestDatabaseManager(
+            server: .connectionString(ConnectionString.keywordForm(parameters).raw), prefix: TestSupport.uniquePrefix(),
+            migrations: .sqlDirectory(TestSupport.fixtures.appendingPathComponent("notifications/Migrations")),
+            connectHooks: [.sql("SET TIME ZONE 'UTC'")], audit: .fail, logger: TestSupport.logger)
+        let db = try await manager.acquire(testName: "unprivileged")
+        #expect(try await db.scalar("SELECT current_user", as: String.self) == role)
+        try await db.execute("INSERT INTO customers (email, name) VALUES ('u@example.com', 'U')")
+        try await db.release()
+        await manager.waitForDrops()
+        #expect(db.phases.current == .dropped)
+        let template = try #require(try await manager.templateName)
+        await manager.shutdown()
+        let admin = try await TestSupport.admin()
+        #expect(try await admin.ownedDatabases(prefix: manager.prefix).map(\.name) == [template])
+        try await admin.dropDatabase(template)
+        await admin.close()
+        try await superuser.execute("DROP ROLE \(role)")
+    }
+}
