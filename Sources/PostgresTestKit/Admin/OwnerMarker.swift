@@ -36,6 +36,8 @@ public struct OwnerMarker: Codable, Sendable, Hashable {
     public var label: String?
     /// Set when the database was kept after the test (keep-on-failure).
     public var kept: Bool?
+    /// For templates: the clone strategy measured fastest on this server (`WAL_LOG`/`FILE_COPY`).
+    public var cloneStrategy: String?
 
     /// A marker for a database created now by this process.
     public init(kind: Kind, run: RunID, test: String? = nil, fingerprint: String? = nil, label: String? = nil) {

@@ -9,6 +9,8 @@ struct TemplateBuilder: Sendable {
         let name: String
         let fingerprint: String
         let built: Bool
+        /// The marker as published (carries the measured clone strategy once known).
+        var marker: OwnerMarker?
         let phases: PhaseLog?
         let duration: Duration
     }
@@ -36,7 +38,7 @@ struct TemplateBuilder: Sendable {
         try DatabaseName.validate(name)
         try await admin.holdTemplate(name)   // from now on no other run drops it as superseded
         if !rebuild, try await isPublished(name, fingerprint, admin) {
-            return reused(name, fingerprint, started)
+            return try await reused(name, fingerprint, started, admin)
         }
         let lock = try await AdminConnection.connect(
             to: server, runID: runID, applicationName: runID.adminApplicationName + ":lock", logger: logger)
@@ -44,7 +46,7 @@ struct TemplateBuilder: Sendable {
             try await lock.advisoryLock("template:" + name)
             let outcome: Outcome
             if !rebuild, try await isPublished(name, fingerprint, admin) {
-                outcome = reused(name, fingerprint, started)   // another process built it meanwhile
+                outcome = try await reused(name, fingerprint, started, admin)   // another process built it meanwhile
             } else {
                 outcome = try await build(name, fingerprint, admin, started)
             }
@@ -61,10 +63,11 @@ struct TemplateBuilder: Sendable {
         return marker.kind == .template && marker.fingerprint == fingerprint
     }
 
-    private func reused(_ name: String, _ fingerprint: String, _ started: ContinuousClock.Instant) -> Outcome {
+    private func reused(_ name: String, _ fingerprint: String, _ started: ContinuousClock.Instant, _ admin: AdminConnection) async throws -> Outcome {
         logger.info("reusing template \(name): fingerprint unchanged, no migration work")
         RunReport.shared.update { $0.templatesReused += 1 }
-        return Outcome(name: name, fingerprint: fingerprint, built: false, phases: nil, duration: ContinuousClock.now - started)
+        return Outcome(name: name, fingerprint: fingerprint, built: false, marker: try await admin.marker(of: name),
+                       phases: nil, duration: ContinuousClock.now - started)
     }
 
     private func build(_ name: String, _ fingerprint: String, _ admin: AdminConnection, _ started: ContinuousClock.Instant) async throws -> Outcome {
@@ -120,7 +123,8 @@ struct TemplateBuilder: Sendable {
         let duration = ContinuousClock.now - started
         logger.info("built template \(name) in \(String(format: "%.1f", duration.milliseconds)) ms: \(phases.summary)")
         await dropSuperseded(by: name, admin)
-        return Outcome(name: name, fingerprint: fingerprint, built: true, phases: phases, duration: duration)
+        return Outcome(name: name, fingerprint: fingerprint, built: true, marker: try? await admin.marker(of: name),
+                       phases: phases, duration: duration)
     }
 
     /// Reports the writes the database guard refused while connecting: another client (an

@@ -5,13 +5,28 @@ import Logging
 ///
 /// `PGTESTKIT_CLONE_STRATEGY=wal_log|file_copy` skips the measurement.
 enum CloneStrategyProbe {
-    static func choose(template: String, admin: AdminConnection, logger: Logger) async throws -> CloneStrategy? {
+    /// The strategy for clones of `template`: forced by the environment, remembered in the
+    /// template's marker, or measured now (and then remembered there).
+    static func choose(template: TemplateBuilder.Outcome, admin: AdminConnection, logger: Logger) async throws -> CloneStrategy? {
         guard admin.serverMajorVersion >= 15 else { return nil }
         if let forced = ProcessInfo.processInfo.environment["PGTESTKIT_CLONE_STRATEGY"],
            let strategy = CloneStrategy(rawValue: forced.uppercased()) {
             logger.info("clone strategy \(strategy.rawValue) (PGTESTKIT_CLONE_STRATEGY)")
             return strategy
         }
+        if let remembered = template.marker?.cloneStrategy.flatMap(CloneStrategy.init(rawValue:)) {
+            logger.info("clone strategy \(remembered.rawValue), as measured when the template was built")
+            return remembered
+        }
+        let measured = try await measure(template: template.name, admin: admin, logger: logger)
+        if let measured, var marker = template.marker {
+            marker.cloneStrategy = measured.rawValue
+            try await admin.writeMarker(marker, on: template.name)
+        }
+        return measured
+    }
+
+    private static func measure(template: String, admin: AdminConnection, logger: Logger) async throws -> CloneStrategy? {
         var best: (CloneStrategy, Duration)?
         for strategy in CloneStrategy.allCases {
             var fastest = Duration.seconds(3600)

@@ -160,7 +160,7 @@ public actor TestDatabaseManager {
                 template = try await builder.ensure(using: admin)
             }
             var strategy: CloneStrategy?
-            if let template { strategy = try await CloneStrategyProbe.choose(template: template.name, admin: admin, logger: logger) }
+            if let template { strategy = try await CloneStrategyProbe.choose(template: template, admin: admin, logger: logger) }
             let dropper = BackgroundDropper(
                 admin: try await AdminConnection.connect(to: connectionString, runID: runID, applicationName: runID.adminApplicationName + ":drop", logger: logger),
                 logger: logger)
@@ -182,6 +182,31 @@ public actor TestDatabaseManager {
     /// The template this manager clones, once prepared (`nil` without migrations or seeders).
     public var templateName: String? {
         get async throws { try await prepared().template?.name }
+    }
+
+    /// The clone strategy in use (measured once per template and remembered in its marker).
+    public var cloneStrategy: CloneStrategy? {
+        get async throws { try await prepared().strategy }
+    }
+
+    /// How many ready clones the pool holds now.
+    public var pooledClones: Int {
+        get async throws {
+            guard let pool = try await prepared().pool else { return 0 }
+            return await pool.count
+        }
+    }
+
+    /// Waits (bounded) until the pool holds `count` ready clones, or its full size.
+    public func waitForPool(_ count: Int? = nil, timeout: Duration = .seconds(30)) async throws {
+        let target = min(count ?? poolSize, poolSize)
+        let deadline = ContinuousClock.now + timeout
+        while try await pooledClones < target {
+            guard ContinuousClock.now < deadline else {
+                throw TestKitError(.timeout, "the clone pool did not reach \(target) ready clones within \(timeout)")
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
     }
 
     /// Whether preparing this manager built the template (`false`: reused, no migration work).
