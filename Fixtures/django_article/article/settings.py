@@ -61,6 +61,8 @@ def _database_from_environment():
         "PASSWORD": pick("PGPASSWORD", "password"),
         "HOST": pick("PGHOST", "host"),
         "PORT": pick("PGPORT", "port"),
+        # Labels Django's sessions in the server log (scripts/django-scenario lists them).
+        "OPTIONS": {"application_name": os.environ.get("PGAPPNAME") or "django_article"},
         # The test database is Django's default: "test_" + NAME.
     }
 

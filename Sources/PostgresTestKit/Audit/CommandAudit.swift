@@ -34,7 +34,7 @@ public struct CommandAudit: Sendable {
                 findings.append(LifecycleViolation(
                     kind: .connectionToForeignDatabase, phase: nil, database: target, sessionPID: entry.pid,
                     applicationName: entry.applicationName, time: time,
-                    note: "the command connected to a database that existed before it started (the fallback Django's RuntimeWarning announces); tests should use only the databases they create"))
+                    note: "the command connected to a database that existed before it started (a hook or app start-up using the dev database, or a test runner falling back to it); tests should use only the databases they create"))
             }
             guard let statement = entry.loggedStatement else { continue }
             if Self.maintenance.contains(database) {

@@ -29,11 +29,15 @@ actor ClonePool {
     /// Starts filling the pool.
     func start() { refill() }
 
-    /// Takes a ready clone, if one is there, and starts making a replacement.
+    /// Takes a ready clone, if one is there. The replacement is made once the test holds its
+    /// database (``replenish()``), so that a `CREATE DATABASE` does not compete with the
+    /// test's own connect on the critical path.
     func take() -> String? {
-        defer { refill() }
-        return ready.isEmpty ? nil : ready.removeFirst()
+        ready.isEmpty ? nil : ready.removeFirst()
     }
+
+    /// Starts making clones until the pool is full again; returns at once.
+    func replenish() { refill() }
 
     /// How many clones are ready now.
     var count: Int { ready.count }

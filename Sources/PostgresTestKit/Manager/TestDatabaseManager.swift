@@ -279,6 +279,7 @@ public actor TestDatabaseManager {
                 }
             }
             try phases.enter(.ready)
+            await prepared.pool?.replenish()
             let elapsed = (ContinuousClock.now - started).milliseconds
             RunReport.shared.update {
                 $0.databasesCreated += 1
