@@ -102,7 +102,7 @@ public final class RunReport: Sendable {
         }
         FileHandle.standardError.write(Data(output.utf8))
         if let path = environment["PGTESTKIT_REPORT"], !path.isEmpty {
-            try? writeJSON(to: path)
+            try? writeJSON(to: path.replacingAll("%p", with: String(ProcessInfo.processInfo.processIdentifier)))
         }
     }
 }
