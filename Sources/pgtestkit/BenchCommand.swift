@@ -68,6 +68,16 @@ struct BenchCommand: AsyncParsableCommand {
                 BenchFigure(section: "server", name: "bare connect + SELECT 1 + close p95", ms: bare.p95),
                 BenchFigure(section: "server", name: "bare connect + SELECT 1 + close p99", ms: bare.p99),
             ]
+            let guardCost = try await bench.hookGuardOverhead()
+            figures += [
+                BenchFigure(section: "server", name: "connect hook alone (SET TIME ZONE) p50", ms: guardCost.bare),
+                BenchFigure(section: "server", name: "hook guard overhead per connection, fail mode", unit: "ms",
+                            value: guardCost.fail - guardCost.bare, target: "<= 1 ms per acquire",
+                            pass: guardCost.fail - guardCost.bare <= 1, note: "read-only session around the hook"),
+                BenchFigure(section: "server", name: "hook guard overhead per connection, warn mode", unit: "ms",
+                            value: guardCost.warn - guardCost.bare, target: "<= 1 ms per acquire",
+                            pass: guardCost.warn - guardCost.bare <= 1, note: "transaction + xid check"),
+            ]
             if let rss = Bench.residentMB() {
                 figures.append(BenchFigure(section: "server", name: "RSS of the process at start (admin connected)", unit: "MB", value: rss))
             }
@@ -287,6 +297,33 @@ struct Bench: Sendable {
             result.cycle.add(t3 - t0)
         }
         return result
+    }
+
+    /// What the hook guard adds to running one connect hook: the same statements the guard
+    /// sends around a hook in `.fail` (read-only session) and `.warn` (transaction + xid check)
+    /// mode, against the hook alone, on one open connection.
+    func hookGuardOverhead() async throws -> (bare: Double, fail: Double, warn: Double) {
+        let connection = try await Connection.connect(to: server, database: "postgres", logger: logger)
+        var bare = Samples(), fail = Samples(), warn = Samples()
+        for _ in 0..<max(iterations, 20) {
+            var t0 = clock.now
+            try await connection.simpleQuery("SET TIME ZONE 'UTC'")
+            bare.add(clock.now - t0)
+            t0 = clock.now
+            try await connection.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            try await connection.simpleQuery("SET TIME ZONE 'UTC'")
+            try await connection.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE")
+            fail.add(clock.now - t0)
+            t0 = clock.now
+            try await connection.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE")
+            try await connection.execute("BEGIN")
+            try await connection.simpleQuery("SET TIME ZONE 'UTC'")
+            _ = try await connection.scalar("SELECT pg_current_xact_id_if_assigned() IS NOT NULL", as: Bool.self)
+            try await connection.execute("COMMIT")
+            warn.add(clock.now - t0)
+        }
+        await connection.close()
+        return (bare.p50, fail.p50, warn.p50)
     }
 
     /// Runs `body` with a manager and always shuts it down.
