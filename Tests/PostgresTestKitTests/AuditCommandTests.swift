@@ -29,7 +29,8 @@ struct AuditCommandTests {
     }
 
     func embeddedOnly() async throws -> Bool {
-        Subprocess.which("psql") != nil
+        try #require(Subprocess.which("psql") != nil, "psql (postgresql-client) is needed; scripts/test installs it")
+        return true
     }
 
     @Test func flagsAWriteToTheMaintenanceDatabase() async throws {

@@ -111,6 +111,22 @@ struct AuditTests {
         #expect(try await postgres.scalar("SELECT to_regclass('admin_hook_wrote_here') IS NULL", as: Bool.self))
     }
 
+    @Test(arguments: [AuditPolicy.warn, .off])
+    func evenOutsideFailModeAnAdminHookCannotWriteOrLeaveSettings(policy: AuditPolicy) async throws {
+        let manager = TestDatabaseManager(
+            prefix: TestSupport.uniquePrefix(),
+            connectHooks: [.sql("SET application_name = 'hooked'; CREATE TABLE IF NOT EXISTS public.admin_hook_\(policy.rawValue) (x int)", scope: .everyConnection)],
+            audit: policy, poolSize: 0, logger: TestSupport.logger)
+        let db = try await manager.acquire()
+        let postgres = try await TestSupport.connect()
+        #expect(try await postgres.scalar("SELECT to_regclass('public.admin_hook_\(policy.rawValue)') IS NULL", as: Bool.self))
+        let adminName = try await postgres.scalar(
+            "SELECT application_name FROM pg_stat_activity WHERE application_name = $1", manager.runID.adminApplicationName, as: String?.self)
+        #expect(adminName == manager.runID.adminApplicationName)   // RESET ALL undid the hook's SET
+        try await db.release()
+        await manager.shutdown()
+    }
+
     @Test func anotherClientCannotWriteBeforeMigrationsStart() async throws {
         // A hook that starts "the app's pool" too early: a second, independent libpq connection.
         let attempts = Mutex(0)

@@ -50,7 +50,12 @@ extension AdminConnection {
     }
 
     /// Takes a session-level advisory lock keyed by `key` (waits for it).
-    func advisoryLock(_ key: String) async throws {
-        try await connection.execute("SELECT pg_advisory_lock(hashtextextended($1, 0))", "pgtestkit:" + key)
+    func advisoryLock(_ key: String, timeout: Duration = .seconds(600)) async throws {
+        try await connection.execute("SELECT set_config('lock_timeout', $1, false)", "\(timeout.components.seconds)s")
+        do {
+            try await connection.execute("SELECT pg_advisory_lock(hashtextextended($1, 0))", "pgtestkit:" + key)
+        } catch let error as PostgresError where error.sqlState == "55P03" {
+            throw TestKitError(.timeout, "waited \(timeout) for another process to finish building the template (\(key)); is a test process hanging in its migrations?", underlying: error)
+        }
     }
 }

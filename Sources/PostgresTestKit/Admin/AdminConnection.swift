@@ -71,6 +71,10 @@ public final class AdminConnection: Sendable {
         if let template {
             sql += " TEMPLATE \(try await connection.quoteIdentifier(template))"
             if let strategy, serverMajorVersion >= 15 { sql += " STRATEGY \(strategy.rawValue)" }
+        } else {
+            // Not template1: sessions on it (ours, when postgres is unreachable, or anyone's)
+            // would make every CREATE DATABASE fail.
+            sql += " TEMPLATE template0"
         }
         try await connection.execute(sql)
         try await writeMarker(marker, on: name)

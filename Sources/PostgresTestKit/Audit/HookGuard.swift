@@ -18,6 +18,10 @@ struct HookGuard: Sendable {
     func run(on connection: Connection, database: String, phase: Phase, migrated: Bool, admin: Bool = false) async throws {
         let applicable = hooks.filter { !admin || $0.scope == .everyConnection }
         guard !applicable.isEmpty else { return }
+        if admin {
+            try await runOnAdmin(applicable, connection, database, phase)
+            return
+        }
         for hook in applicable {
             switch recorder.policy {
             case .off:
@@ -49,6 +53,24 @@ struct HookGuard: Sendable {
                     try handle(error, hook, connection, database, phase, migrated, admin)
                 }
             }
+        }
+    }
+
+    /// On the admin connection a hook (scope `.everyConnection`) runs whatever the policy in a
+    /// read-only transaction that is rolled back, and the session is reset afterwards: it can
+    /// neither write to the maintenance database nor leave settings behind.
+    private func runOnAdmin(_ hooks: [ConnectHook], _ connection: Connection, _ database: String, _ phase: Phase) async throws {
+        for hook in hooks {
+            try await connection.execute("BEGIN READ ONLY")
+            do {
+                try await execute(hook, on: connection)
+                try await connection.execute("ROLLBACK")
+            } catch let error as PostgresError {
+                _ = try? await connection.execute("ROLLBACK")
+                try await connection.execute("RESET ALL")
+                try handle(error, hook, connection, database, phase, true, true)
+            }
+            try await connection.execute("RESET ALL")
         }
     }
 

@@ -80,7 +80,7 @@ public final class RunReport: Sendable {
         try encoder.encode(snapshot).write(to: URL(fileURLWithPath: path))
     }
 
-    private func installExitHook() {
+    func installExitHook() {
         let first = installed.withLock { done -> Bool in
             defer { done = true }
             return !done

@@ -1,16 +1,23 @@
 import CLibPQ
+import Dispatch
 import Synchronization
 
-/// Sends `PQcancel` for a connection from any thread, as task cancellation requires.
+/// Sends `PQcancel` for one statement of a connection, from any thread, as task cancellation
+/// requires.
 ///
-/// `PQcancel` is the one libpq call that is safe to make while another thread is blocked in
-/// the same connection; the cancel object is created once per connection.
+/// `PQcancel` is the one libpq call that is safe while another thread is blocked in the same
+/// connection. Each statement gets a token, so cancelling one task never cancels the statement
+/// of another task that shares the connection; the cancel request itself (a network round
+/// trip) is sent from a dispatch queue, never from the cancelling task's thread.
 final class Canceller: Sendable {
     /// A `PGcancel*`: libpq documents it as safe to use from any thread.
     private struct Handle: @unchecked Sendable { let pointer: OpaquePointer }
     private struct State: ~Copyable {
         var handle: Handle?
-        var requested = false
+        var nextToken: UInt64 = 0
+        var running: UInt64?
+        var cancelledBeforeStart: Set<UInt64> = []
+        var cancelSent: UInt64?
     }
     private let state = Mutex<State>(State())
 
@@ -19,20 +26,51 @@ final class Canceller: Sendable {
         state.withLock { $0.handle = wrapped }
     }
 
-    /// Called when a statement starts: forget any earlier request.
-    func reset() {
-        state.withLock { $0.requested = false }
+    /// A token for a statement about to be sent.
+    func token() -> UInt64 {
+        state.withLock { state in
+            state.nextToken += 1
+            return state.nextToken
+        }
     }
 
-    var wasRequested: Bool { state.withLock { $0.requested } }
-
-    /// Asks the server to cancel whatever the connection is running now.
-    func cancel() {
+    /// Marks the statement as running; returns false if it was cancelled before it started.
+    func start(_ token: UInt64) -> Bool {
         state.withLock { state in
-            state.requested = true
-            guard let handle = state.handle else { return }
-            var buffer = [CChar](repeating: 0, count: 256)
-            _ = PQcancel(handle.pointer, &buffer, Int32(buffer.count))
+            if state.cancelledBeforeStart.remove(token) != nil { return false }
+            state.running = token
+            return true
+        }
+    }
+
+    /// Marks the statement as finished.
+    func finish(_ token: UInt64) {
+        state.withLock { state in
+            if state.running == token { state.running = nil }
+        }
+    }
+
+    /// Whether a cancel request was sent for this statement (a 57014 then means "cancelled by
+    /// its task", not a `statement_timeout`).
+    func wasCancelled(_ token: UInt64) -> Bool {
+        state.withLock { $0.cancelSent == token }
+    }
+
+    /// Cancels the statement with this token: now if it runs, or as soon as it would start.
+    func cancel(_ token: UInt64) {
+        let running = state.withLock { state -> Bool in
+            if state.running == token { return true }
+            state.cancelledBeforeStart.insert(token)
+            return false
+        }
+        guard running else { return }
+        DispatchQueue.global().async { [self] in
+            state.withLock { state in
+                guard state.running == token, let handle = state.handle else { return }
+                state.cancelSent = token
+                var buffer = [CChar](repeating: 0, count: 256)
+                _ = PQcancel(handle.pointer, &buffer, Int32(buffer.count))
+            }
         }
     }
 

@@ -191,10 +191,11 @@ public actor Connection {
     /// Runs one statement with bind parameters given as an array.
     @discardableResult
     public func execute(_ sql: String, parameters: [(any PostgresBindable)?]) async throws -> QueryResult {
-        try await withTaskCancellationHandler {
-            try self.run(sql, parameters: parameters)
+        let token = canceller.token()
+        return try await withTaskCancellationHandler {
+            try self.run(sql, parameters: parameters, token: token)
         } onCancel: { [canceller] in
-            canceller.cancel()
+            canceller.cancel(token)
         }
     }
 
@@ -202,10 +203,11 @@ public actor Connection {
     /// and returns the result of the last one.
     @discardableResult
     public func simpleQuery(_ script: String) async throws -> QueryResult {
-        try await withTaskCancellationHandler {
-            try self.runScript(script)
+        let token = canceller.token()
+        return try await withTaskCancellationHandler {
+            try self.runScript(script, token: token)
         } onCancel: { [canceller] in
-            canceller.cancel()
+            canceller.cancel(token)
         }
     }
 
@@ -287,44 +289,62 @@ public actor Connection {
     }
 
     /// Runs one statement synchronously on the connection's executor.
-    func run(_ sql: String, parameters: [(any PostgresBindable)?] = []) throws -> QueryResult {
+    func run(_ sql: String, parameters: [(any PostgresBindable)?] = [], token: UInt64? = nil) throws -> QueryResult {
         let sql = sandboxed(sql)
-        if sql.hasPrefix("ROLLBACK TO SAVEPOINT pgtestkit_user_") { return try runScript(sql) }
+        if sql.hasPrefix("ROLLBACK TO SAVEPOINT pgtestkit_user_") { return try runScript(sql, token: token) }
         guard let handle else { throw closedError(sql) }
-        try beginStatement(sql)
+        let token = try beginStatement(sql, token)
+        defer { canceller.finish(token) }
         let types = parameters.map { $0?.postgresType.rawValue ?? 0 }
         let texts = parameters.map { $0?.postgresText }
         let sent = withOptionalCStrings(texts) { values in
             PQsendQueryParams(handle, sql, Int32(parameters.count), types, values, nil, nil, 0)
         }
-        return try finishStatement(sent, sql)
+        return try finishStatement(sent, sql, token)
     }
 
     /// Runs a multi-statement script synchronously on the connection's executor.
-    func runScript(_ script: String) throws -> QueryResult {
+    func runScript(_ script: String, token: UInt64? = nil) throws -> QueryResult {
         let script = sandboxed(script)
         guard let handle else { throw closedError(script) }
-        try beginStatement(script)
-        return try finishStatement(PQsendQuery(handle, script), script)
+        let token = try beginStatement(script, token)
+        defer { canceller.finish(token) }
+        return try finishStatement(PQsendQuery(handle, script), script, token)
     }
 
-    private func beginStatement(_ sql: String) throws {
-        canceller.reset()
-        if Task.isCancelled {
+    private func beginStatement(_ sql: String, _ token: UInt64?) throws -> UInt64 {
+        let token = token ?? canceller.token()
+        if Task.isCancelled || !canceller.start(token) {
             throw PostgresError(code: .cancelled, message: "the task was cancelled before the statement was sent", statement: Redaction.redact(sql, secrets: secrets))
         }
         logger.trace("statement", metadata: ["db": "\(databaseName)", "sql": "\(Redaction.redact(sql, secrets: secrets))"])
+        return token
     }
 
-    private func finishStatement(_ sent: Int32, _ sql: String) throws -> QueryResult {
+    private func finishStatement(_ sent: Int32, _ sql: String, _ token: UInt64) throws -> QueryResult {
         guard let handle else { throw closedError(sql) }
         guard sent == 1 else { throw connectionError(handle, sql) }
-        if canceller.wasRequested { canceller.cancel() }
         var outcome: Result<QueryResult, PostgresError>?
+        var cancelRequested = false
         while let result = PQgetResult(handle) {
             defer { PQclear(result) }
+            let status = PQresultStatus(result)
+            if status == PGRES_COPY_IN {
+                _ = PQputCopyEnd(handle, "COPY FROM STDIN is not supported by PostgresTestKit")
+            } else if status == PGRES_COPY_OUT {
+                var buffer: UnsafeMutablePointer<CChar>?
+                while PQgetCopyData(handle, &buffer, 0) > 0 { PQfreemem(buffer) }
+            } else if status == PGRES_COPY_BOTH {
+                outcome = .failure(PostgresError(code: .protocolViolation, message: "COPY BOTH (replication) is not supported", statement: Redaction.redact(sql, secrets: secrets)))
+                break
+            }
             let converted = convert(result, sql)
+            if case .failure(let error) = converted, error.sqlState == "57014", canceller.wasCancelled(token) { cancelRequested = true }
             if case .failure = outcome {} else { outcome = converted }
+        }
+        if cancelRequested, case .failure(var error) = outcome, error.sqlState == "57014" {
+            error.code = .cancelled
+            outcome = .failure(error)
         }
         switch outcome {
         case .success(let result): return result
@@ -340,7 +360,8 @@ public actor Connection {
 
     private func convert(_ result: OpaquePointer, _ sql: String) -> Result<QueryResult, PostgresError> {
         let status = PQresultStatus(result)
-        if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY {
+        if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY
+            || status == PGRES_COPY_OUT {
             return .success(decodeRows(result))
         }
         if status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR {
@@ -379,7 +400,6 @@ public actor Connection {
         let sqlState = field("C")
         var code = PostgresError.Code.server
         if let handle, PQstatus(handle) != CONNECTION_OK { code = .connectionClosed }
-        if sqlState == "57014", canceller.wasRequested { code = .cancelled }
         let message = field("M") ?? String(cString: PQresultErrorMessage(result)).trimmed
         return PostgresError(
             code: code, message: Redaction.redact(message, secrets: secrets), sqlState: sqlState,

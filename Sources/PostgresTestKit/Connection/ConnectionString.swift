@@ -16,7 +16,9 @@ public struct ConnectionString: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The string with any password masked.
-    public var description: String { Redaction.redact(raw) }
+    public var description: String {
+        Redaction.redact(raw, secrets: [(try? parameters())?["password"]].compactMap { $0 })
+    }
 
     /// The key/value pairs libpq parses out of ``raw`` (empty values left out).
     public func parameters() throws -> [String: String] {

@@ -23,7 +23,8 @@ public enum Redaction {
             output += rest[..<scheme.upperBound]
             rest = rest[scheme.upperBound...]
             // userinfo ends at the last '@' before the first '/', '?' or whitespace.
-            let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == " " || $0 == "\n" || $0 == "'" || $0 == "\"" }) ?? rest.endIndex
+            // libpq ends the user:password part only at '/', so '?' may stand in a password.
+            let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == " " || $0 == "\n" || $0 == "'" || $0 == "\"" }) ?? rest.endIndex
             let authority = rest[..<authorityEnd]
             if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
                 output += authority[...colon]

@@ -2,7 +2,9 @@ import Logging
 
 /// What a migrator or seeder receives: the database being prepared, a connection to it,
 /// and its connection string for an app's own client (PostgresNIO, Fluent, libpq).
-public struct DatabaseContext: Sendable {
+public struct DatabaseContext: Sendable, CustomStringConvertible {
+    public var description: String { "DatabaseContext(\(database), \(phase), \(Redaction.redact(url)))" }
+
     /// The database's name.
     public let database: String
     /// A read-write connection to it, owned by the toolkit (do not close it).

@@ -71,7 +71,13 @@ struct TemplateBuilder: Sendable {
     }
 
     private func build(_ name: String, _ fingerprint: String, _ admin: AdminConnection, _ started: ContinuousClock.Instant) async throws -> Outcome {
-        if try await admin.exists(name) { try await admin.dropDatabase(name) }
+        if try await admin.exists(name) {
+            // PGTESTKIT_REBUILD=1 (or a half-published leftover): never from under a live run.
+            let dropped = try await admin.ifTemplateUnused(name) { try await admin.dropDatabase(name) }
+            guard dropped else {
+                throw TestKitError(.configuration, "cannot rebuild the template \(name): another run is using it right now. Run PGTESTKIT_REBUILD=1 when no other test process uses this server.")
+            }
+        }
         let scratch = "\(prefix)_tplb_\(fingerprint.prefix(12))_\(runID)"
         try await admin.createDatabase(scratch, marker: OwnerMarker(kind: .scratch, run: runID, fingerprint: fingerprint, label: label))
         let phases = PhaseLog(database: scratch)

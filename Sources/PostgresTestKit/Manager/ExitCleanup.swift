@@ -20,6 +20,7 @@ final class ExitCleanup: Sendable {
     private let state = Mutex(State())
 
     func register(_ database: String, server: [String: String]) {
+        RunReport.shared.installExitHook()
         state.withLock {
             $0.server = server
             $0.databases.insert(database)
@@ -38,13 +39,19 @@ final class ExitCleanup: Sendable {
         _ name: String, server: [String: String], isolation: isolated (any Actor)? = #isolation,
         _ create: () async throws -> T
     ) async throws -> T {
+        RunReport.shared.installExitHook()
         state.withLock {
             $0.server = server
             $0.databases.insert(name)
             $0.creating += 1
         }
         defer { state.withLock { $0.creating -= 1 } }
-        return try await create()
+        do {
+            return try await create()
+        } catch {
+            forget(name)   // not ours: never drop a same-named database at exit
+            throw error
+        }
     }
 
     func run() {

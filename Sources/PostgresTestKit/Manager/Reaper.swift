@@ -32,6 +32,11 @@ public struct Reaper: Sendable {
             """).rows.compactMap { $0[0] })
         var report = Report()
         let graceSeconds = Double(grace.components.seconds)
+        // Right after a server restart, live runs have not reconnected yet: their databases
+        // would look orphaned. Wait until the server has been up for the grace period.
+        let uptime = try await admin.query("SELECT extract(epoch FROM now() - pg_postmaster_start_time())::float8")
+            .rows.first?.decode(Double.self, at: 0) ?? .infinity
+        guard uptime >= graceSeconds else { return report }
         for database in try await admin.ownedDatabases(prefix: prefix) {
             let age = database.marker.createdDate.map { Date().timeIntervalSince($0) } ?? .infinity
             if database.marker.kind == .template {

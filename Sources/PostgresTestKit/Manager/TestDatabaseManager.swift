@@ -42,6 +42,8 @@ public actor TestDatabaseManager {
     nonisolated let prefixError: TestKitError?
 
     private var preparation: Task<Prepared, any Error>?
+    /// Bumped whenever a new preparation starts, so a stale failure never tears down a newer one.
+    private var preparationGeneration = 0
     private var counter = 0
     private var outstanding: Set<String> = []
     /// Transaction mode: the shared clone, its idle sandbox connections, and the live ones.
@@ -67,7 +69,8 @@ public actor TestDatabaseManager {
     ///   - migrations: how to build the schema, once per fingerprint.
     ///   - seeders: data written after migrations, in order.
     ///   - connectHooks: session set-up run on every test-database connection.
-    ///   - audit: the violation policy; `nil` reads `PGTESTKIT_AUDIT`, else `.fail` under `CI=true`.
+    ///   - audit: the violation policy (default: `.fail` under `CI=true`, else `.warn`);
+    ///     `PGTESTKIT_AUDIT` overrides it, so CI can tighten or loosen every manager at once.
     ///   - keep: which databases survive; `nil` reads `PGTESTKIT_KEEP`.
     ///   - poolSize: ready clones kept ahead; `nil` reads `PGTESTKIT_POOL_SIZE`, default 2.
     ///   - label: names the template family; templates of the same label and prefix supersede
@@ -123,10 +126,14 @@ public actor TestDatabaseManager {
         if let preparation { return try await preparation.value }
         let task = Task { try await self.makePrepared() }
         preparation = task
+        preparationGeneration += 1
+        let generation = preparationGeneration
         do {
             return try await task.value
         } catch {
-            preparation = nil      // the next acquire tries again (e.g. after a server restart)
+            // The next acquire tries again (e.g. after a server restart), unless a newer
+            // preparation already replaced this one.
+            if generation == preparationGeneration { preparation = nil }
             throw error
         }
     }
@@ -140,7 +147,9 @@ public actor TestDatabaseManager {
             var parameters = await admin.connection.effectiveParameters()
             parameters["application_name"] = nil
             parameters["fallback_application_name"] = nil
-            try HostAllowList.fromEnvironment().check(parameters["host"] ?? "", source: server.description)
+            let allowList = HostAllowList.fromEnvironment()
+            try allowList.check(parameters["host"] ?? "", source: server.description)
+            try allowList.check(parameters["hostaddr"] ?? "", source: server.description)
             let reaped = try await Reaper(admin: admin, logger: logger).reap(prefix: prefix, grace: reapGrace)
             if !reaped.dropped.isEmpty {
                 logger.notice("reaped \(reaped.dropped.count) database(s) left by dead runs: \(reaped.dropped.joined(separator: ", "))")
@@ -223,18 +232,20 @@ public actor TestDatabaseManager {
     ///     runs the test in a rolled-back transaction on a clone shared by the manager.
     public func acquire(testName: String? = nil, isolation: Isolation = .database) async throws -> TestDatabase {
         if isolation == .transaction { return try await acquireSandbox(testName: testName) }
+        let failedGeneration = preparationGeneration
         do {
             return try await acquireClone(testName: testName)
         } catch let error as PostgresError where error.code == .connectionClosed || error.sqlState == "3D000" {
-            // The server restarted, or the template vanished: prepare again, once.
+            // The server restarted, or the template vanished: prepare again, once. Parallel
+            // acquires that failed on the same preparation tear it down only once.
             logger.warning("recovering from \(error.message); reconnecting and preparing again")
-            await invalidatePreparation()
+            await invalidatePreparation(generation: failedGeneration)
             return try await acquireClone(testName: testName)
         }
     }
 
-    private func invalidatePreparation() async {
-        guard let preparation else { return }
+    private func invalidatePreparation(generation: Int) async {
+        guard let preparation, generation == preparationGeneration else { return }
         self.preparation = nil
         if let prepared = try? await preparation.value {
             await prepared.pool?.close()
@@ -388,13 +399,15 @@ public actor TestDatabaseManager {
         idleSandboxes.removeAll()
         if let sharedClone, let shared = try? await sharedClone.value { try? await release(shared) }
         sharedClone = nil
-        guard let preparation, let prepared = try? await preparation.value else { return }
+        guard let preparation else { return }
+        self.preparation = nil       // acquires from now on prepare afresh
+        preparationGeneration += 1
+        guard let prepared = try? await preparation.value else { return }
         await prepared.pool?.close()
         for name in outstanding { await prepared.dropper.enqueue(name, phases: nil) }
         outstanding.removeAll()
         await prepared.dropper.close()
         await prepared.admin.close()
-        self.preparation = nil
     }
 
     /// Waits until every released database has been dropped.
