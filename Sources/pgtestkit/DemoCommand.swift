@@ -41,6 +41,7 @@ struct DemoCommand: AsyncParsableCommand {
 
         print("\n-- 3. \(count) tests, each with its own clone (connect → ready → releasing → dropped)")
         var acquires: [Duration] = []
+        var released: [(TestDatabase, Duration, Int, Int)] = []
         for i in 1...count {
             var db: TestDatabase?
             let acquire = try await clock.measure { db = try await manager.acquire(testName: "demoTest\(i)") }
@@ -49,7 +50,11 @@ struct DemoCommand: AsyncParsableCommand {
             let types = try await db!.scalar("SELECT count(*) FROM notification_types WHERE is_active", as: Int.self)
             let customers = try await db!.scalar("SELECT count(*) FROM customers", as: Int.self)
             try await db!.release()
-            print("   \(db!.name.padding(toLength: 44, withPad: " ", startingAt: 0)) acquire \(ms(acquire))\(db!.fromPool ? " (pool)" : "       ")  seeded types=\(types) own customers=\(customers)  phases: \(db!.phases.summary)")
+            released.append((db!, acquire, types, customers))
+        }
+        await manager.waitForDrops()
+        for (db, acquire, types, customers) in released {
+            print("   \(db.name.padding(toLength: 44, withPad: " ", startingAt: 0)) acquire \(ms(acquire))\(db.fromPool ? " (pool)" : "       ")  seeded types=\(types) own customers=\(customers)  phases: \(db.phases.summary)")
         }
         let sorted = acquires.sorted()
         print("   acquire p50 \(ms(sorted[sorted.count / 2])), max \(ms(sorted.last!))")
@@ -59,7 +64,7 @@ struct DemoCommand: AsyncParsableCommand {
             prefix: "pgtkdemo", migrations: .sqlDirectory(NotificationsFixture.migrationsDirectory),
             seeders: [NotificationTypeSync()],
             connectHooks: [.sql("INSERT INTO notification_types (name, description) VALUES ('sync_on_connect', 'written by a hook') ON CONFLICT DO NOTHING", name: "sync notification types on connect")],
-            audit: .warn, poolSize: 0, logger: logger)
+            audit: .warn, poolSize: 0, label: "notifications-demo-buggy", logger: logger)
         let db = try await buggy.acquire(testName: "buggyHook")
         try await db.release()
         for violation in buggy.violations { print("   FLAGGED: \(violation)") }

@@ -20,8 +20,10 @@ public final class RunReport: Sendable {
         public var templatesBuilt = 0
         /// Templates reused (no migration work).
         public var templatesReused = 0
-        /// Milliseconds tests waited for their database (acquire).
+        /// Milliseconds tests waited for their database (acquire), summed over tests.
         public var setupMilliseconds = 0.0
+        /// Milliseconds between a test getting its database and releasing it, summed over tests.
+        public var testMilliseconds = 0.0
         /// Every violation.
         public var violations: [LifecycleViolation] = []
         /// Kept databases and how to connect to them (redacted).
@@ -52,7 +54,7 @@ public final class RunReport: Sendable {
         var lines = [
             "PostgresTestKit summary: \(s.databasesCreated) test databases (\(s.databasesFromPool) from the pool), "
                 + "\(s.databasesDropped) dropped, \(s.databasesKept) kept; templates: \(s.templatesBuilt) built, \(s.templatesReused) reused; "
-                + String(format: "set-up time %.1f ms; ", s.setupMilliseconds)
+                + String(format: "database set-up %.0f ms vs in tests %.0f ms (summed over tests); ", s.setupMilliseconds, s.testMilliseconds)
                 + "violations: \(s.violations.count)",
         ]
         for violation in s.violations { lines.append("  ✗ \(violation)") }
@@ -65,8 +67,8 @@ public final class RunReport: Sendable {
         snapshot.violations.map { v in
             let message = v.description.replacingAll("\n", with: " ").replacingAll("%", with: "%25")
             if let source = v.source {
-                let file = source.fileID.split(separator: "/").dropFirst().joined(separator: "/")
-                return "::error file=\(file.isEmpty ? source.fileID : file),line=\(source.line),title=PostgresTestKit \(v.kind)::\(message)"
+                let file = source.relativePath(to: FileManager.default.currentDirectoryPath)
+                return "::error file=\(file),line=\(source.line),title=PostgresTestKit \(v.kind)::\(message)"
             }
             return "::error title=PostgresTestKit \(v.kind)::\(message)"
         }
@@ -96,6 +98,7 @@ public final class RunReport: Sendable {
         let environment = ProcessInfo.processInfo.environment
         let s = snapshot
         guard s.databasesCreated + s.templatesBuilt + s.templatesReused + s.violations.count > 0 else { return }
+        fflush(nil)   // what the process printed comes first, the summary last
         var output = summary + "\n"
         if environment["GITHUB_ACTIONS"] == "true" {
             output += githubAnnotations.joined(separator: "\n") + "\n"

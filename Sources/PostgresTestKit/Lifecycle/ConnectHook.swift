@@ -30,18 +30,18 @@ public struct ConnectHook: Sendable {
     /// A hook that runs a SQL script.
     public static func sql(
         _ sql: String, scope: Scope = .databaseConnections, name: String? = nil,
-        fileID: String = #fileID, line: Int = #line
+        fileID: String = #fileID, filePath: String = #filePath, line: Int = #line
     ) -> ConnectHook {
-        ConnectHook(body: .sql(sql), scope: scope, source: SourceLocation(fileID: fileID, line: line), name: name ?? sql)
+        ConnectHook(body: .sql(sql), scope: scope, source: SourceLocation(fileID: fileID, line: line, filePath: filePath), name: name ?? sql)
     }
 
     /// A hook written in Swift; it receives the new connection.
     public static func closure(
         _ name: String, scope: Scope = .databaseConnections,
-        fileID: String = #fileID, line: Int = #line,
+        fileID: String = #fileID, filePath: String = #filePath, line: Int = #line,
         _ body: @escaping @Sendable (Connection) async throws -> Void
     ) -> ConnectHook {
-        ConnectHook(body: .closure(body), scope: scope, source: SourceLocation(fileID: fileID, line: line), name: name)
+        ConnectHook(body: .closure(body), scope: scope, source: SourceLocation(fileID: fileID, line: line, filePath: filePath), name: name)
     }
 
     /// What goes into the template fingerprint for this hook.

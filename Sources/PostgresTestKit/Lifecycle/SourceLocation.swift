@@ -5,11 +5,30 @@ public struct SourceLocation: Sendable, Hashable, Codable, CustomStringConvertib
     public let fileID: String
     /// The line.
     public let line: Int
+    /// The absolute path (`#filePath`), for annotations that need a repository-relative path.
+    public let filePath: String?
 
-    /// A location; normally filled in from `#fileID` and `#line` default arguments.
-    public init(fileID: String, line: Int) {
+    /// A location; normally filled in from `#fileID`, `#filePath` and `#line` default arguments.
+    public init(fileID: String, line: Int, filePath: String? = nil) {
         self.fileID = fileID
         self.line = line
+        self.filePath = filePath
+    }
+
+    /// The file relative to `directory` (the repository root in CI), else the `#fileID` file.
+    public func relativePath(to directory: String) -> String {
+        let root = directory.hasSuffix("/") ? directory : directory + "/"
+        if let filePath, filePath.hasPrefix(root) { return String(filePath.dropFirst(root.count)) }
+        return fileID.split(separator: "/").dropFirst().joined(separator: "/")
+    }
+
+    public static func == (a: SourceLocation, b: SourceLocation) -> Bool {
+        a.fileID == b.fileID && a.line == b.line
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(fileID)
+        hasher.combine(line)
     }
 
     public var description: String { "\(fileID):\(line)" }

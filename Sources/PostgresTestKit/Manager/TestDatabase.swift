@@ -1,3 +1,5 @@
+import Foundation
+
 /// One test's own database, created by ``TestDatabaseManager/acquire(testName:)``.
 ///
 /// Give ``url`` or ``connectionString`` to the app's own client (PostgresNIO, Fluent, libpq);
@@ -62,6 +64,13 @@ public final class TestDatabase: Sendable, CustomStringConvertible {
     @discardableResult
     public func simpleQuery(_ script: String) async throws -> QueryResult {
         try await connection.simpleQuery(script)
+    }
+
+    /// Adds the time since the database became ready to the run's "in tests" total.
+    func recordTestTime() {
+        guard let ready = phases.events.last(where: { $0.phase == .ready }) else { return }
+        let elapsed = Date().timeIntervalSince(ready.start) * 1000
+        RunReport.shared.update { $0.testMilliseconds += elapsed }
     }
 
     /// Hands the database back to its manager (see ``TestDatabaseManager/release(_:testFailed:)``).

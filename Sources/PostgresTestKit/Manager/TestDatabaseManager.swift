@@ -319,6 +319,7 @@ public actor TestDatabaseManager {
         if database.isolation == .transaction { return await releaseSandbox(database) }
         guard outstanding.remove(database.name) != nil else { return }
         let prepared = try await prepared()
+        database.recordTestTime()
         try? database.phases.enter(.releasing)
         await database.connection.close()
         let leaked = try await prepared.admin.sessions(on: database.name).filter { $0.applicationName != testApplicationName }
@@ -381,6 +382,7 @@ public actor TestDatabaseManager {
 
     private func releaseSandbox(_ database: TestDatabase) async {
         guard liveSandboxes.remove(ObjectIdentifier(database)) != nil else { return }
+        database.recordTestTime()
         try? database.phases.enter(.releasing)
         do {
             try await database.connection.leaveSandbox()
