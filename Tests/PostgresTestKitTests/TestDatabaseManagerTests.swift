@@ -46,6 +46,31 @@ struct TestDatabaseManagerTests {
         await manager.shutdown()
     }
 
+    @Test func aWarmPoolHandsOutConnectedClonesAndMarksThemWithTheTest() async throws {
+        let manager = TestDatabaseManager(
+            prefix: TestSupport.uniquePrefix(), migrations: .sqlDirectory(TestSupport.fixtures.appendingPathComponent("notifications/Migrations")),
+            connectHooks: [.sql("SET TIME ZONE 'UTC'")], poolSize: 2, logger: TestSupport.logger)
+        try await manager.prepare()
+        try await manager.waitForPool()
+        let db = try await manager.acquire(testName: "fromThePool")
+        #expect(db.fromPool)
+        #expect(try await db.scalar("SELECT current_setting('TimeZone')", as: String.self) == "UTC")   // hooks ran ahead
+        let admin = try await TestSupport.admin()
+        var marker: OwnerMarker?
+        for _ in 0..<200 {
+            marker = try await admin.marker(of: db.name)
+            if marker?.test == "fromThePool" { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(marker?.test == "fromThePool")
+        #expect(marker?.run == manager.runID.rawValue)
+        try await db.release()
+        await manager.shutdown()
+        #expect(try await admin.ownedDatabases(prefix: manager.prefix).allSatisfy { $0.marker.kind == .template })
+        for template in try await admin.ownedDatabases(prefix: manager.prefix) { try await admin.dropDatabase(template.name) }
+        await admin.close()
+    }
+
     @Test func theURLWorksForAnAppsOwnClient() async throws {
         let manager = TestDatabaseManager(prefix: TestSupport.uniquePrefix(), logger: TestSupport.logger)
         let db = try await manager.acquire(testName: "url")

@@ -29,8 +29,11 @@ final class NotificationsXCTests: XCTestCase {
         XCTAssertEqual(count, 4)
     }
 
-    func testDatabaseNameCarriesTheTestName() {
-        XCTAssertTrue(db.name.hasSuffix("_testdatabasenamecarriesthetestname"), db.name)
+    func testDatabaseCarriesTheTestName() {
+        XCTAssertEqual(db.testName, "testDatabaseCarriesTheTestName")
+        if !db.fromPool {   // pooled clones keep their pool name; the marker carries the test
+            XCTAssertTrue(db.name.hasSuffix("_testdatabasecarriesthetestname"), db.name)
+        }
     }
 
     func testStartsEmpty() async throws {

@@ -1,15 +1,6 @@
 import Foundation
 
 extension AdminConnection {
-    /// Takes a pooled clone for a test: renames it and rewrites its marker in one round trip.
-    func claim(_ pooled: String, as name: String, marker: OwnerMarker) async throws {
-        try DatabaseName.validate(name)
-        let from = try await connection.quoteIdentifier(pooled)
-        let to = try await connection.quoteIdentifier(name)
-        let comment = try await connection.quoteLiteral(marker.comment)
-        try await connection.simpleQuery("ALTER DATABASE \(from) RENAME TO \(to); COMMENT ON DATABASE \(to) IS \(comment)")
-    }
-
     /// Waits until no session other than the admin's is connected to `name`, up to `timeout`;
     /// returns the sessions still there after that.
     func waitForNoSessions(on name: String, timeout: Duration = .seconds(3)) async throws -> [SessionInfo] {

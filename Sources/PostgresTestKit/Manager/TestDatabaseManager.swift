@@ -177,7 +177,8 @@ public actor TestDatabaseManager {
             if let template, poolSize > 0 {
                 let poolAdmin = try await AdminConnection.connect(to: connectionString, runID: runID, applicationName: runID.adminApplicationName + ":pool", logger: logger)
                 let clones = ClonePool(admin: poolAdmin, template: template.name, strategy: strategy, size: poolSize,
-                                       prefix: prefix, serverParameters: parameters, logger: logger)
+                                       prefix: prefix, serverParameters: parameters, applicationName: testApplicationName,
+                                       hookGuard: HookGuard(hooks: hooks, recorder: recorder), logger: logger)
                 await clones.start()
                 pool = clones
             }
@@ -258,28 +259,36 @@ public actor TestDatabaseManager {
         let started = ContinuousClock.now
         let prepared = try await prepared()
         counter += 1
-        let name = DatabaseName.appendingTestName("\(prefix)_\(runID)_\(counter)", testName)
         let marker = OwnerMarker(kind: .clone, run: runID, test: testName)
-        var fromPool = false
-        if let pool = prepared.pool, let pooled = await pool.take() {
-            try await prepared.admin.claim(pooled, as: name, marker: marker)
-            ExitCleanup.shared.forget(pooled)
+        let name: String
+        let connection: Connection
+        let fromPool: Bool
+        if let pool = prepared.pool, let clone = await pool.take() {
+            // A pop: created, connected and hook-initialised ahead by the pool.
+            name = clone.name
+            connection = clone.connection
             fromPool = true
-            ExitCleanup.shared.register(name, server: prepared.serverParameters)
+            pool.annotate(name, with: marker)
         } else {
+            name = DatabaseName.appendingTestName("\(prefix)_\(runID)_\(counter)", testName)
             try await ExitCleanup.shared.creating(name, server: prepared.serverParameters) {
                 try await prepared.admin.createDatabase(name, template: prepared.template?.name, strategy: prepared.strategy, marker: marker)
+            }
+            fromPool = false
+            do {
+                connection = try await connectAndRunHooks(to: name, prepared)
+            } catch {
+                await prepared.dropper.enqueue(name, phases: nil)
+                throw error
             }
         }
         outstanding.insert(name)
         let phases = PhaseLog(database: name)
+        var parameters = prepared.serverParameters
+        parameters["dbname"] = name
+        let connectionString = ConnectionString.keywordForm(parameters)
+        let url = ConnectionString.urlForm(parameters)
         do {
-            var parameters = prepared.serverParameters
-            parameters["dbname"] = name
-            let connectionString = ConnectionString.keywordForm(parameters)
-            let connection = try await Connection.connect(to: connectionString, applicationName: testApplicationName, logger: logger)
-            try await HookGuard(hooks: hooks, recorder: recorder).run(on: connection, database: name, phase: .connecting, migrated: true)
-            let url = ConnectionString.urlForm(parameters)
             let perTest = seeders.filter { $0.scope == .perTest }
             if !perTest.isEmpty {
                 try phases.enter(.seeding)
@@ -290,21 +299,36 @@ public actor TestDatabaseManager {
                 }
             }
             try phases.enter(.ready)
-            await prepared.pool?.replenish()
-            let elapsed = (ContinuousClock.now - started).milliseconds
-            RunReport.shared.update {
-                $0.databasesCreated += 1
-                if fromPool { $0.databasesFromPool += 1 }
-                $0.setupMilliseconds += elapsed
-            }
-            logger.debug("acquired \(name) in \(String(format: "%.1f", elapsed)) ms\(fromPool ? " (pool)" : "")")
-            return TestDatabase(name: name, testName: testName, connectionString: connectionString, url: url,
-                                connection: connection, phases: phases, fromPool: fromPool, isolation: .database, manager: self)
         } catch {
             outstanding.remove(name)
+            await connection.close()
             await prepared.dropper.enqueue(name, phases: nil)
             throw error
         }
+        await prepared.pool?.replenish()
+        let elapsed = (ContinuousClock.now - started).milliseconds
+        RunReport.shared.update {
+            $0.databasesCreated += 1
+            if fromPool { $0.databasesFromPool += 1 }
+            $0.setupMilliseconds += elapsed
+        }
+        logger.debug("acquired \(name) in \(String(format: "%.1f", elapsed)) ms\(fromPool ? " (pool)" : "")")
+        return TestDatabase(name: name, testName: testName, connectionString: connectionString, url: url,
+                            connection: connection, phases: phases, fromPool: fromPool, isolation: .database, manager: self)
+    }
+
+    /// Opens the toolkit's connection to a test database and runs the connect hooks (guarded).
+    private func connectAndRunHooks(to name: String, _ prepared: Prepared) async throws -> Connection {
+        var parameters = prepared.serverParameters
+        parameters["dbname"] = name
+        let connection = try await Connection.connect(to: .keywordForm(parameters), applicationName: testApplicationName, logger: logger)
+        do {
+            try await HookGuard(hooks: hooks, recorder: recorder).run(on: connection, database: name, phase: .connecting, migrated: true)
+        } catch {
+            await connection.close()
+            throw error
+        }
+        return connection
     }
 
     /// The `application_name` of the toolkit's own test-database connections.
