@@ -16,6 +16,8 @@ final class ExitCleanup: Sendable {
         var server: [String: String] = [:]
         var databases: Set<String> = []
         var creating = 0
+        /// Set when the process is exiting: no new database may be created after that.
+        var exiting = false
     }
     private let state = Mutex(State())
 
@@ -40,10 +42,15 @@ final class ExitCleanup: Sendable {
         _ create: () async throws -> T
     ) async throws -> T {
         RunReport.shared.installExitHook()
-        state.withLock {
-            $0.server = server
-            $0.databases.insert(name)
-            $0.creating += 1
+        let allowed = state.withLock { state -> Bool in
+            guard !state.exiting else { return false }
+            state.server = server
+            state.databases.insert(name)
+            state.creating += 1
+            return true
+        }
+        guard allowed else {
+            throw TestKitError(.configuration, "the process is exiting; no new database is created")
         }
         defer { state.withLock { $0.creating -= 1 } }
         do {
@@ -55,8 +62,10 @@ final class ExitCleanup: Sendable {
     }
 
     func run() {
-        // Let CREATE DATABASE statements still on the wire finish (bounded), so that their
-        // databases exist when we drop them.
+        // No new CREATE DATABASE from now on (a pool refill may still be running on another
+        // thread); let those on the wire finish (bounded), so that their databases exist when
+        // we drop them.
+        state.withLock { $0.exiting = true }
         for _ in 0..<300 where state.withLock({ $0.creating > 0 }) {
             usleep(10_000)
         }
