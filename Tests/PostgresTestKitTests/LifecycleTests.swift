@@ -72,9 +72,8 @@ struct LifecycleTests {
         #expect(try await second.templateName == firstTemplate)
         #expect(counter.runs.withLock { $0 } == 1)   // the second manager did no migration work
 
-        // While a live run uses the old template, a newer one never drops it; once they are
-        // done, it is superseded and garbage-collected.
-        await first.shutdown()
+        // While a live run uses the old template, a newer one never drops it; once that run is
+        // done, the next manager to prepare garbage-collects it.
         await second.shutdown()
         try "-- edited\nALTER TABLE customers ADD COLUMN phone text;\n"
             .write(to: directory.appendingPathComponent("0011_phone.sql"), atomically: true, encoding: .utf8)
@@ -83,12 +82,21 @@ struct LifecycleTests {
         #expect(try await third.builtTemplate)
         #expect(try await third.templateName != firstTemplate)
         #expect(counter.runs.withLock { $0 } == 2)
+        let admin = try await TestSupport.admin()
+        #expect(try await admin.exists(try #require(firstTemplate)))   // still used by `first`
+        let old = try await first.acquire(testName: "stillOnTheOldSchema")
+        #expect(try await old.scalar("SELECT count(*) FROM information_schema.columns WHERE table_name = 'customers' AND column_name = 'phone'", as: Int.self) == 0)
+        try await old.release()
+        await first.shutdown()
+        let fourth = TestDatabaseManager(prefix: prefix, migrations: .custom(counter), poolSize: 0, logger: TestSupport.logger)
+        try await fourth.prepare()
+        #expect(try await fourth.builtTemplate == false)
+        await fourth.shutdown()
         let db = try await third.acquire(testName: "edited")
         #expect(try await db.scalar("SELECT count(*) FROM information_schema.columns WHERE table_name = 'customers' AND column_name = 'phone'", as: Int.self) == 1)
         try await db.release()
         await third.shutdown()
         // The superseded template was dropped; only the new one remains.
-        let admin = try await TestSupport.admin()
         let templates = try await admin.ownedDatabases(prefix: prefix).filter { $0.marker.kind == .template }
         #expect(templates.map(\.name) == [try await third.templateName])
         for template in templates { try await admin.dropDatabase(template.name) }

@@ -66,6 +66,7 @@ struct TemplateBuilder: Sendable {
     private func reused(_ name: String, _ fingerprint: String, _ started: ContinuousClock.Instant, _ admin: AdminConnection) async throws -> Outcome {
         logger.info("reusing template \(name): fingerprint unchanged, no migration work")
         RunReport.shared.update { $0.templatesReused += 1 }
+        await dropSuperseded(by: name, admin)   // one a live run held when this one was built
         return Outcome(name: name, fingerprint: fingerprint, built: false, marker: try await admin.marker(of: name),
                        phases: nil, duration: ContinuousClock.now - started)
     }

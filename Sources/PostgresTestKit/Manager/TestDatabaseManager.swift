@@ -259,6 +259,7 @@ public actor TestDatabaseManager {
         let started = ContinuousClock.now
         let prepared = try await prepared()
         counter += 1
+        let number = counter   // taken before any suspension: other acquires move `counter` on
         let marker = OwnerMarker(kind: .clone, run: runID, test: testName)
         let name: String
         let connection: Connection
@@ -270,7 +271,7 @@ public actor TestDatabaseManager {
             fromPool = true
             pool.annotate(name, with: marker)
         } else {
-            name = DatabaseName.appendingTestName("\(prefix)_\(runID)_\(counter)", testName)
+            name = DatabaseName.appendingTestName("\(prefix)_\(runID)_\(number)", testName)
             try await ExitCleanup.shared.creating(name, server: prepared.serverParameters) {
                 try await prepared.admin.createDatabase(name, template: prepared.template?.name, strategy: prepared.strategy, marker: marker)
             }
