@@ -18,6 +18,8 @@ public struct TestDatabaseTrait: TestTrait, SuiteTrait, TestScoping {
     /// Applies to every test of a suite, nested suites included.
     public var isRecursive: Bool { true }
 
+    /// Acquires the test's database, runs the test with it as `TestDatabase.current`, and
+    /// releases it (kept under `PGTESTKIT_KEEP=failed` when the test recorded an issue).
     public func provideScope(
         for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
     ) async throws {

@@ -4,7 +4,9 @@ import Foundation
 public struct LifecycleViolation: Sendable, Codable, Hashable, CustomStringConvertible {
     /// What kind of breach this is.
     public struct Kind: RawRepresentable, Sendable, Codable, Hashable, CustomStringConvertible {
+        /// The kind's stable name in reports (`write_in_connect_hook`, ...).
         public let rawValue: String
+        /// A kind by its stable name.
         public init(rawValue: String) { self.rawValue = rawValue }
 
         /// A connect hook wrote (INSERT/UPDATE/DELETE, DDL, `nextval`, a writing function).

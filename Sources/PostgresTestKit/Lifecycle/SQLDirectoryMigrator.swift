@@ -47,12 +47,14 @@ public struct SQLDirectoryMigrator: Migrator {
         }
     }
 
+    /// Every file's name and contents, in version order.
     public var fingerprint: String {
         get throws {
             try files().map { "migration:\($0.name)\n\($0.contents)" }.joined(separator: "\n\u{1e}")
         }
     }
 
+    /// Applies every file, statement by statement, and records it in `pgtestkit.schema_migrations`.
     public func migrate(_ context: DatabaseContext) async throws {
         let connection = context.connection
         try await connection.simpleQuery("""

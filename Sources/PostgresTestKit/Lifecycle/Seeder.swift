@@ -23,6 +23,7 @@ public enum SeedScope: String, Sendable {
 }
 
 extension Seeder {
+    /// Seeders run in the template unless they say otherwise.
     public var scope: SeedScope { .template }
 }
 
