@@ -103,6 +103,26 @@ struct LifecycleTests {
         await admin.close()
     }
 
+    /// `.closure` migrations in the shape of a Fluent/PostgresNIO app: its own client, pointed at
+    /// `context.url`, runs the DDL. The database guard is lifted when migrations start, so that
+    /// client may write; the result is in every clone.
+    @Test func closureMigrationsCanUseTheAppsOwnClientThroughTheURL() async throws {
+        let migrations = Migrations.closure(fingerprint: "app-client-v1") { context in
+            #expect(!"\(context)".contains("password="))
+            let appClient = try await Connection.connect(to: ConnectionString(context.url), applicationName: "my-app-migrator")
+            try await appClient.simpleQuery("CREATE TABLE app_orders (id bigserial PRIMARY KEY, total numeric NOT NULL)")
+            await appClient.close()
+        }
+        let manager = TestDatabaseManager(prefix: TestSupport.uniquePrefix(), migrations: migrations, audit: .fail,
+                                          poolSize: 0, logger: TestSupport.logger)
+        let db = try await manager.acquire(testName: "appClient")
+        try await db.execute("INSERT INTO app_orders (total) VALUES ($1)", 9.5)
+        #expect(try await db.scalar("SELECT count(*) FROM app_orders", as: Int.self) == 1)
+        #expect(manager.violations.isEmpty)
+        try await db.release()
+        await manager.shutdown()
+    }
+
     @Test func aFailingMigrationNamesFileLineAndSQLStateAndPublishesNothing() async throws {
         let prefix = TestSupport.uniquePrefix()
         let manager = TestDatabaseManager(
