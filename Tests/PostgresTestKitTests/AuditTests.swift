@@ -181,3 +181,49 @@ struct AuditTests {
         #expect(report.summary.contains("violations: 1"))
     }
 }
+
+/// The statement-log watch while tests run (embedded server only).
+@Suite("Run log audit: writes the guards cannot see", .enabled(if: ServerConfiguration.fromEnvironment().isEmbedded))
+struct RunLogAuditTests {
+    @Test func theAppWritingToTheDevDatabaseInsteadOfTheTestDatabaseIsFlagged() async throws {
+        // The developer's database, created outside the toolkit.
+        let setup = try await TestSupport.connect()
+        let dev = TestSupport.uniquePrefix("devdb")
+        try await setup.execute("CREATE DATABASE \(dev)")
+        let manager = TestDatabaseManager(prefix: TestSupport.uniquePrefix(), audit: .fail, poolSize: 0, logger: TestSupport.logger)
+        let db = try await manager.acquire(testName: "misconfiguredApp")
+        // "The app" ignores db.url and uses its DATABASE_URL: the dev database.
+        let app = try await TestSupport.connect(database: dev)
+        try await app.execute("CREATE TABLE IF NOT EXISTS notification_types (name text)")
+        try await app.execute("INSERT INTO notification_types VALUES ('sync_on_connect')")
+        await app.close()
+        try await Task.sleep(for: .milliseconds(200))   // the logging collector writes asynchronously
+        // Pinned on this test (its release throws) when it ran alone; reported for the run when
+        // other tests ran at the same time. Reported either way.
+        var releaseError: TestKitError?
+        do { try await db.release() } catch let error as TestKitError { releaseError = error }
+        await manager.shutdown()
+        let flagged = RunReport.shared.snapshot.violations.filter { $0.kind == .writeToForeignDatabase && $0.database == dev }
+        #expect(flagged.contains { $0.statement == "INSERT INTO notification_types VALUES ('sync_on_connect')" })
+        if let error = releaseError {
+            #expect(error.code == .lifecycleViolation)
+            #expect(error.message.contains(dev))
+        }
+        try await setup.execute("DROP DATABASE \(dev) WITH (FORCE)")
+    }
+
+    @Test func theToolkitsOwnWorkAndAdministrationAreNotFindings() {
+        func entry(_ db: String, _ statement: String, app: String = "psql") -> ServerLogEntry {
+            let json = #"{"timestamp":"2026-11-24 15:34:09.461 UTC","dbname":"\#(db)","pid":1,"application_name":"\#(app)","error_severity":"LOG","message":"statement: \#(statement)"}"#
+            return try! JSONDecoder().decode(ServerLogEntry.self, from: Data(json.utf8))
+        }
+        #expect(RunLogAudit.finding(in: entry("postgres", "CREATE DATABASE x")) == nil)
+        #expect(RunLogAudit.finding(in: entry("postgres", "CREATE ROLE app LOGIN")) == nil)
+        #expect(RunLogAudit.finding(in: entry("postgres", "CREATE TEMP TABLE t (x int)")) == nil)
+        #expect(RunLogAudit.finding(in: entry("postgres", "CREATE TABLE t (x int)", app: "pgtestkit-admin:0a1b2c3d4e")) == nil)
+        #expect(RunLogAudit.finding(in: entry("pgtk_0a1b2c3d4e_3_test", "INSERT INTO t VALUES (1)")) == nil)
+        #expect(RunLogAudit.finding(in: entry("pgtk_tpl_0123456789abcdef", "INSERT INTO t VALUES (1)")) == nil)
+        #expect(RunLogAudit.finding(in: entry("postgres", "INSERT INTO t VALUES (1)"))?.kind == .writeToMaintenanceDatabase)
+        #expect(RunLogAudit.finding(in: entry("myapp_dev", "UPDATE t SET x = 1"))?.kind == .writeToForeignDatabase)
+    }
+}

@@ -62,7 +62,11 @@ struct ConnectionTests {
     }
 
     @Test func simpleQueryRunsScriptsAndCapturesNotices() async throws {
-        let c = try await TestSupport.connect()
+        // Writes go to a test database, never to the maintenance database.
+        let manager = TestDatabaseManager(prefix: TestSupport.uniquePrefix(), logger: TestSupport.logger)
+        let db = try await manager.acquire(testName: "scripts")
+        defer { Task { try? await db.release(); await manager.shutdown() } }
+        let c = db.connection
         let result = try await c.simpleQuery("""
             CREATE TEMP TABLE t (n int); INSERT INTO t VALUES (1), (2);
             DO $$ BEGIN RAISE NOTICE 'hello from plpgsql'; END $$;

@@ -28,6 +28,7 @@ public final class RunReport: Sendable {
         public var violations: [LifecycleViolation] = []
         /// Kept databases and how to connect to them (redacted).
         public var kept: [String] = []
+
     }
 
     /// The report of this process.
@@ -107,5 +108,6 @@ public final class RunReport: Sendable {
         if let path = environment["PGTESTKIT_REPORT"], !path.isEmpty {
             try? writeJSON(to: path.replacingAll("%p", with: String(ProcessInfo.processInfo.processIdentifier)))
         }
+
     }
 }

@@ -14,6 +14,21 @@ enum StatementClassifier {
         }
     }
 
+    /// Database-, role- and privilege-level administration (not application data).
+    static func isClusterAdministration(_ statement: String) -> Bool {
+        if isDatabaseAdministration(statement) { return true }
+        let words = statement.uppercased().split(whereSeparator: { $0.isWhitespace }).prefix(2).map(String.init)
+        guard let first = words.first else { return false }
+        if first == "GRANT" || first == "REVOKE" { return true }
+        return ["CREATE", "ALTER", "DROP"].contains(first) && ["ROLE", "USER", "GROUP"].contains(words.dropFirst().first ?? "")
+    }
+
+    /// `CREATE TEMP TABLE …`: session-local, never visible to anyone else.
+    static func isTemporary(_ statement: String) -> Bool {
+        let words = statement.uppercased().split(whereSeparator: { $0.isWhitespace }).prefix(3).map(String.init)
+        return words.first == "CREATE" && ["TEMP", "TEMPORARY"].contains(words.dropFirst().first ?? "")
+    }
+
     static func isSchemaDDL(_ statement: String) -> Bool {
         let first = statement.uppercased().split(whereSeparator: { $0.isWhitespace }).first.map(String.init) ?? ""
         return ["CREATE", "ALTER", "DROP"].contains(first) && !isDatabaseAdministration(statement)

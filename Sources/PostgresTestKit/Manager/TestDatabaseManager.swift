@@ -58,6 +58,8 @@ public actor TestDatabaseManager {
         let serverParameters: [String: String]
         let template: TemplateBuilder.Outcome?
         let strategy: CloneStrategy?
+        /// The statement-log watch (embedded server, policy not `.off`).
+        let logAudit: RunLogAudit?
     }
 
     /// Creates a manager; nothing connects until the first ``acquire(testName:)``.
@@ -182,7 +184,10 @@ public actor TestDatabaseManager {
                 await clones.start()
                 pool = clones
             }
-            return Prepared(admin: admin, dropper: dropper, pool: pool, serverParameters: parameters, template: template, strategy: strategy)
+            let logAudit = server.isEmbedded && auditPolicy != .off
+                ? RunLogAudit.shared(logFile: try await EmbeddedServer.locate().logFile) : nil
+            return Prepared(admin: admin, dropper: dropper, pool: pool, serverParameters: parameters, template: template,
+                            strategy: strategy, logAudit: logAudit)
         } catch {
             await admin.close()
             throw error
@@ -307,6 +312,7 @@ public actor TestDatabaseManager {
             throw error
         }
         await prepared.pool?.replenish()
+        prepared.logAudit?.began(name)
         let elapsed = (ContinuousClock.now - started).milliseconds
         RunReport.shared.update {
             $0.databasesCreated += 1
@@ -349,6 +355,11 @@ public actor TestDatabaseManager {
         await database.connection.close()
         let leaked = try await prepared.admin.sessions(on: database.name).filter { $0.applicationName != testApplicationName }
         var failure: TestKitError?
+        if let audit = prepared.logAudit {
+            let (mine, others) = audit.scan(releasing: database.name)
+            for violation in mine { failure = recorder.record(violation) ?? failure }
+            recordForTheRun(others)
+        }
         for session in leaked {
             let violation = LifecycleViolation(
                 kind: .leakedSession, phase: .releasing, database: database.name, statement: session.lastQuery,
@@ -419,6 +430,11 @@ public actor TestDatabaseManager {
         try? database.phases.enter(.dropped)
     }
 
+    /// Records findings no single test can be blamed for: reported for the run, failing no test.
+    private func recordForTheRun(_ violations: [LifecycleViolation]) {
+        for violation in violations { _ = recorder.record(violation) }
+    }
+
     /// Drops the pool and every database not yet dropped, waits for background drops, and
     /// closes the admin connections. The process exit does the same if this is never called.
     public func shutdown() async {
@@ -430,6 +446,11 @@ public actor TestDatabaseManager {
         self.preparation = nil       // acquires from now on prepare afresh
         preparationGeneration += 1
         guard let prepared = try? await preparation.value else { return }
+        if let audit = prepared.logAudit {
+            var reader = ServerLogReader(path: audit.path)   // from the current end: only waits for the mark
+            _ = try? await reader.readThrough(prepared.admin.connection, timeout: .milliseconds(500))   // flush the log
+            recordForTheRun(audit.scan(releasing: nil).others)
+        }
         await prepared.pool?.close()
         for name in outstanding { await prepared.dropper.enqueue(name, phases: nil) }
         outstanding.removeAll()
