@@ -174,6 +174,9 @@ public struct EmbeddedServer: Sendable {
 
     private func launch(logger: Logger) async throws {
         let started = ContinuousClock.now
+        // The statement log lives in RAM: start each server life with an empty one (no reader
+        // can be following it while the server is down).
+        if FileManager.default.fileExists(atPath: logFile) { truncate(logFile, 0) }
         let output = try await runAsServerUser(binaries.path("pg_ctl"), [
             "start", "-D", dataDirectory, "-l", baseDirectory + "/startup.log", "-w", "-t", "60",
         ])
