@@ -21,6 +21,9 @@ actor BackgroundDropper {
     }
 
     private func drain() async {
+        // Let the release that queued the first drop return before the server starts the
+        // (CPU- and I/O-heavy) DROP: on a small machine they would compete.
+        try? await Task.sleep(for: .milliseconds(5))
         while !queue.isEmpty {
             let (name, phases) = queue.removeFirst()
             do {

@@ -44,9 +44,9 @@ actor ClonePool {
     /// Starts filling the pool.
     func start() { refill() }
 
-    /// Takes a ready clone, if one is there. The replacement is made once the test holds its
-    /// database (``replenish()``), so that a `CREATE DATABASE` does not compete with the
-    /// test's start.
+    /// Takes a ready clone, if one is there. The replacement is made when the test releases
+    /// its database (``replenish()``), so that a `CREATE DATABASE` competes with neither the
+    /// test's acquire nor its release.
     func take() -> ReadyClone? {
         ready.isEmpty ? nil : ready.removeFirst()
     }
