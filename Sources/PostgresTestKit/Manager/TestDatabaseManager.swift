@@ -353,7 +353,7 @@ public actor TestDatabaseManager {
         database.recordTestTime()
         try? database.phases.enter(.releasing)
         await database.connection.close()
-        let leaked = try await prepared.admin.sessions(on: database.name).filter { $0.applicationName != testApplicationName }
+        let leaked = try await leakedSessions(on: database.name, prepared.admin)
         var failure: TestKitError?
         if let audit = prepared.logAudit {
             let (mine, others) = audit.scan(releasing: database.name)
@@ -431,6 +431,18 @@ public actor TestDatabaseManager {
             await database.connection.close()
         }
         try? database.phases.enter(.dropped)
+    }
+
+    /// Sessions still connected to a released database, other than the toolkit's own. A client
+    /// that closed just before the release leaves its server backend for a moment: sessions
+    /// are only reported if they are still there after a short, bounded wait.
+    private func leakedSessions(on name: String, _ admin: AdminConnection) async throws -> [SessionInfo] {
+        let deadline = ContinuousClock.now + .milliseconds(250)
+        while true {
+            let sessions = try await admin.sessions(on: name).filter { $0.applicationName != testApplicationName }
+            if sessions.isEmpty || ContinuousClock.now >= deadline { return sessions }
+            try await Task.sleep(for: .milliseconds(5))
+        }
     }
 
     /// Records findings no single test can be blamed for: reported for the run, failing no test.
