@@ -129,6 +129,46 @@ struct FaultTests {
         await remove(server)
     }
 
+    /// A real full disk: a private server on an 80 MB tmpfs (needs root to mount).
+    static func smallDisk() -> String? {
+        let path = "/tmp/pgtestkit-fault-small-disk"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        let mount = Process()
+        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+        mount.arguments = ["-t", "tmpfs", "-o", "size=80m", "tmpfs", path]
+        mount.standardError = FileHandle.nullDevice
+        guard (try? mount.run()) != nil else { return nil }
+        mount.waitUntilExit()
+        return mount.terminationStatus == 0 ? path : nil
+    }
+
+    @Test(.enabled(if: getuid() == 0, "mounting a small tmpfs needs root"))
+    func aFullDiskIsAClearError() async throws {
+        let mountPoint = try #require(Self.smallDisk(), "could not mount a tmpfs")
+        defer {
+            let umount = Process()
+            umount.executableURL = URL(fileURLWithPath: "/bin/umount")
+            umount.arguments = [mountPoint]
+            try? umount.run()
+            umount.waitUntilExit()
+        }
+        let server = try await EmbeddedServer.locate(environment: ["PGTESTKIT_DATA_DIR": mountPoint + "/pg"])
+        try await server.start(logger: TestSupport.logger)
+        let manager = TestDatabaseManager(server: .connectionString(server.connectionString.raw), prefix: "full",
+                                          poolSize: 0, logger: TestSupport.logger)
+        let db = try await manager.acquire(testName: "fillsTheDisk")
+        let error = await #expect(throws: PostgresError.self) {
+            try await db.execute("CREATE UNLOGGED TABLE filler AS SELECT repeat(md5(g::text), 40) AS junk FROM generate_series(1, 200000) g")
+        }
+        #expect(error?.sqlState == "53100", "\(String(describing: error))")
+        #expect(error?.message.contains("could not extend file") == true, "\(String(describing: error))")
+        #expect(error?.hint?.contains("disk is full") == true)
+        #expect(try await db.scalar("SELECT 1", as: Int.self) == 1)   // the session and server survive
+        try await db.release()
+        await manager.shutdown()
+        try await server.stop(mode: .immediate)
+    }
+
     @Test func hostileTestNamesAndPrefixesCannotInjectSQL() async throws {
         let manager = TestDatabaseManager(prefix: TestSupport.uniquePrefix(), logger: TestSupport.logger)
         let db = try await manager.acquire(testName: "x\"; DROP DATABASE postgres; --'")

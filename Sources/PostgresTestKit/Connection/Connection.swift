@@ -72,6 +72,17 @@ public actor Connection {
         }
     }
 
+    /// What to do about the server errors that are about the server, not the statement.
+    static func hint(forSQLState state: String) -> String? {
+        switch state {
+        case "53100": "The server's disk is full (for the embedded server: the RAM disk /dev/shm, or PGTESTKIT_DATA_DIR). Free space, drop kept databases (pgtestkit reap --kept) or lower PGTESTKIT_POOL_SIZE."
+        case "53200": "The server ran out of memory: lower the test parallelism or the pool size."
+        case "53300": "The server has no free connection slot: close leaked connections, lower PGTESTKIT_POOL_SIZE or the parallelism, or raise max_connections."
+        case "57P03": "The server is starting up or shutting down; try again in a moment."
+        default: nil
+        }
+    }
+
     /// Whether an error means the session is gone: a libpq-made error about the socket, or the
     /// server's shutdown / crash codes (57P01, 57P02, 57P03).
     static func meansConnectionLost(_ error: PostgresError) -> Bool {
@@ -401,9 +412,11 @@ public actor Connection {
         var code = PostgresError.Code.server
         if let handle, PQstatus(handle) != CONNECTION_OK { code = .connectionClosed }
         let message = field("M") ?? String(cString: PQresultErrorMessage(result)).trimmed
+        let hints = [field("H"), sqlState.flatMap(Self.hint(forSQLState:))].compactMap { $0 }
+        let hint = hints.isEmpty ? nil : hints.joined(separator: " ")
         return PostgresError(
             code: code, message: Redaction.redact(message, secrets: secrets), sqlState: sqlState,
-            severity: field("V") ?? field("S"), detail: field("D"), hint: field("H"),
+            severity: field("V") ?? field("S"), detail: field("D"), hint: hint,
             position: field("P").flatMap { Int($0) }, statement: Redaction.redact(sql, secrets: secrets),
             database: databaseName)
     }

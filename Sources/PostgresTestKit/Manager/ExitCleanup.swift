@@ -13,8 +13,8 @@ final class ExitCleanup: Sendable {
     static let shared = ExitCleanup()
 
     private struct State {
-        var server: [String: String] = [:]
-        var databases: Set<String> = []
+        /// Database name → the server it lives on (a process may use several servers).
+        var databases: [String: [String: String]] = [:]
         var creating = 0
         /// Set when the process is exiting: no new database may be created after that.
         var exiting = false
@@ -23,17 +23,14 @@ final class ExitCleanup: Sendable {
 
     func register(_ database: String, server: [String: String]) {
         RunReport.shared.installExitHook()
-        state.withLock {
-            $0.server = server
-            $0.databases.insert(database)
-        }
+        state.withLock { $0.databases[database] = server }
     }
 
     func forget(_ database: String) {
-        _ = state.withLock { $0.databases.remove(database) }
+        _ = state.withLock { $0.databases.removeValue(forKey: database) }
     }
 
-    var pending: Set<String> { state.withLock { $0.databases } }
+    var pending: Set<String> { state.withLock { Set($0.databases.keys) } }
 
     /// Runs `create` (a `CREATE DATABASE`) so that an exit during it waits for it to finish
     /// and then drops the database; `name` is registered before the statement is sent.
@@ -44,8 +41,7 @@ final class ExitCleanup: Sendable {
         RunReport.shared.installExitHook()
         let allowed = state.withLock { state -> Bool in
             guard !state.exiting else { return false }
-            state.server = server
-            state.databases.insert(name)
+            state.databases[name] = server
             state.creating += 1
             return true
         }
@@ -69,19 +65,25 @@ final class ExitCleanup: Sendable {
         for _ in 0..<300 where state.withLock({ $0.creating > 0 }) {
             usleep(10_000)
         }
-        let (server, databases) = state.withLock { state -> ([String: String], Set<String>) in
+        let databases = state.withLock { state -> [String: [String: String]] in
             defer { state.databases.removeAll() }
-            return (state.server, state.databases)
+            return state.databases
         }
-        guard !databases.isEmpty else { return }
+        let byServer = Dictionary(grouping: databases.keys, by: { databases[$0]! })
+        for (server, names) in byServer { drop(names.sorted(), on: server) }
+    }
+
+    private func drop(_ names: [String], on server: [String: String]) {
         var parameters = server
         parameters["dbname"] = "postgres"
         parameters["application_name"] = "pgtestkit-exit-cleanup"
+        parameters["connect_timeout"] = "5"    // never hang the process's exit on a dead server
+        parameters["options"] = "-c statement_timeout=10000"
         guard let conn = PQconnectdb(ConnectionString.keywordForm(parameters).raw) else { return }
         defer { PQfinish(conn) }
         guard PQstatus(conn) == CONNECTION_OK else { return }
         PQsetNoticeProcessor(conn, { _, _ in }, nil)
-        for name in databases.sorted() {
+        for name in names {
             guard (try? DatabaseName.validate(name)) != nil else { continue }
             // The owner marker is checked by the server in the same statement sequence.
             let check = name.withCString { value in
