@@ -26,6 +26,22 @@ struct EmbeddedServerTests {
         let base = "/tmp/pgtk-auth-\(UInt32.random(in: 0...UInt32.max))"
         let server = try await EmbeddedServer.locate(environment: ["PGTESTKIT_DATA_DIR": base])
         try await server.start(logger: TestSupport.logger)
+        do {
+            try await checkPasswords(server)
+        } catch {
+            await Self.remove(server, base)
+            throw error
+        }
+        await Self.remove(server, base)
+    }
+
+    static func remove(_ server: EmbeddedServer, _ base: String) async {
+        try? await server.stop(mode: .immediate)
+        try? FileManager.default.removeItem(atPath: base)
+        try? FileManager.default.removeItem(atPath: base + ".lock")
+    }
+
+    func checkPasswords(_ server: EmbeddedServer) async throws {
         let superuser = try await Connection.connect(to: server.connectionString)
         try await superuser.execute("CREATE ROLE app_user LOGIN PASSWORD 'correct-horse-battery'")
         let hba = server.dataDirectory + "/pg_hba.conf"
@@ -50,9 +66,6 @@ struct EmbeddedServerTests {
         #expect(try await ok.scalar("SELECT current_user", as: String.self) == "app_user")
         await ok.close()
         await superuser.close()
-        try await server.stop()
-        try? FileManager.default.removeItem(atPath: base)
-        try? FileManager.default.removeItem(atPath: base + ".lock")
     }
 
     @Test func aSecondStartReusesTheRunningServer() async throws {

@@ -18,25 +18,37 @@ struct FaultTests {
         try? FileManager.default.removeItem(atPath: server.baseDirectory + ".lock")
     }
 
-    @Test func aServerStoppedMidRunFailsCleanlyAndTheManagerRecoversAfterARestart() async throws {
-        let server = try await privateServer("restart")
-        let manager = TestDatabaseManager(server: .connectionString(server.connectionString.raw), prefix: "fault",
-                                          migrations: .sqlDirectory(TestSupport.fixtures.appendingPathComponent("notifications/Migrations")),
-                                          poolSize: 0, logger: TestSupport.logger)
-        let db = try await manager.acquire(testName: "beforeCrash")
-        try await server.stop(mode: .immediate)
-        let started = ContinuousClock.now
-        let error = await #expect(throws: PostgresError.self) { try await db.execute("SELECT count(*) FROM customers") }
-        #expect(ContinuousClock.now - started < .seconds(5))
-        #expect(error?.code == .connectionClosed, "\(String(describing: error)) state=\(String(describing: error?.sqlState))")
-        #expect(error?.hint?.contains("stopped or restarted") == true)
-
-        try await server.start(logger: TestSupport.logger)
-        let after = try await manager.acquire(testName: "afterRestart")    // same manager, same process
-        #expect(try await after.scalar("SELECT count(*) FROM customers", as: Int.self) == 0)
-        try await after.release()
-        await manager.shutdown()
+    /// Runs `body` with a private server and removes the server whatever happens.
+    func withPrivateServer(_ name: String, _ body: (EmbeddedServer) async throws -> Void) async throws {
+        let server = try await privateServer(name)
+        do {
+            try await body(server)
+        } catch {
+            await remove(server)
+            throw error
+        }
         await remove(server)
+    }
+
+    @Test func aServerStoppedMidRunFailsCleanlyAndTheManagerRecoversAfterARestart() async throws {
+        try await withPrivateServer("restart") { server in
+            let manager = TestDatabaseManager(server: .connectionString(server.connectionString.raw), prefix: "fault",
+                                              migrations: .sqlDirectory(TestSupport.fixtures.appendingPathComponent("notifications/Migrations")),
+                                              poolSize: 0, logger: TestSupport.logger)
+            let db = try await manager.acquire(testName: "beforeCrash")
+            try await server.stop(mode: .immediate)
+            let started = ContinuousClock.now
+            let error = await #expect(throws: PostgresError.self) { try await db.execute("SELECT count(*) FROM customers") }
+            #expect(ContinuousClock.now - started < .seconds(5))
+            #expect(error?.code == .connectionClosed, "\(String(describing: error)) state=\(String(describing: error?.sqlState))")
+            #expect(error?.hint?.contains("stopped or restarted") == true)
+
+            try await server.start(logger: TestSupport.logger)
+            let after = try await manager.acquire(testName: "afterRestart")    // same manager, same process
+            #expect(try await after.scalar("SELECT count(*) FROM customers", as: Int.self) == 0)
+            try await after.release()
+            await manager.shutdown()
+        }
     }
 
     @Test func fullConnectionSlotsWaitWithBackPressureThenExplain53300() async throws {
@@ -112,21 +124,21 @@ struct FaultTests {
     }
 
     @Test func aDeletedDataDirectoryIsRecreated() async throws {
-        let server = try await privateServer("deleted")
-        try await server.stop()
-        try FileManager.default.removeItem(atPath: server.dataDirectory)
-        try await server.start(logger: TestSupport.logger)
-        let connection = try await Connection.connect(to: server.connectionString)
-        #expect(try await connection.scalar("SELECT 1", as: Int.self) == 1)
-        await connection.close()
-        // A corrupted one (PG_VERSION gone) too.
-        try await server.stop()
-        try FileManager.default.removeItem(atPath: server.dataDirectory + "/PG_VERSION")
-        try await server.start(logger: TestSupport.logger)
-        let again = try await Connection.connect(to: server.connectionString)
-        #expect(try await again.scalar("SELECT 2", as: Int.self) == 2)
-        await again.close()
-        await remove(server)
+        try await withPrivateServer("deleted") { server in
+            try await server.stop()
+            try FileManager.default.removeItem(atPath: server.dataDirectory)
+            try await server.start(logger: TestSupport.logger)
+            let connection = try await Connection.connect(to: server.connectionString)
+            #expect(try await connection.scalar("SELECT 1", as: Int.self) == 1)
+            await connection.close()
+            // A corrupted one (PG_VERSION gone) too.
+            try await server.stop()
+            try FileManager.default.removeItem(atPath: server.dataDirectory + "/PG_VERSION")
+            try await server.start(logger: TestSupport.logger)
+            let again = try await Connection.connect(to: server.connectionString)
+            #expect(try await again.scalar("SELECT 2", as: Int.self) == 2)
+            await again.close()
+        }
     }
 
     /// A real full disk: a private server on an 80 MB tmpfs (needs root to mount).
