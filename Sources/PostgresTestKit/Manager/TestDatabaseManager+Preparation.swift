@@ -1,0 +1,125 @@
+import Foundation
+import Logging
+
+extension TestDatabaseManager {
+    /// Connects, builds or reuses the template and starts the pool, if not done yet.
+    /// ``acquire(testName:)`` calls it; call it early to move that work out of the first test.
+    public func prepare() async throws {
+        _ = try await prepared()
+    }
+
+    func prepared() async throws -> Prepared {
+        if let preparation { return try await preparation.value }
+        let task = Task { try await self.makePrepared() }
+        preparation = task
+        preparationGeneration += 1
+        let generation = preparationGeneration
+        do {
+            return try await task.value
+        } catch {
+            // The next acquire tries again (e.g. after a server restart), unless a newer
+            // preparation already replaced this one.
+            if generation == preparationGeneration { preparation = nil }
+            throw error
+        }
+    }
+
+    func makePrepared() async throws -> Prepared {
+        if let prefixError { throw prefixError }
+        logger.info("PostgresTestKit uses \(server)")
+        let connectionString = try await server.resolve(logger: logger)
+        let admin = try await AdminConnection.connect(to: connectionString, runID: runID, logger: logger)
+        do {
+            var parameters = await admin.connection.effectiveParameters()
+            parameters["application_name"] = nil
+            parameters["fallback_application_name"] = nil
+            let allowList = HostAllowList.fromEnvironment()
+            try allowList.check(parameters["host"] ?? "", source: server.description)
+            try allowList.check(parameters["hostaddr"] ?? "", source: server.description)
+            let reaped = try await Reaper(admin: admin, logger: logger).reap(prefix: prefix, grace: reapGrace)
+            if !reaped.dropped.isEmpty {
+                logger.notice("reaped \(reaped.dropped.count) database(s) left by dead runs: \(reaped.dropped.joined(separator: ", "))")
+            }
+            if !reaped.keptSkipped.isEmpty {
+                logger.notice("kept databases from earlier runs (pgtestkit reap --kept drops them): \(reaped.keptSkipped.joined(separator: ", "))")
+            }
+            try await HookGuard(hooks: hooks, recorder: recorder)
+                .run(on: admin.connection, database: admin.database, phase: .connecting, migrated: true, admin: true)
+            var template: TemplateBuilder.Outcome?
+            if migrations.migrator != nil || seeders.contains(where: { $0.scope == .template }) {
+                let builder = TemplateBuilder(
+                    server: connectionString, serverParameters: parameters, prefix: prefix, label: label,
+                    migrations: migrations, seeders: seeders, hookGuard: HookGuard(hooks: hooks, recorder: recorder),
+                    runID: runID, rebuild: rebuildTemplate,
+                    serverLog: server.isEmbedded ? try await EmbeddedServer.locate().logFile : nil, logger: logger)
+                template = try await builder.ensure(using: admin)
+            }
+            var strategy: CloneStrategy?
+            if let template { strategy = try await CloneStrategyProbe.choose(template: template, admin: admin, logger: logger) }
+            let dropper = BackgroundDropper(
+                admin: try await AdminConnection.connect(to: connectionString, runID: runID, applicationName: runID.adminApplicationName + ":drop", logger: logger),
+                logger: logger)
+            var pool: ClonePool?
+            if let template, poolSize > 0 {
+                let poolAdmin = try await AdminConnection.connect(to: connectionString, runID: runID, applicationName: runID.adminApplicationName + ":pool", logger: logger)
+                let clones = ClonePool(admin: poolAdmin, template: template.name, strategy: strategy, size: poolSize,
+                                       prefix: prefix, serverParameters: parameters, applicationName: testApplicationName,
+                                       hookGuard: HookGuard(hooks: hooks, recorder: recorder), logger: logger)
+                await clones.start()
+                pool = clones
+            }
+            let logAudit = server.isEmbedded && auditPolicy != .off
+                ? RunLogAudit.shared(logFile: try await EmbeddedServer.locate().logFile) : nil
+            return Prepared(admin: admin, dropper: dropper, pool: pool, serverParameters: parameters, template: template,
+                            strategy: strategy, logAudit: logAudit)
+        } catch {
+            await admin.close()
+            throw error
+        }
+    }
+
+    /// The template this manager clones, once prepared (`nil` without migrations or seeders).
+    public var templateName: String? {
+        get async throws { try await prepared().template?.name }
+    }
+
+    /// The clone strategy in use (measured once per template and remembered in its marker).
+    public var cloneStrategy: CloneStrategy? {
+        get async throws { try await prepared().strategy }
+    }
+
+    /// How many ready clones the pool holds now.
+    public var pooledClones: Int {
+        get async throws {
+            guard let pool = try await prepared().pool else { return 0 }
+            return await pool.count
+        }
+    }
+
+    /// Waits (bounded) until the pool holds `count` ready clones, or its full size.
+    public func waitForPool(_ count: Int? = nil, timeout: Duration = .seconds(30)) async throws {
+        let target = min(count ?? poolSize, poolSize)
+        let deadline = ContinuousClock.now + timeout
+        while try await pooledClones < target {
+            guard ContinuousClock.now < deadline else {
+                throw TestKitError(.timeout, "the clone pool did not reach \(target) ready clones within \(timeout)")
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    /// Whether preparing this manager built the template (`false`: reused, no migration work).
+    public var builtTemplate: Bool {
+        get async throws { try await prepared().template?.built ?? false }
+    }
+
+    func invalidatePreparation(generation: Int) async {
+        guard let preparation, generation == preparationGeneration else { return }
+        self.preparation = nil
+        if let prepared = try? await preparation.value {
+            await prepared.pool?.close()
+            await prepared.dropper.close()
+            await prepared.admin.close()
+        }
+    }
+}
