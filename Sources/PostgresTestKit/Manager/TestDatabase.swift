@@ -1,6 +1,6 @@
 import Foundation
 
-/// One test's own database, created by ``TestDatabaseManager/acquire(testName:)``.
+/// One test's own database, created by ``TestDatabaseManager/acquire(testName:isolation:)``.
 ///
 /// Give ``url`` or ``connectionString`` to the app's own client (PostgresNIO, Fluent, libpq);
 /// use ``execute(_:_:)`` and ``scalar(_:_:as:)`` for assertions. Printing it never shows the

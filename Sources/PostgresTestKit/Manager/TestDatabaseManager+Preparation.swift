@@ -3,7 +3,7 @@ import Logging
 
 extension TestDatabaseManager {
     /// Connects, builds or reuses the template and starts the pool, if not done yet.
-    /// ``acquire(testName:)`` calls it; call it early to move that work out of the first test.
+    /// ``acquire(testName:isolation:)`` calls it; call it early to move that work out of the first test.
     public func prepare() async throws {
         _ = try await prepared()
     }

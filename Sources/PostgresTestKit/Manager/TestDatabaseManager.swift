@@ -62,7 +62,7 @@ public actor TestDatabaseManager {
         let logAudit: RunLogAudit?
     }
 
-    /// Creates a manager; nothing connects until the first ``acquire(testName:)``.
+    /// Creates a manager; nothing connects until the first ``acquire(testName:isolation:)``.
     ///
     /// - Parameters:
     ///   - server: the server; `nil` resolves `PGTESTKIT_URL`, `DATABASE_URL`, `PG*`, then the
