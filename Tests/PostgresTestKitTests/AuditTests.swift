@@ -49,15 +49,32 @@ struct AuditTests {
         await manager.shutdown()
     }
 
-    @Test func aWritingHookOnTheTemplateBuildConnectionIsFlagged() async throws {
+    /// On the template build connection the schema does not exist yet: DDL is refused as a
+    /// write (25006); writes to application tables fail because the tables are missing, which
+    /// is flagged as a hook touching them before migrations.
+    @Test(arguments: [
+        ("CREATE TABLE written_while_connecting (x int)", LifecycleViolation.Kind.writeInConnectHook),
+        ("CREATE SEQUENCE hook_counter", .writeInConnectHook),
+        ("INSERT INTO notes (body) VALUES ('too early')", .hookQueriedBeforeMigrations),
+        ("UPDATE notes SET body = 'too early'", .hookQueriedBeforeMigrations),
+        ("DELETE FROM notes", .hookQueriedBeforeMigrations),
+        ("SELECT nextval('counter')", .hookQueriedBeforeMigrations),
+        ("SELECT remember('too early')", .hookQueriedBeforeMigrations),
+    ])
+    func aWritingHookOnTheTemplateBuildConnectionIsFlagged(sql: String, kind: LifecycleViolation.Kind) async throws {
         let manager = TestDatabaseManager(
             prefix: TestSupport.uniquePrefix(), migrations: Self.schema,
-            connectHooks: [.sql("CREATE TABLE written_while_connecting (x int)")], audit: .fail, poolSize: 0, logger: TestSupport.logger)
+            connectHooks: [.sql(sql)], audit: .fail, poolSize: 0, logger: TestSupport.logger)
         await #expect(throws: TestKitError.self) { try await manager.acquire() }
         let violation = try #require(manager.violations.first)
-        #expect(violation.kind == .writeInConnectHook)
+        #expect(violation.kind == kind)
+        #expect(violation.phase == .connecting)
         #expect(violation.database.contains("_tplb_"))
-        #expect(violation.statement == "CREATE TABLE written_while_connecting (x int)")
+        #expect(violation.statement == sql)
+        #expect(violation.source?.fileID == "PostgresTestKitTests/AuditTests.swift")
+        let admin = try await TestSupport.admin()
+        #expect(try await admin.ownedDatabases(prefix: manager.prefix).isEmpty)   // nothing published
+        await admin.close()
     }
 
     @Test func theArticlesHookIsFlaggedAndThePostMigrateSeederIsClean() async throws {
