@@ -94,6 +94,17 @@ struct ConnectionTests {
         #expect(try await c.scalar("SELECT 1", as: Int.self) == 1)
     }
 
+    @Test func copyNeverHangs() async throws {
+        let c = try await TestSupport.connect()
+        let out = try await c.execute("COPY (SELECT 1) TO STDOUT")
+        #expect(out.commandTag.hasPrefix("COPY"))
+        let error = await #expect(throws: PostgresError.self) {
+            try await c.execute("COPY pg_class FROM STDIN")
+        }
+        #expect(error?.message.contains("not supported") == true || error?.sqlState != nil)
+        #expect(try await c.scalar("SELECT 3", as: Int.self) == 3)   // still usable
+    }
+
     @Test func quotesIdentifiersAndLiterals() async throws {
         let c = try await TestSupport.connect()
         #expect(try await c.quoteIdentifier("we\"ird; name") == "\"we\"\"ird; name\"")

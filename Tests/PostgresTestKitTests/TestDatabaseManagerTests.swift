@@ -100,25 +100,33 @@ struct TestDatabaseManagerTests {
         await manager.shutdown()
     }
 
-    @Test func keepOnFailureKeepsExactlyTheFailedTestsDatabase() async throws {
-        let manager = TestDatabaseManager(prefix: TestSupport.uniquePrefix(), keep: .failed, logger: TestSupport.logger)
+    @Test(arguments: [0, 2])
+    func keepOnFailureKeepsExactlyTheFailedTestsDatabase(poolSize: Int) async throws {
+        let manager = TestDatabaseManager(
+            prefix: TestSupport.uniquePrefix(),
+            migrations: .sqlDirectory(TestSupport.fixtures.appendingPathComponent("notifications/Migrations")),
+            keep: .failed, poolSize: poolSize, logger: TestSupport.logger)
+        try await manager.prepare()
+        if poolSize > 0 { try await manager.waitForPool() }   // a pooled clone: its marker is written late
         let passed = try await manager.acquire(testName: "passes")
         let failed = try await manager.acquire(testName: "fails")
         try await passed.release(testFailed: false)
         try await failed.release(testFailed: true)
         await manager.waitForDrops()
         let admin = try await TestSupport.admin()
-        let left = try await admin.ownedDatabases(prefix: manager.prefix)
+        let left = try await admin.ownedDatabases(prefix: manager.prefix).filter { $0.marker.kind == .clone && $0.marker.test != nil }   // not the pool's spares
         #expect(left.map(\.name) == [failed.name])
         #expect(left.first?.marker.kept == true)
+        #expect(left.first?.marker.test == "fails")
         #expect(RunReport.shared.snapshot.kept.contains { $0.hasPrefix(failed.name) && $0.contains("psql '") })
         // A later run's reaper lists it and leaves it unless asked.
         let report = try await Reaper(admin: admin, logger: TestSupport.logger).reap(prefix: manager.prefix, grace: .zero)
         #expect(report.keptSkipped == [failed.name])
         let forced = try await Reaper(admin: admin, logger: TestSupport.logger).reap(prefix: manager.prefix, grace: .zero, includeKept: true)
         #expect(forced.dropped == [failed.name])
-        await admin.close()
         await manager.shutdown()
+        for template in try await admin.ownedDatabases(prefix: manager.prefix) { try await admin.dropDatabase(template.name) }
+        await admin.close()
     }
 
     @Test func anInvalidPrefixIsAClearError() async throws {

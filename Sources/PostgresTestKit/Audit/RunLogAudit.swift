@@ -7,16 +7,19 @@ import Synchronization
 ///
 /// One per log file per process, shared by every manager. Each release reads only what was
 /// logged since the last read (no round trip). A finding whose time falls in exactly one
-/// running test's window is that test's, whoever read it: that test's release throws under
-/// `.fail`. A finding logged while several tests (or none) ran cannot be pinned on one test:
-/// it is reported for the run (summary, JSON, annotations) without failing a test — the log
-/// does not say which client process wrote it.
+/// test's window (from acquire to release) is that test's, whoever read it: that test's
+/// release throws under `.fail`. A finding logged while several tests (or none) held a
+/// database cannot be pinned on one test: it is reported for the run (summary, JSON,
+/// annotations) without failing a test — the log does not say which client process wrote it.
 public final class RunLogAudit: Sendable {
+    private struct Window {
+        let start: Date
+        var end: Date?
+    }
     private struct State {
         var reader: ServerLogReader
-        var windows: [String: Date] = [:]        // database → when its test got it
-        var pending: [String: [LifecycleViolation]] = [:]   // database → findings pinned on its test
-        var seen: Set<String> = []
+        var windows: [String: Window] = [:]                  // database → its test's window
+        var pending: [String: [LifecycleViolation]] = [:]    // database → findings pinned on its test
     }
     private let state: Mutex<State>
     /// The log file watched.
@@ -41,26 +44,24 @@ public final class RunLogAudit: Sendable {
 
     /// Marks a test's database as in use from now on.
     public func began(_ database: String) {
-        state.withLock { $0.windows[database] = Date() }
+        state.withLock { $0.windows[database] = Window(start: Date()) }
     }
 
     /// Reads what was logged since the last read and returns the findings pinned on
     /// `releasing` (the test now being released, including ones another release read) and the
-    /// newly read findings no single test can be blamed for.
+    /// newly read findings no single test can be blamed for. Ends `releasing`'s window.
     public func scan(releasing: String?) -> (mine: [LifecycleViolation], others: [LifecycleViolation]) {
-        state.withLock { state in
+        let now = Date()
+        return state.withLock { state in
             let entries = (try? state.reader.readNew()) ?? []
-            var mine: [LifecycleViolation] = []
             var others: [LifecycleViolation] = []
             for entry in entries {
                 guard var violation = Self.finding(in: entry) else { continue }
-                let key = "\(entry.pid ?? 0)|\(entry.timestamp)|\(entry.message ?? "")"
-                guard state.seen.insert(key).inserted else { continue }
-                let time = Self.parse(entry.timestamp) ?? Date()
+                let time = Self.parse(entry.timestamp) ?? now
                 violation.time = time
-                let running = state.windows.filter { $0.value <= time }.map(\.key)
+                let running = state.windows.filter { $0.value.start <= time && ($0.value.end ?? .distantFuture) >= time }.map(\.key)
                 if running.count == 1 {
-                    violation.note = (violation.note ?? "") + " (logged while only this test was running)"
+                    violation.note = (violation.note ?? "") + " (logged while only this test held a database)"
                     state.pending[running[0], default: []].append(violation)
                 } else {
                     violation.note = (violation.note ?? "") + (running.isEmpty
@@ -69,11 +70,23 @@ public final class RunLogAudit: Sendable {
                     others.append(violation)
                 }
             }
+            var mine: [LifecycleViolation] = []
             if let releasing {
-                state.windows[releasing] = nil
+                state.windows[releasing]?.end = now
                 mine = state.pending.removeValue(forKey: releasing) ?? []
             }
+            // Ended windows are kept a little (the log is written asynchronously), then forgotten.
+            state.windows = state.windows.filter { $0.value.end.map { now.timeIntervalSince($0) < 10 } ?? true }
             return (mine, others)
+        }
+    }
+
+    /// Ends a test's window without a release (its database was dropped by a shutdown) and
+    /// returns the findings pinned on it, for the run's report.
+    public func end(_ database: String) -> [LifecycleViolation] {
+        state.withLock { state in
+            state.windows[database]?.end = Date()
+            return state.pending.removeValue(forKey: database) ?? []
         }
     }
 
@@ -106,8 +119,9 @@ public final class RunLogAudit: Sendable {
         return parts.contains("tplb")
     }
 
-    private static func parse(_ timestamp: String) -> Date? {
-        // "2026-11-24 15:34:09.461 UTC"
-        PostgresDateFormat.parse(timestamp.replacingAll(" UTC", with: "+00"))
+    /// Parses the log's `2026-11-24 15:34:09.461 UTC` (the embedded server logs in UTC).
+    static func parse(_ timestamp: String) -> Date? {
+        guard timestamp.hasSuffix(" UTC") else { return nil }
+        return PostgresDateFormat.parse(String(timestamp.dropLast(4)) + "+00")
     }
 }

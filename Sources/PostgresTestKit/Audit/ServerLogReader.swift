@@ -22,6 +22,9 @@ public struct ServerLogReader: Sendable {
     public mutating func readNew() throws -> [ServerLogEntry] {
         guard let handle = FileHandle(forReadingAtPath: path) else { return [] }
         defer { try? handle.close() }
+        // The server truncates its log when it starts again: follow it from the beginning.
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? UInt64) ?? 0
+        if size < offset { offset = 0 }
         try handle.seek(toOffset: offset)
         let data = try handle.readToEnd() ?? Data()
         guard let lastNewline = data.lastIndex(of: UInt8(ascii: "\n")) else { return [] }

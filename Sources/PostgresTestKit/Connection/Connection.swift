@@ -325,7 +325,9 @@ public actor Connection {
 
     private func beginStatement(_ sql: String, _ token: UInt64?) throws -> UInt64 {
         let token = token ?? canceller.token()
-        if Task.isCancelled || !canceller.start(token) {
+        let started = canceller.start(token)   // consumes a cancellation recorded before the start
+        if Task.isCancelled || !started {
+            if started { canceller.finish(token) }
             throw PostgresError(code: .cancelled, message: "the task was cancelled before the statement was sent", statement: Redaction.redact(sql, secrets: secrets))
         }
         logger.trace("statement", metadata: ["db": "\(databaseName)", "sql": "\(Redaction.redact(sql, secrets: secrets))"])
@@ -346,8 +348,9 @@ public actor Connection {
                 var buffer: UnsafeMutablePointer<CChar>?
                 while PQgetCopyData(handle, &buffer, 0) > 0 { PQfreemem(buffer) }
             } else if status == PGRES_COPY_BOTH {
-                outcome = .failure(PostgresError(code: .protocolViolation, message: "COPY BOTH (replication) is not supported", statement: Redaction.redact(sql, secrets: secrets)))
-                break
+                // libpq stays in COPY mode: the connection cannot be used again.
+                close()
+                throw PostgresError(code: .protocolViolation, message: "COPY BOTH (replication) is not supported; the connection was closed", statement: Redaction.redact(sql, secrets: secrets))
             }
             let converted = convert(result, sql)
             if case .failure(let error) = converted, error.sqlState == "57014", canceller.wasCancelled(token) { cancelRequested = true }
@@ -371,8 +374,11 @@ public actor Connection {
 
     private func convert(_ result: OpaquePointer, _ sql: String) -> Result<QueryResult, PostgresError> {
         let status = PQresultStatus(result)
-        if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY
-            || status == PGRES_COPY_OUT {
+        if status == PGRES_COPY_OUT || status == PGRES_COPY_IN {
+            // The copy data was drained (or refused); the command's own result follows.
+            return .success(QueryResult(columns: [], columnTypes: [], rows: [], commandTag: "COPY", affectedRows: nil))
+        }
+        if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY {
             return .success(decodeRows(result))
         }
         if status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR {
@@ -387,7 +393,7 @@ public actor Connection {
     private func decodeRows(_ result: OpaquePointer) -> QueryResult {
         let columnCount = Int(PQnfields(result))
         let rowCount = Int(PQntuples(result))
-        let columns = (0..<columnCount).map { String(cString: PQfname(result, Int32($0))) }
+        let columns = (0..<columnCount).map { PQfname(result, Int32($0)).map { String(cString: $0) } ?? "" }
         let types = (0..<columnCount).map { PostgresType(rawValue: PQftype(result, Int32($0))) }
         var rows: [Row] = []
         rows.reserveCapacity(rowCount)

@@ -18,23 +18,24 @@ actor ClonePool {
     private let template: String
     private let strategy: CloneStrategy?
     private let target: Int
-    private let prefix: String
+    private let namePrefix: String
     private let serverParameters: [String: String]
     private let applicationName: String
     private let hookGuard: HookGuard
     private let logger: Logger
     private var ready: [ReadyClone] = []
+    private var annotations: [String: Task<Void, Never>] = [:]
     private var counter = 0
     private var filler: Task<Void, Never>?
     private var closed = false
 
-    init(admin: AdminConnection, template: String, strategy: CloneStrategy?, size: Int, prefix: String,
+    init(admin: AdminConnection, template: String, strategy: CloneStrategy?, size: Int, namePrefix: String,
          serverParameters: [String: String], applicationName: String, hookGuard: HookGuard, logger: Logger) {
         self.admin = admin
         self.template = template
         self.strategy = strategy
         self.target = size
-        self.prefix = prefix
+        self.namePrefix = namePrefix
         self.serverParameters = serverParameters
         self.applicationName = applicationName
         self.hookGuard = hookGuard
@@ -48,7 +49,8 @@ actor ClonePool {
     /// its database (``replenish()``), so that a `CREATE DATABASE` competes with neither the
     /// test's acquire nor its release.
     func take() -> ReadyClone? {
-        ready.isEmpty ? nil : ready.removeFirst()
+        guard !closed, !ready.isEmpty else { return nil }
+        return ready.removeFirst()
     }
 
     /// Starts making clones until the pool is full again; returns at once.
@@ -58,11 +60,16 @@ actor ClonePool {
     var count: Int { ready.count }
 
     /// Writes the test's owner marker on a clone taken from the pool (off the critical path).
-    nonisolated func annotate(_ name: String, with marker: OwnerMarker) {
-        Task { [admin, logger] in
+    func annotate(_ name: String, with marker: OwnerMarker) {
+        annotations[name] = Task { [admin, logger] in
             do { try await admin.writeMarker(marker, on: name) }
             catch { logger.debug("could not write the marker of \(name): \(error)") }
         }
+    }
+
+    /// Waits for the marker write of a taken clone (before the marker is written again).
+    func awaitAnnotation(of name: String) async {
+        await annotations.removeValue(forKey: name)?.value
     }
 
     private func refill() {
@@ -73,11 +80,13 @@ actor ClonePool {
     private func fill() async {
         while !closed && ready.count < target {
             counter += 1
-            let name = "\(prefix)_\(admin.runID)_p\(counter)"
+            let name = "\(namePrefix)\(counter)"
+            var created = false
             do {
                 try await ExitCleanup.shared.creating(name, server: serverParameters) {
                     try await admin.createDatabase(name, template: template, strategy: strategy, marker: OwnerMarker(kind: .clone, run: admin.runID))
                 }
+                created = true
                 var parameters = serverParameters
                 parameters["dbname"] = name
                 let connection = try await Connection.connect(to: .keywordForm(parameters), applicationName: applicationName, logger: logger)
@@ -96,8 +105,10 @@ actor ClonePool {
                 ready.append(ReadyClone(name: name, connection: connection))
             } catch {
                 logger.warning("the clone pool could not prepare \(name); acquires will create clones directly: \(error)")
-                _ = try? await admin.dropDatabase(name)
-                ExitCleanup.shared.forget(name)
+                if created {   // only what this pool created; never a same-named database
+                    _ = try? await admin.dropDatabase(name)
+                    ExitCleanup.shared.forget(name)
+                }
                 break
             }
         }
@@ -107,13 +118,18 @@ actor ClonePool {
     /// Drops every pooled clone and closes the pool's connections.
     func close() async {
         closed = true
+        let clones = ready      // taken before any await: take() now returns nil
+        ready.removeAll()
         await filler?.value
-        for clone in ready {
+        let stragglers = ready  // made by a fill that was under way
+        ready.removeAll()
+        for clone in clones + stragglers {
             await clone.connection.close()
             _ = try? await admin.dropDatabase(clone.name)
             ExitCleanup.shared.forget(clone.name)
         }
-        ready.removeAll()
+        for annotation in annotations.values { await annotation.value }
+        annotations.removeAll()
         await admin.close()
     }
 }

@@ -39,11 +39,12 @@ final class ExitCleanup: Sendable {
         _ create: () async throws -> T
     ) async throws -> T {
         RunReport.shared.installExitHook()
-        let allowed = state.withLock { state -> Bool in
-            guard !state.exiting else { return false }
+        let (allowed, known) = state.withLock { state -> (Bool, Bool) in
+            guard !state.exiting else { return (false, false) }
+            let known = state.databases[name] != nil
             state.databases[name] = server
             state.creating += 1
-            return true
+            return (true, known)
         }
         guard allowed else {
             throw TestKitError(.configuration, "the process is exiting; no new database is created")
@@ -52,7 +53,7 @@ final class ExitCleanup: Sendable {
         do {
             return try await create()
         } catch {
-            forget(name)   // not ours: never drop a same-named database at exit
+            if !known { forget(name) }   // not ours: never drop a same-named database at exit
             throw error
         }
     }

@@ -10,10 +10,10 @@ extension TestDatabaseManager {
 
     func prepared() async throws -> Prepared {
         if let preparation { return try await preparation.value }
-        let task = Task { try await self.makePrepared() }
-        preparation = task
         preparationGeneration += 1
         let generation = preparationGeneration
+        let task = Task { try await self.makePrepared(generation: generation) }
+        preparation = task
         do {
             return try await task.value
         } catch {
@@ -24,7 +24,7 @@ extension TestDatabaseManager {
         }
     }
 
-    func makePrepared() async throws -> Prepared {
+    func makePrepared(generation: Int) async throws -> Prepared {
         if let prefixError { throw prefixError }
         logger.info("PostgresTestKit uses \(server)")
         let connectionString = try await server.resolve(logger: logger)
@@ -62,8 +62,11 @@ extension TestDatabaseManager {
             var pool: ClonePool?
             if let template, poolSize > 0 {
                 let poolAdmin = try await AdminConnection.connect(to: connectionString, runID: runID, applicationName: runID.adminApplicationName + ":pool", logger: logger)
+                // The generation keeps the names of a pool made after a recovery apart from the
+                // clones of the previous pool that tests may still hold.
                 let clones = ClonePool(admin: poolAdmin, template: template.name, strategy: strategy, size: poolSize,
-                                       prefix: prefix, serverParameters: parameters, applicationName: testApplicationName,
+                                       namePrefix: "\(prefix)_\(runID)_g\(generation)p", serverParameters: parameters,
+                                       applicationName: testApplicationName,
                                        hookGuard: HookGuard(hooks: hooks, recorder: recorder), logger: logger)
                 await clones.start()
                 pool = clones
@@ -71,7 +74,7 @@ extension TestDatabaseManager {
             let logAudit = server.isEmbedded && auditPolicy != .off
                 ? RunLogAudit.shared(logFile: try await EmbeddedServer.locate().logFile) : nil
             return Prepared(admin: admin, dropper: dropper, pool: pool, serverParameters: parameters, template: template,
-                            strategy: strategy, logAudit: logAudit)
+                            strategy: strategy, logAudit: logAudit, generation: generation)
         } catch {
             await admin.close()
             throw error

@@ -60,6 +60,8 @@ public actor TestDatabaseManager {
         let strategy: CloneStrategy?
         /// The statement-log watch (embedded server, policy not `.off`).
         let logAudit: RunLogAudit?
+        /// Which preparation this is (recovery replaces only the one that failed).
+        let generation: Int
     }
 
     /// Creates a manager; nothing connects until the first ``acquire(testName:isolation:)``.
@@ -127,21 +129,32 @@ public actor TestDatabaseManager {
     ///     runs the test in a rolled-back transaction on a clone shared by the manager.
     public func acquire(testName: String? = nil, isolation: Isolation = .database) async throws -> TestDatabase {
         if isolation == .transaction { return try await acquireSandbox(testName: testName) }
-        let failedGeneration = preparationGeneration
         do {
             return try await acquireClone(testName: testName)
-        } catch let error as PostgresError where error.code == .connectionClosed || error.sqlState == "3D000" {
-            // The server restarted, or the template vanished: prepare again, once. Parallel
-            // acquires that failed on the same preparation tear it down only once.
+        } catch let error as PostgresError where Self.isRecoverable(error) {
+            // The server restarted, or the template vanished: the failed preparation was torn
+            // down (once, however many acquires failed on it); prepare again and retry once.
             logger.warning("recovering from \(error.message); reconnecting and preparing again")
-            await invalidatePreparation(generation: failedGeneration)
             return try await acquireClone(testName: testName)
         }
+    }
+
+    static func isRecoverable(_ error: PostgresError) -> Bool {
+        error.code == .connectionClosed || error.sqlState == "3D000"
     }
 
     func acquireClone(testName: String?) async throws -> TestDatabase {
         let started = ContinuousClock.now
         let prepared = try await prepared()
+        do {
+            return try await acquireClone(testName: testName, prepared, started)
+        } catch let error as PostgresError where Self.isRecoverable(error) {
+            await invalidatePreparation(generation: prepared.generation)
+            throw error
+        }
+    }
+
+    private func acquireClone(testName: String?, _ prepared: Prepared, _ started: ContinuousClock.Instant) async throws -> TestDatabase {
         counter += 1
         let number = counter   // taken before any suspension: other acquires move `counter` on
         let marker = OwnerMarker(kind: .clone, run: runID, test: testName)
@@ -149,11 +162,19 @@ public actor TestDatabaseManager {
         let connection: Connection
         let fromPool: Bool
         if let pool = prepared.pool, let clone = await pool.take() {
-            // A pop: created, connected and hook-initialised ahead by the pool.
+            // A pop: created, connected and hook-initialised ahead by the pool. One round trip
+            // proves the connection survived (a server restart kills pooled sessions).
+            do {
+                try await clone.connection.execute("SELECT 1")
+            } catch {
+                await clone.connection.close()
+                await prepared.dropper.enqueue(clone.name, phases: nil)
+                throw error
+            }
             name = clone.name
             connection = clone.connection
             fromPool = true
-            pool.annotate(name, with: marker)
+            await pool.annotate(name, with: marker)
         } else {
             name = DatabaseName.appendingTestName("\(prefix)_\(runID)_\(number)", testName)
             try await ExitCleanup.shared.creating(name, server: prepared.serverParameters) {
@@ -227,12 +248,13 @@ public actor TestDatabaseManager {
     /// Throws a `.lifecycleViolation` error under the `.fail` policy when sessions leaked.
     public func release(_ database: TestDatabase, testFailed: Bool = false) async throws {
         if database.isolation == .transaction { return await releaseSandbox(database) }
-        guard outstanding.remove(database.name) != nil else { return }
-        let prepared = try await prepared()
+        guard outstanding.remove(database.name) != nil, let preparation else { return }
+        let prepared = try await preparation.value   // never starts a new preparation (e.g. after shutdown)
         database.recordTestTime()
         try? database.phases.enter(.releasing)
         await database.connection.close()
-        let leaked = try await leakedSessions(on: database.name, prepared.admin)
+        // A dead server (restart) must not keep the database from being queued for its drop.
+        let leaked = (try? await leakedSessions(on: database.name, prepared.admin)) ?? []
         var failure: TestKitError?
         if let audit = prepared.logAudit {
             let (mine, others) = audit.scan(releasing: database.name)
@@ -247,6 +269,7 @@ public actor TestDatabaseManager {
             failure = recorder.record(violation) ?? failure
         }
         if keepPolicy == .all || (keepPolicy == .failed && testFailed) {
+            await prepared.pool?.awaitAnnotation(of: database.name)   // its marker write must not land after ours
             var marker = OwnerMarker(kind: .clone, run: runID, test: database.testName)
             marker.kept = true
             try await prepared.admin.writeMarker(marker, on: database.name)
@@ -291,15 +314,17 @@ public actor TestDatabaseManager {
         guard let preparation else { return }
         self.preparation = nil       // acquires from now on prepare afresh
         preparationGeneration += 1
+        let unreleased = outstanding  // taken before any await: later acquires belong to a new preparation
+        outstanding.removeAll()
         guard let prepared = try? await preparation.value else { return }
         if let audit = prepared.logAudit {
             var reader = ServerLogReader(path: audit.path)   // from the current end: only waits for the mark
             _ = try? await reader.readThrough(prepared.admin.connection, timeout: .milliseconds(500))   // flush the log
             recordForTheRun(audit.scan(releasing: nil).others)
+            for name in unreleased { recordForTheRun(audit.end(name)) }
         }
         await prepared.pool?.close()
-        for name in outstanding { await prepared.dropper.enqueue(name, phases: nil) }
-        outstanding.removeAll()
+        for name in unreleased { await prepared.dropper.enqueue(name, phases: nil) }
         await prepared.dropper.close()
         await prepared.admin.close()
     }

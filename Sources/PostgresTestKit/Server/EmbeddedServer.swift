@@ -163,6 +163,7 @@ public struct EmbeddedServer: Sendable {
             log_statement = 'mod'
             log_connections = on
             log_min_error_statement = error
+            log_timezone = 'UTC'
 
             """
         try write(settings, to: markerFile)
@@ -174,9 +175,13 @@ public struct EmbeddedServer: Sendable {
 
     private func launch(logger: Logger) async throws {
         let started = ContinuousClock.now
-        // The statement log lives in RAM: start each server life with an empty one (no reader
-        // can be following it while the server is down).
+        // The statement log lives in RAM: start each server life with an empty one (readers
+        // notice the truncation and start over).
         if FileManager.default.fileExists(atPath: logFile) { truncate(logFile, 0) }
+        // Data directories made before the toolkit set log_timezone get it now.
+        if let settings = try? String(contentsOfFile: markerFile, encoding: .utf8), !settings.contains("log_timezone") {
+            try? write(settings + "log_timezone = 'UTC'\n", to: markerFile)
+        }
         let output = try await runAsServerUser(binaries.path("pg_ctl"), [
             "start", "-D", dataDirectory, "-l", baseDirectory + "/startup.log", "-w", "-t", "60",
         ])
