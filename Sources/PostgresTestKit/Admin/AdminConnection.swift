@@ -77,7 +77,17 @@ public final class AdminConnection: Sendable {
             sql += " TEMPLATE template0"
         }
         try await connection.execute(sql)
-        try await writeMarker(marker, on: name)
+        do {
+            try await writeMarker(marker, on: name)
+        } catch {
+            // Without its marker nothing would ever drop it (the toolkit drops only marked
+            // databases): drop it now, outside the caller's cancellation, since we just made it.
+            let connection = self.connection
+            await Task {
+                _ = try? await connection.execute("DROP DATABASE IF EXISTS \(quoted) WITH (FORCE)")
+            }.value
+            throw error
+        }
     }
 
     /// Replaces a toolkit database's owner marker.
