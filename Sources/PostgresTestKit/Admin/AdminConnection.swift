@@ -83,8 +83,9 @@ public final class AdminConnection: Sendable {
             // Without its marker nothing would ever drop it (the toolkit drops only marked
             // databases): drop it now, outside the caller's cancellation, since we just made it.
             let connection = self.connection
+            let force = serverMajorVersion >= 13 ? " WITH (FORCE)" : ""
             await Task {
-                _ = try? await connection.execute("DROP DATABASE IF EXISTS \(quoted) WITH (FORCE)")
+                _ = try? await connection.execute("DROP DATABASE IF EXISTS \(quoted)\(force)")
             }.value
             throw error
         }
