@@ -5,21 +5,15 @@ import Synchronization
 /// see: into the maintenance databases, or into a database the toolkit did not create (the
 /// app under test writing to the developer's database instead of the test's).
 ///
-/// One per log file per process, shared by every manager. Each release reads only what was
-/// logged since the last read (no round trip). A finding whose time falls in exactly one
-/// test's window (from acquire to release) is that test's, whoever read it: that test's
-/// release throws under `.fail`. A finding logged while several tests (or none) held a
-/// database cannot be pinned on one test: it is reported for the run (summary, JSON,
-/// annotations) without failing a test — the log does not say which client process wrote it.
+/// One per log file per process, shared by every manager; each release reads only what was
+/// logged since the last read (no round trip). The log does not say which client process or
+/// test wrote, so a finding blames no test: it is reported for the run (summary, JSON,
+/// annotations), noting which tests held databases at the time, and under `.fail` it fails
+/// the run — the test process exits non-zero after the tests.
 public final class RunLogAudit: Sendable {
-    private struct Window {
-        let start: Date
-        var end: Date?
-    }
     private struct State {
         var reader: ServerLogReader
-        var windows: [String: Window] = [:]                  // database → its test's window
-        var pending: [String: [LifecycleViolation]] = [:]    // database → findings pinned on its test
+        var windows: [String: (start: Date, end: Date?)] = [:]   // database → its test's window
     }
     private let state: Mutex<State>
     /// The log file watched.
@@ -42,51 +36,36 @@ public final class RunLogAudit: Sendable {
         self.state = Mutex(State(reader: ServerLogReader(path: path)))
     }
 
-    /// Marks a test's database as in use from now on.
+    /// Marks a test's database as in use from now on (context for findings).
     public func began(_ database: String) {
-        state.withLock { $0.windows[database] = Window(start: Date()) }
+        state.withLock { $0.windows[database] = (Date(), nil) }
     }
 
-    /// Reads what was logged since the last read and returns the findings pinned on
-    /// `releasing` (the test now being released, including ones another release read) and the
-    /// newly read findings no single test can be blamed for. Ends `releasing`'s window.
-    public func scan(releasing: String?) -> (mine: [LifecycleViolation], others: [LifecycleViolation]) {
+    /// Ends a test's window (its release, or a shutdown that dropped it).
+    public func ended(_ database: String) {
+        state.withLock { $0.windows[database]?.end = Date() }
+    }
+
+    /// The findings logged since the last read.
+    public func scan() -> [LifecycleViolation] {
         let now = Date()
         return state.withLock { state in
             let entries = (try? state.reader.readNew()) ?? []
-            var others: [LifecycleViolation] = []
+            var findings: [LifecycleViolation] = []
             for entry in entries {
                 guard var violation = Self.finding(in: entry) else { continue }
                 let time = Self.parse(entry.timestamp) ?? now
                 violation.time = time
-                let running = state.windows.filter { $0.value.start <= time && ($0.value.end ?? .distantFuture) >= time }.map(\.key)
-                if running.count == 1 {
-                    violation.note = (violation.note ?? "") + " (logged while only this test held a database)"
-                    state.pending[running[0], default: []].append(violation)
-                } else {
-                    violation.note = (violation.note ?? "") + (running.isEmpty
-                        ? " (logged while no test of this process held a database)"
-                        : " (logged while \(running.count) tests of this process were running: \(running.sorted().prefix(5).joined(separator: ", ")))")
-                    others.append(violation)
-                }
-            }
-            var mine: [LifecycleViolation] = []
-            if let releasing {
-                state.windows[releasing]?.end = now
-                mine = state.pending.removeValue(forKey: releasing) ?? []
+                let holders = state.windows.filter { $0.value.start <= time && ($0.value.end ?? .distantFuture) >= time }
+                    .map(\.key).sorted()
+                violation.note = (violation.note ?? "") + (holders.isEmpty
+                    ? " (logged while no test of this process held a database)"
+                    : " (logged while these tests' databases were in use: \(holders.prefix(5).joined(separator: ", "))\(holders.count > 5 ? ", …" : ""))")
+                findings.append(violation)
             }
             // Ended windows are kept a little (the log is written asynchronously), then forgotten.
             state.windows = state.windows.filter { $0.value.end.map { now.timeIntervalSince($0) < 10 } ?? true }
-            return (mine, others)
-        }
-    }
-
-    /// Ends a test's window without a release (its database was dropped by a shutdown) and
-    /// returns the findings pinned on it, for the run's report.
-    public func end(_ database: String) -> [LifecycleViolation] {
-        state.withLock { state in
-            state.windows[database]?.end = Date()
-            return state.pending.removeValue(forKey: database) ?? []
+            return findings
         }
     }
 

@@ -28,6 +28,9 @@ public final class RunReport: Sendable {
         public var violations: [LifecycleViolation] = []
         /// Kept databases and how to connect to them (redacted).
         public var kept: [String] = []
+        /// Set when, under `.fail`, the server log showed a write no test could be blamed for:
+        /// the process then exits with status 1 after the tests.
+        public var failsRun = false
 
     }
 
@@ -107,6 +110,10 @@ public final class RunReport: Sendable {
         FileHandle.standardError.write(Data(output.utf8))
         if let path = environment["PGTESTKIT_REPORT"], !path.isEmpty {
             try? writeJSON(to: path.replacingAll("%p", with: String(ProcessInfo.processInfo.processIdentifier)))
+        }
+        if s.failsRun {
+            FileHandle.standardError.write(Data("PostgresTestKit: failing the run — the server log shows writes listed above that no test could be blamed for (audit policy fail). Set PGTESTKIT_AUDIT=warn to report them without failing.\n".utf8))
+            _exit(1)
         }
 
     }

@@ -51,7 +51,7 @@ extension TestDatabaseManager {
                     server: connectionString, serverParameters: parameters, prefix: prefix, label: label,
                     migrations: migrations, seeders: seeders, hookGuard: HookGuard(hooks: hooks, recorder: recorder),
                     runID: runID, rebuild: rebuildTemplate,
-                    serverLog: server.isEmbedded ? try await EmbeddedServer.locate().logFile : nil, logger: logger)
+                    serverLog: try await server.embeddedServer()?.logFile, logger: logger)
                 template = try await builder.ensure(using: admin)
             }
             var strategy: CloneStrategy?
@@ -71,8 +71,10 @@ extension TestDatabaseManager {
                 await clones.start()
                 pool = clones
             }
-            let logAudit = server.isEmbedded && auditPolicy != .off
-                ? RunLogAudit.shared(logFile: try await EmbeddedServer.locate().logFile) : nil
+            var logAudit: RunLogAudit?
+            if auditPolicy != .off, let embedded = try await server.embeddedServer() {
+                logAudit = RunLogAudit.shared(logFile: embedded.logFile)
+            }
             return Prepared(admin: admin, dropper: dropper, pool: pool, serverParameters: parameters, template: template,
                             strategy: strategy, logAudit: logAudit, generation: generation)
         } catch {

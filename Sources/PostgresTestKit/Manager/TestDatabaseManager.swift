@@ -257,9 +257,8 @@ public actor TestDatabaseManager {
         let leaked = (try? await leakedSessions(on: database.name, prepared.admin)) ?? []
         var failure: TestKitError?
         if let audit = prepared.logAudit {
-            let (mine, others) = audit.scan(releasing: database.name)
-            for violation in mine { failure = recorder.record(violation) ?? failure }
-            recordForTheRun(others)
+            audit.ended(database.name)
+            recordForTheRun(audit.scan())
         }
         for session in leaked {
             let violation = LifecycleViolation(
@@ -299,9 +298,12 @@ public actor TestDatabaseManager {
         }
     }
 
-    /// Records findings no single test can be blamed for: reported for the run, failing no test.
+    /// Records findings no single test can be blamed for: reported for the run, and under
+    /// `.fail` they fail the run (the process exits non-zero after the tests).
     private func recordForTheRun(_ violations: [LifecycleViolation]) {
-        for violation in violations { _ = recorder.record(violation) }
+        for violation in violations where recorder.record(violation) != nil {
+            RunReport.shared.update { $0.failsRun = true }
+        }
     }
 
     /// Drops the pool and every database not yet dropped, waits for background drops, and
@@ -320,8 +322,8 @@ public actor TestDatabaseManager {
         if let audit = prepared.logAudit {
             var reader = ServerLogReader(path: audit.path)   // from the current end: only waits for the mark
             _ = try? await reader.readThrough(prepared.admin.connection, timeout: .milliseconds(500))   // flush the log
-            recordForTheRun(audit.scan(releasing: nil).others)
-            for name in unreleased { recordForTheRun(audit.end(name)) }
+            for name in unreleased { audit.ended(name) }
+            recordForTheRun(audit.scan())
         }
         await prepared.pool?.close()
         for name in unreleased { await prepared.dropper.enqueue(name, phases: nil) }

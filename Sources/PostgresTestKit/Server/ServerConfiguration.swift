@@ -10,7 +10,7 @@ import Logging
 public struct ServerConfiguration: Sendable, CustomStringConvertible {
     enum Kind: Sendable {
         case connectionString(ConnectionString)
-        case embedded
+        case embedded(dataDirectory: String?)
     }
     let kind: Kind
     /// Where this configuration came from (`PGTESTKIT_URL`, `code`, `embedded`, ...).
@@ -23,7 +23,20 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
     }
 
     /// The embedded server, started on demand.
-    public static let embedded = ServerConfiguration(kind: .embedded, source: "embedded")
+    public static let embedded = ServerConfiguration(kind: .embedded(dataDirectory: nil), source: "embedded")
+
+    /// A separate embedded server with its own data directory (its own socket and log).
+    public static func embedded(dataDirectory: String) -> ServerConfiguration {
+        ServerConfiguration(kind: .embedded(dataDirectory: dataDirectory), source: "embedded (\(dataDirectory))")
+    }
+
+    /// The embedded server this configuration names, or `nil` for another server.
+    public func embeddedServer() async throws -> EmbeddedServer? {
+        guard case .embedded(let directory) = kind else { return nil }
+        var environment = ProcessInfo.processInfo.environment
+        if let directory { environment["PGTESTKIT_DATA_DIR"] = directory }
+        return try await EmbeddedServer.locate(environment: environment)
+    }
 
     /// Whether this is the embedded server.
     public var isEmbedded: Bool {
@@ -52,8 +65,8 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
         switch kind {
         case .connectionString(let string):
             string.raw.isEmpty ? source : "\(source) (\(string))"
-        case .embedded:
-            "the embedded server"
+        case .embedded(let directory):
+            directory.map { "the embedded server in \($0)" } ?? "the embedded server"
         }
     }
 
@@ -63,8 +76,7 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
         case .connectionString(let string):
             return string
         case .embedded:
-            let server = try await EmbeddedServer.locate()
-            return try await server.start(logger: logger)
+            return try await embeddedServer()!.start(logger: logger)
         }
     }
 }
