@@ -343,19 +343,17 @@ struct Bench: Sendable {
         }
     }
 
-    /// Waits until the manager's pool holds `poolSize` clones (seen through their owner markers).
+    /// Waits until the manager's pool is full; returns the names of its ready clones (spares
+    /// carry a marker without a test).
     func waitForPool(_ manager: TestDatabaseManager, timeout: Duration = .seconds(20)) async throws -> [String] {
-        let poolPrefix = "\(prefix)_\(manager.runID)_p"
-        let deadline = clock.now + timeout
-        while true {
-            let pooled = try await admin.ownedDatabases(prefix: prefix).map(\.name).filter { $0.hasPrefix(poolPrefix) }
-            if pooled.count >= poolSize { return pooled }
-            if clock.now >= deadline {
-                print("note: the pool holds \(pooled.count) of \(poolSize) clones after \(timeout)")
-                return pooled
-            }
-            try await Task.sleep(for: .milliseconds(10))
+        do {
+            try await manager.waitForPool(timeout: timeout)
+        } catch {
+            print("note: \(error)")
         }
+        return try await admin.ownedDatabases(prefix: prefix)
+            .filter { $0.marker.kind == .clone && $0.marker.test == nil && $0.marker.run == manager.runID.rawValue }
+            .map(\.name)
     }
 
     /// `n` acquire → release cycles over `tasks` concurrent tasks, with no test work, then
