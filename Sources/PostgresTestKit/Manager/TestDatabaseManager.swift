@@ -123,8 +123,9 @@ public actor TestDatabaseManager {
     /// Creates a fresh database for one test and returns it, ready (connect hooks and per-test
     /// seeders done).
     ///
-    /// - Parameter testName: carried in the database name (sanitised, within 63 bytes) and in
-    ///   its owner marker.
+    /// - Parameters:
+    ///   - testName: carried in the owner marker, and in the database name (sanitised, within
+    ///     63 bytes) when the clone is made on demand rather than taken from the pool.
     ///   - isolation: `.database` (default) clones a database for the test; `.transaction`
     ///     runs the test in a rolled-back transaction on a clone shared by the manager.
     public func acquire(testName: String? = nil, isolation: Isolation = .database) async throws -> TestDatabase {
