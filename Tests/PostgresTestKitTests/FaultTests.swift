@@ -57,29 +57,25 @@ struct FaultTests {
     }
 
     @Test func fullConnectionSlotsWaitWithBackPressureThenExplain53300() async throws {
-        let admin = try await TestSupport.connect()
-        let role = TestSupport.uniquePrefix("limited_")
-        try await admin.execute("CREATE ROLE \(role) LOGIN CONNECTION LIMIT 1")
-        var parameters = try await TestSupport.server().parameters()
-        parameters["user"] = role
-        let limited = ConnectionString.keywordForm(parameters)
-        let first = try await Connection.connect(to: limited)
-        // A slot frees up while the second waits: it gets in.
-        let waiter = Task { try await Connection.connect(to: limited) }
-        try await Task.sleep(for: .milliseconds(150))
-        await first.close()
-        let second = try await waiter.value
-        #expect(try await second.scalar("SELECT 1", as: Int.self) == 1)
-        // No slot ever frees: after the bounded wait, a clear 53300.
-        setenv("PGTESTKIT_CONNECT_WAIT", "1", 1)
-        defer { unsetenv("PGTESTKIT_CONNECT_WAIT") }
-        let started = ContinuousClock.now
-        let error = await #expect(throws: PostgresError.self) { try await Connection.connect(to: limited) }
-        #expect(ContinuousClock.now - started < .seconds(5))
-        #expect(error?.sqlState == "53300")
-        #expect(error?.hint?.contains("no free connection slot") == true)
-        await second.close()
-        try await admin.execute("DROP ROLE \(role)")
+        try await TestSupport.withRole("CONNECTION LIMIT 1") { _, limited in
+            let first = try await Connection.connect(to: limited)
+            // A slot frees up while the second waits: it gets in.
+            let waiter = Task { try await Connection.connect(to: limited) }
+            try await Task.sleep(for: .milliseconds(150))
+            await first.close()
+            let second = try await waiter.value
+            #expect(try await second.scalar("SELECT 1", as: Int.self) == 1)
+            // No slot ever frees: after the bounded wait, a clear 53300.
+            let started = ContinuousClock.now
+            let error = await #expect(throws: PostgresError.self) {
+                try await Connection.connect(to: limited, slotWait: .seconds(1))
+            }
+            let waited = ContinuousClock.now - started
+            #expect(waited >= .milliseconds(500) && waited < .seconds(5))   // it did wait, boundedly
+            #expect(error?.sqlState == "53300")
+            #expect(error?.hint?.contains("no free connection slot") == true)
+            await second.close()
+        }
     }
 
     @Test func databasesOfAKilledProcessAreReapedByTheNextRun() async throws {
@@ -203,27 +199,23 @@ struct FaultTests {
 @Suite("Shared servers: a CREATEDB role is enough")
 struct SharedServerTests {
     @Test func aRoleWithCreateDBButNotSuperuserCanDoEverything() async throws {
-        let superuser = try await TestSupport.connect()
-        let role = TestSupport.uniquePrefix("creator_")
-        try await superuser.execute("CREATE ROLE \(role) LOGIN CREATEDB NOSUPERUSER")
-        var parameters = try await TestSupport.server().parameters()
-        parameters["user"] = role
-        let manager = TestDatabaseManager(
-            server: .connectionString(ConnectionString.keywordForm(parameters).raw), prefix: TestSupport.uniquePrefix(),
-            migrations: .sqlDirectory(TestSupport.fixtures.appendingPathComponent("notifications/Migrations")),
-            connectHooks: [.sql("SET TIME ZONE 'UTC'")], audit: .fail, logger: TestSupport.logger)
-        let db = try await manager.acquire(testName: "unprivileged")
-        #expect(try await db.scalar("SELECT current_user", as: String.self) == role)
-        try await db.execute("INSERT INTO customers (email, name) VALUES ('u@example.com', 'U')")
-        try await db.release()
-        await manager.waitForDrops()
-        #expect(db.phases.current == .dropped)
-        let template = try #require(try await manager.templateName)
-        await manager.shutdown()
-        let admin = try await TestSupport.admin()
-        #expect(try await admin.ownedDatabases(prefix: manager.prefix).map(\.name) == [template])
-        try await admin.dropDatabase(template)
-        await admin.close()
-        try await superuser.execute("DROP ROLE \(role)")
+        try await TestSupport.withRole("CREATEDB NOSUPERUSER") { role, creator in
+            let manager = TestDatabaseManager(
+                server: .connectionString(creator.raw), prefix: TestSupport.uniquePrefix(),
+                migrations: .sqlDirectory(TestSupport.fixtures.appendingPathComponent("notifications/Migrations")),
+                connectHooks: [.sql("SET TIME ZONE 'UTC'")], audit: .fail, logger: TestSupport.logger)
+            let db = try await manager.acquire(testName: "unprivileged")
+            #expect(try await db.scalar("SELECT current_user", as: String.self) == role)
+            try await db.execute("INSERT INTO customers (email, name) VALUES ('u@example.com', 'U')")
+            try await db.release()
+            await manager.waitForDrops()
+            #expect(db.phases.current == .dropped)
+            let template = try #require(try await manager.templateName)
+            await manager.shutdown()
+            let admin = try await TestSupport.admin()
+            #expect(try await admin.ownedDatabases(prefix: manager.prefix).map(\.name) == [template])
+            try await admin.dropDatabase(template)
+            await admin.close()
+        }
     }
 }

@@ -220,8 +220,6 @@ struct LifecycleTests {
         let admin = try await TestSupport.admin()
         let owned = try await admin.ownedDatabases(prefix: prefix)
         #expect(owned.count == 1 && owned.first?.marker.kind == .template)
-        let db = try await TestSupport.connect()
-        _ = db
         for database in owned { try await admin.dropDatabase(database.name) }
         await admin.close()
     }

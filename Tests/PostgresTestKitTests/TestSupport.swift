@@ -23,6 +23,40 @@ enum TestSupport {
         try await AdminConnection.connect(to: server(), runID: RunID(), logger: logger)
     }
 
+    /// Runs `body` with an empty test database of its own, released and shut down afterwards
+    /// (also when `body` throws) — for tests that write and must not write to `postgres`.
+    static func withDatabase(_ testName: String, _ body: (TestDatabase) async throws -> Void) async throws {
+        let manager = TestDatabaseManager(prefix: uniquePrefix(), logger: logger)
+        let db = try await manager.acquire(testName: testName)
+        do {
+            try await body(db)
+        } catch {
+            try? await db.release()
+            await manager.shutdown()
+            throw error
+        }
+        try await db.release()
+        await manager.shutdown()
+    }
+
+    /// Runs `body` with the connection string of a new login role (`CREATE ROLE … <options>`),
+    /// dropped afterwards.
+    static func withRole(_ options: String, _ body: (String, ConnectionString) async throws -> Void) async throws {
+        let superuser = try await connect()
+        let role = uniquePrefix("role_")
+        try await superuser.execute("CREATE ROLE \(role) LOGIN \(options)")
+        var parameters = try await server().parameters()
+        parameters["user"] = role
+        do {
+            try await body(role, .keywordForm(parameters))
+        } catch {
+            _ = try? await superuser.execute("DROP ROLE \(role)")
+            throw error
+        }
+        try await superuser.execute("DROP ROLE \(role)")
+        await superuser.close()
+    }
+
     /// A unique prefix per test, so tests never see each other's templates.
     static func uniquePrefix(_ base: String = "t") -> String {
         base + String(UInt32.random(in: 0...UInt32.max), radix: 36)

@@ -100,10 +100,15 @@ public final class AdminConnection: Sendable {
 
     /// The owner marker of a database, or `nil` when it has none (or does not exist).
     public func marker(of name: String) async throws -> OwnerMarker? {
-        let comment = try await connection.execute(
+        try await lookUp(name)?.marker
+    }
+
+    /// One round trip: whether the database exists, and its marker if it has one.
+    private func lookUp(_ name: String) async throws -> (exists: Bool, marker: OwnerMarker?)? {
+        guard let row = try await connection.execute(
             "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1", name
-        ).rows.first?.decode(String?.self, at: 0)
-        return OwnerMarker(comment: comment ?? nil)
+        ).rows.first else { return nil }
+        return (true, OwnerMarker(comment: try row.decode(String?.self, at: 0)))
     }
 
     /// Whether a database of that name exists.
@@ -148,8 +153,8 @@ public final class AdminConnection: Sendable {
     /// first on older servers. A database that no longer exists is not an error.
     @discardableResult
     public func dropDatabase(_ name: String) async throws -> [SessionInfo] {
-        guard try await exists(name) else { return [] }
-        guard let marker = try await marker(of: name) else {
+        guard let found = try await lookUp(name) else { return [] }   // already gone
+        guard let marker = found.marker else {
             throw TestKitError(.notOwned, "refusing to drop the database '\(name)': it carries no PostgresTestKit owner marker, so the toolkit did not create it.")
         }
         let leftover = try await sessions(on: name)
@@ -193,11 +198,6 @@ public final class AdminConnection: Sendable {
         } else {
             try await connection.execute("ALTER DATABASE \(quoted) RESET default_transaction_read_only")
         }
-    }
-
-    /// The server's current time, for phase marks compared with the server log.
-    public func serverTime() async throws -> Date {
-        try await connection.scalar("SELECT clock_timestamp()", as: Date.self)
     }
 
     /// Runs a read-only query on the admin connection (for lists and reports).

@@ -38,7 +38,7 @@ public struct CommandAudit: Sendable {
             }
             guard let statement = entry.loggedStatement else { continue }
             if Self.maintenance.contains(database) {
-                if !StatementClassifier.isDatabaseAdministration(statement) {
+                if !StatementClassifier.isAdministration(statement) {
                     findings.append(LifecycleViolation(
                         kind: .writeToMaintenanceDatabase, phase: nil, database: database, statement: statement,
                         sessionPID: entry.pid, applicationName: entry.applicationName, time: time,

@@ -32,7 +32,7 @@ struct HookGuard: Sendable {
                     try await execute(hook, on: connection)
                 } catch let error as PostgresError {
                     try await connection.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE")
-                    try handle(error, hook, connection, database, phase, migrated, admin)
+                    try handle(error, hook, database, phase, migrated, admin)
                 }
                 try await connection.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE")
             case .warn:
@@ -50,7 +50,7 @@ struct HookGuard: Sendable {
                     }
                 } catch let error as PostgresError {
                     _ = try? await connection.execute("ROLLBACK")
-                    try handle(error, hook, connection, database, phase, migrated, admin)
+                    try handle(error, hook, database, phase, migrated, admin)
                 }
             }
         }
@@ -68,7 +68,7 @@ struct HookGuard: Sendable {
             } catch let error as PostgresError {
                 _ = try? await connection.execute("ROLLBACK")
                 try await connection.execute("RESET ALL")
-                try handle(error, hook, connection, database, phase, true, true)
+                try handle(error, hook, database, phase, true, true)
             }
             try await connection.execute("RESET ALL")
         }
@@ -82,7 +82,7 @@ struct HookGuard: Sendable {
     }
 
     private func handle(
-        _ error: PostgresError, _ hook: ConnectHook, _ connection: Connection, _ database: String,
+        _ error: PostgresError, _ hook: ConnectHook, _ database: String,
         _ phase: Phase, _ migrated: Bool, _ admin: Bool
     ) throws {
         let kind: LifecycleViolation.Kind

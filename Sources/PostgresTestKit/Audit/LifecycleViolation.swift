@@ -19,8 +19,6 @@ public struct LifecycleViolation: Sendable, Codable, Hashable, CustomStringConve
         public static let writeToMaintenanceDatabase = Kind(rawValue: "write_to_maintenance_database")
         /// A client wrote to a database before its migrations had finished.
         public static let writeBeforeMigrations = Kind(rawValue: "write_before_migrations")
-        /// A seeder was asked to run before the migrator finished.
-        public static let seederOutOfOrder = Kind(rawValue: "seeder_out_of_order")
         /// A write landed in a database the run did not create (the dev database, ...).
         public static let writeToForeignDatabase = Kind(rawValue: "write_to_foreign_database")
         /// A session connected to a database that existed before the run (audit command).

@@ -73,7 +73,7 @@ public final class RunLogAudit: Sendable {
     static func finding(in entry: ServerLogEntry) -> LifecycleViolation? {
         guard let statement = entry.loggedStatement, let database = entry.dbname, !database.isEmpty else { return nil }
         if (entry.applicationName ?? "").hasPrefix("pgtestkit") { return nil }   // the toolkit's own work
-        if StatementClassifier.isClusterAdministration(statement) || StatementClassifier.isTemporary(statement) { return nil }
+        if StatementClassifier.isAdministration(statement) { return nil }
         if CommandAudit.maintenance.contains(database) {
             return LifecycleViolation(
                 kind: .writeToMaintenanceDatabase, phase: nil, database: database, statement: statement,

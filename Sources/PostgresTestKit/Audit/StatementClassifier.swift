@@ -14,8 +14,15 @@ enum StatementClassifier {
         }
     }
 
+    /// What a test runner may legitimately do outside its own databases: database-, role- and
+    /// privilege-level administration, and session-local temporary tables. Anything else that
+    /// `log_statement = mod` logs there is a write of application data.
+    static func isAdministration(_ statement: String) -> Bool {
+        isClusterAdministration(statement) || isTemporary(statement)
+    }
+
     /// Database-, role- and privilege-level administration (not application data).
-    static func isClusterAdministration(_ statement: String) -> Bool {
+    private static func isClusterAdministration(_ statement: String) -> Bool {
         if isDatabaseAdministration(statement) { return true }
         let words = statement.uppercased().split(whereSeparator: { $0.isWhitespace }).prefix(2).map(String.init)
         guard let first = words.first else { return false }
@@ -24,7 +31,7 @@ enum StatementClassifier {
     }
 
     /// `CREATE TEMP TABLE …`: session-local, never visible to anyone else.
-    static func isTemporary(_ statement: String) -> Bool {
+    private static func isTemporary(_ statement: String) -> Bool {
         let words = statement.uppercased().split(whereSeparator: { $0.isWhitespace }).prefix(3).map(String.init)
         return words.first == "CREATE" && ["TEMP", "TEMPORARY"].contains(words.dropFirst().first ?? "")
     }

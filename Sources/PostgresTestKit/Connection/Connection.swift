@@ -38,14 +38,18 @@ public actor Connection {
     ///   - database: overrides the database named in the string.
     ///   - applicationName: shown in `pg_stat_activity`.
     ///   - connectTimeout: seconds libpq waits for the server (`connect_timeout`).
+    ///   - slotWait: how long a full server (SQLSTATE 53300) is waited out; `nil` reads
+    ///     `PGTESTKIT_CONNECT_WAIT` (seconds, default 10).
     ///   - logger: receives statement traces (redacted).
     public static func connect(
         to connectionString: ConnectionString,
         database: String? = nil,
         applicationName: String? = nil,
         connectTimeout: Int = 10,
+        slotWait: Duration? = nil,
         logger: Logger = Logger(label: "PostgresTestKit")
     ) async throws -> Connection {
+        let slotWait = slotWait ?? defaultSlotWait
         var overrides: [(String, String)] = [("dbname", connectionString.raw)]
         if let database { overrides.append(("dbname", database)) }
         if let applicationName { overrides.append(("application_name", applicationName)) }
@@ -91,9 +95,9 @@ public actor Connection {
                 "could not send data", "terminating connection"].contains { error.message.contains($0) }
     }
 
-    /// How long ``connect(to:database:applicationName:connectTimeout:logger:)`` waits for a
-    /// free connection slot: `PGTESTKIT_CONNECT_WAIT` seconds, default 10.
-    static var slotWait: Duration {
+    /// How long a connect waits for a free connection slot unless told:
+    /// `PGTESTKIT_CONNECT_WAIT` seconds, default 10.
+    static var defaultSlotWait: Duration {
         .seconds(ProcessInfo.processInfo.environment["PGTESTKIT_CONNECT_WAIT"].flatMap { Double($0) } ?? 10)
     }
 
@@ -241,12 +245,6 @@ public actor Connection {
     /// Quotes a string literal with `PQescapeLiteral` (`'it''s'`).
     public func quoteLiteral(_ literal: String) throws -> String {
         try escape(literal, PQescapeLiteral)
-    }
-
-    /// Runs `body` on the connection's executor with exclusive use of the connection, so that
-    /// a sequence of statements is not interleaved with another task's.
-    public func withExclusiveAccess<T: Sendable>(_ body: @Sendable (isolated Connection) throws -> T) rethrows -> T {
-        try body(self)
     }
 
     private func escape(

@@ -37,16 +37,16 @@ struct TemplateBuilder: Sendable {
         let name = "\(prefix)_tpl_\(fingerprint.prefix(16))"
         try DatabaseName.validate(name)
         try await admin.holdTemplate(name)   // from now on no other run drops it as superseded
-        if !rebuild, try await isPublished(name, fingerprint, admin) {
-            return try await reused(name, fingerprint, started, admin)
+        if !rebuild, let marker = try await published(name, fingerprint, admin) {
+            return await reused(name, fingerprint, marker, started, admin)
         }
         let lock = try await AdminConnection.connect(
             to: server, runID: runID, applicationName: runID.adminApplicationName + ":lock", logger: logger)
         do {
             try await lock.advisoryLock("template:" + name)
             let outcome: Outcome
-            if !rebuild, try await isPublished(name, fingerprint, admin) {
-                outcome = try await reused(name, fingerprint, started, admin)   // another process built it meanwhile
+            if !rebuild, let marker = try await published(name, fingerprint, admin) {
+                outcome = await reused(name, fingerprint, marker, started, admin)   // another process built it meanwhile
             } else {
                 outcome = try await build(name, fingerprint, admin, started)
             }
@@ -58,16 +58,20 @@ struct TemplateBuilder: Sendable {
         }
     }
 
-    private func isPublished(_ name: String, _ fingerprint: String, _ admin: AdminConnection) async throws -> Bool {
-        guard let marker = try await admin.marker(of: name) else { return false }
-        return marker.kind == .template && marker.fingerprint == fingerprint
+    /// The template's marker when it is published with this fingerprint.
+    private func published(_ name: String, _ fingerprint: String, _ admin: AdminConnection) async throws -> OwnerMarker? {
+        guard let marker = try await admin.marker(of: name),
+              marker.kind == .template, marker.fingerprint == fingerprint else { return nil }
+        return marker
     }
 
-    private func reused(_ name: String, _ fingerprint: String, _ started: ContinuousClock.Instant, _ admin: AdminConnection) async throws -> Outcome {
+    private func reused(
+        _ name: String, _ fingerprint: String, _ marker: OwnerMarker, _ started: ContinuousClock.Instant, _ admin: AdminConnection
+    ) async -> Outcome {
         logger.info("reusing template \(name): fingerprint unchanged, no migration work")
         RunReport.shared.update { $0.templatesReused += 1 }
         await dropSuperseded(by: name, admin)   // one a live run held when this one was built
-        return Outcome(name: name, fingerprint: fingerprint, built: false, marker: try await admin.marker(of: name),
+        return Outcome(name: name, fingerprint: fingerprint, built: false, marker: marker,
                        phases: nil, duration: ContinuousClock.now - started)
     }
 

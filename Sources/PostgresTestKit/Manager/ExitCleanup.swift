@@ -30,8 +30,6 @@ final class ExitCleanup: Sendable {
         _ = state.withLock { $0.databases.removeValue(forKey: database) }
     }
 
-    var pending: Set<String> { state.withLock { Set($0.databases.keys) } }
-
     /// Runs `create` (a `CREATE DATABASE`) so that an exit during it waits for it to finish
     /// and then drops the database; `name` is registered before the statement is sent.
     func creating<T>(
