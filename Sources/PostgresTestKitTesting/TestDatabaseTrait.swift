@@ -3,7 +3,7 @@ import Synchronization
 import Testing
 
 /// A Swift Testing trait that gives every test — and every case of a parameterized test — its
-/// own database, reachable as ``PostgresTestKit/TestDatabase/current``.
+/// own database, reachable as ``PostgresTestKit/PostgresTestDatabase/current``.
 ///
 /// Use it on a suite (it applies to every test inside, recursively) or on one test:
 /// `@Suite(.testDatabase(.app))`. Tests run in parallel by default; each has its own clone.
@@ -18,7 +18,7 @@ public struct TestDatabaseTrait: TestTrait, SuiteTrait, TestScoping {
     /// Applies to every test of a suite, nested suites included.
     public var isRecursive: Bool { true }
 
-    /// Acquires the test's database, runs the test with it as `TestDatabase.current`, and
+    /// Acquires the test's database, runs the test with it as `PostgresTestDatabase.current`, and
     /// releases it (kept under `PGTESTKIT_KEEP=failed` when the test recorded an issue).
     public func provideScope(
         for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
@@ -35,7 +35,7 @@ public struct TestDatabaseTrait: TestTrait, SuiteTrait, TestScoping {
         }
         do {
             try await observer.provideScope(for: test, testCase: testCase) {
-                try await TestDatabase.$current.withValue(database) { try await function() }
+                try await PostgresTestDatabase.$current.withValue(database) { try await function() }
             }
         } catch {
             try await manager.release(database, testFailed: true)

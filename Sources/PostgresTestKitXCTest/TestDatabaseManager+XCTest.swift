@@ -7,7 +7,7 @@ extension TestDatabaseManager {
     /// Call it from `setUp() async throws`. The database name carries the test's name; a
     /// failed test's database is kept under `PGTESTKIT_KEEP=failed`. Works under
     /// `swift test --parallel`, where every process has its own run id.
-    public nonisolated func acquire(for testCase: XCTestCase, isolation: Isolation = .database) async throws -> TestDatabase {
+    public nonisolated func acquire(for testCase: XCTestCase, isolation: Isolation = .database) async throws -> PostgresTestDatabase {
         let database = try await acquire(testName: Self.methodName(testCase.name), isolation: isolation)
         let run = TestRunObserver(testCase)
         testCase.addTeardownBlock {

@@ -14,12 +14,12 @@ struct DemoCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = options.logger()
         let clock = ContinuousClock()
-        print("== PostgresTestKit demo (server: \(ServerConfiguration.fromEnvironment()))")
+        print("== PostgresTestKit demo (server: \(PostgresServerConfiguration.fromEnvironment()))")
 
         print("\n-- 1. Empty per-test databases (no migrations): create, connect, drop")
         let empty = TestDatabaseManager(prefix: "pgtkdemo", audit: .warn, poolSize: 0, logger: logger)
         for i in 1...3 {
-            var db: TestDatabase?
+            var db: PostgresTestDatabase?
             let acquire = try await clock.measure { db = try await empty.acquire(testName: "empty\(i)") }
             let release = try await clock.measure { try await db!.release() }
             print("   \(db!.name): acquire \(ms(acquire)), release \(ms(release)) (drop runs in the background)")
@@ -41,9 +41,9 @@ struct DemoCommand: AsyncParsableCommand {
 
         print("\n-- 3. \(count) tests, each with its own clone (connect → ready → releasing → dropped)")
         var acquires: [Duration] = []
-        var released: [(TestDatabase, Duration, Int, Int)] = []
+        var released: [(PostgresTestDatabase, Duration, Int, Int)] = []
         for i in 1...count {
-            var db: TestDatabase?
+            var db: PostgresTestDatabase?
             let acquire = try await clock.measure { db = try await manager.acquire(testName: "demoTest\(i)") }
             acquires.append(acquire)
             try await db!.execute("INSERT INTO customers (email, name) VALUES ($1, $2)", "user\(i)@example.com", "User \(i)")

@@ -12,7 +12,7 @@ struct ListCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = options.logger()
-        let configuration = ServerConfiguration.fromEnvironment()
+        let configuration = PostgresServerConfiguration.fromEnvironment()
         let server = try await configuration.resolve(logger: logger)
         let admin = try await AdminConnection.connect(to: server, runID: RunID(), applicationName: "pgtestkit-list", logger: logger)
         let databases = try await admin.ownedDatabases(prefix: prefix)

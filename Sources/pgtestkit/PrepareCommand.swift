@@ -28,7 +28,7 @@ struct PrepareCommand: AsyncParsableCommand {
         try await manager.prepare()
         let built = try await manager.builtTemplate
         FileHandle.standardOutput.write(Data("\(built ? "built" : "reused") \(try await manager.templateName ?? "-")\n".utf8))
-        var databases: [TestDatabase] = []
+        var databases: [PostgresTestDatabase] = []
         for i in 0..<acquire {
             let db = try await manager.acquire(testName: "held\(i)")
             FileHandle.standardOutput.write(Data("acquired \(db.name)\n".utf8))   // unbuffered: a crash test reads it

@@ -16,7 +16,7 @@ struct ReapCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = options.logger()
-        let configuration = ServerConfiguration.fromEnvironment()
+        let configuration = PostgresServerConfiguration.fromEnvironment()
         let server = try await configuration.resolve(logger: logger)
         let admin = try await AdminConnection.connect(to: server, runID: RunID(), applicationName: "pgtestkit-reap", logger: logger)
         let report = try await Reaper(admin: admin, logger: logger).reap(grace: .seconds(grace), includeKept: kept, dryRun: dryRun)

@@ -48,17 +48,27 @@ struct ServerCommand: AsyncParsableCommand {
     struct Env: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print PG* and DATABASE_URL lines for the embedded server, to eval in a shell.",
-            discussion: "eval \"$(pgtestkit server env)\"  # starts the server if needed")
+            discussion: """
+                eval "$(pgtestkit server env)"  # starts the server if needed
+                DATABASE_URL has the shape of a test database's url (libpq, psql, Python). The password of
+                a TCP server (PGTESTKIT_TCP=1) is never printed: PGPASSFILE points at its 0600 .pgpass file.
+                """)
         @Option(help: "The database the variables point at.")
         var database = "postgres"
         func run() async throws {
             let server = try await EmbeddedServer.locate()
             try await server.start()
-            print("export PGHOST='\(server.socketDirectory)'")
-            print("export PGPORT='\(server.port)'")
-            print("export PGUSER='\(EmbeddedServer.superuser)'")
-            print("export PGDATABASE='\(database)'")
-            print("export DATABASE_URL='postgresql://\(EmbeddedServer.superuser)@/\(database)?host=\(server.socketDirectory)&port=\(server.port)'")
+            let details = ConnectionDetails(parameters: try server.connectionString.parameters()).with(database: database)
+            var variables = details.environment
+            if server.tcp { variables["PGPASSFILE"] = server.passwordFile }
+            for name in variables.keys.sorted() {
+                print("export \(name)=\(shellQuoted(variables[name]!))")
+            }
         }
     }
+}
+
+/// `text` in single quotes for a POSIX shell (a quote inside becomes `'\''`).
+func shellQuoted(_ text: String) -> String {
+    "'" + text.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
 }

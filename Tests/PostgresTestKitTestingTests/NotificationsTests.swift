@@ -16,7 +16,7 @@ extension TestDatabaseManager {
 @Suite(.testDatabase(.notifications))
 struct NotificationsTests {
     @Test func subscribesACustomer() async throws {
-        let db = try #require(TestDatabase.current)      // a fresh clone for this test
+        let db = try #require(PostgresTestDatabase.current)      // a fresh clone for this test
         try await db.execute("INSERT INTO customers (email, name) VALUES ($1, $2)", "ann@example.com", "Ann")
         try await db.execute("""
             INSERT INTO customer_notification_types (customer_id, notification_type_id)
@@ -26,14 +26,14 @@ struct NotificationsTests {
     }
 
     @Test func startsWithTheSeededCatalog() async throws {
-        let db = try #require(TestDatabase.current)
+        let db = try #require(PostgresTestDatabase.current)
         #expect(try await db.scalar("SELECT count(*) FROM notification_types WHERE is_active", as: Int.self) == 4)
         #expect(try await db.scalar("SELECT current_setting('TimeZone')", as: String.self) == "UTC")
     }
 
     @Test(arguments: 0..<40)
     func eachTestSeesOnlyItsOwnRows(n: Int) async throws {
-        let db = try #require(TestDatabase.current)
+        let db = try #require(PostgresTestDatabase.current)
         try await db.execute("INSERT INTO customers (email, name) VALUES ($1, $2)", "c\(n)@example.com", "Customer \(n)")
         let emails = try await db.execute("SELECT email FROM customers").rows.map { $0[0] }
         #expect(emails == ["c\(n)@example.com"])
@@ -43,7 +43,7 @@ struct NotificationsTests {
 
     @Test(arguments: ["order_shipped", "payment_failed", "weekly_digest", "password_changed", "no_such_type"])
     func eachCaseGetsItsOwnDatabase(type: String) async throws {
-        let db = try #require(TestDatabase.current)
+        let db = try #require(PostgresTestDatabase.current)
         try await db.execute("UPDATE notification_types SET is_active = false WHERE name = $1", type)
         let active = try await db.scalar("SELECT count(*) FROM notification_types WHERE is_active", as: Int.self)
         #expect(active == (type == "no_such_type" ? 4 : 3))   // no case sees another case's update
@@ -52,11 +52,11 @@ struct NotificationsTests {
 
 @Suite struct TraitOnASingleTest {
     @Test(.testDatabase(.notifications)) func worksOnOneTest() async throws {
-        let db = try #require(TestDatabase.current)
+        let db = try #require(PostgresTestDatabase.current)
         #expect(db.phases.current == .ready)
     }
 
     @Test func noDatabaseOutsideTheTrait() {
-        #expect(TestDatabase.current == nil)
+        #expect(PostgresTestDatabase.current == nil)
     }
 }

@@ -16,7 +16,7 @@ extension TestDatabaseManager {
 struct TransactionModeTests {
     @Test(arguments: 1...5)
     func leavesNoRowsBehind(n: Int) async throws {
-        let db = try #require(TestDatabase.current)
+        let db = try #require(PostgresTestDatabase.current)
         #expect(db.isolation == .transaction)
         #expect(try await db.scalar("SELECT count(*) FROM customers", as: Int.self) == 0)
         try await db.execute("INSERT INTO customers (email, name) VALUES ($1, $2)", "same@example.com", "Run \(n)")
@@ -24,7 +24,7 @@ struct TransactionModeTests {
     }
 
     @Test func theTestsOwnTransactionsBecomeSavepoints() async throws {
-        let db = try #require(TestDatabase.current)
+        let db = try #require(PostgresTestDatabase.current)
         try await db.execute("BEGIN")
         try await db.execute("INSERT INTO customers (email, name) VALUES ('kept@example.com', 'Kept')")
         try await db.execute("COMMIT")        // a savepoint release: still inside the test's transaction
@@ -37,7 +37,7 @@ struct TransactionModeTests {
     }
 
     @Test func seesTheSeededCatalog() async throws {
-        let db = try #require(TestDatabase.current)
+        let db = try #require(PostgresTestDatabase.current)
         #expect(try await db.scalar("SELECT count(*) FROM notification_types", as: Int.self) == 4)
     }
 }

@@ -7,7 +7,7 @@ import Testing
 @Suite("Flagging premature writes")
 struct AuditTests {
     /// A schema with a table, a sequence and a function that writes, for hooks to misuse.
-    static let schema = Migrations.closure(fingerprint: "audit-schema-1") { context in
+    static let schema = SchemaMigrations.closure(fingerprint: "audit-schema-1") { context in
         try await context.connection.simpleQuery("""
             CREATE TABLE notes (id serial PRIMARY KEY, body text);
             INSERT INTO notes (body) VALUES ('seeded');
@@ -44,7 +44,7 @@ struct AuditTests {
         #expect(violation.phase == .connecting)
         #expect(violation.sqlState == "25006")
         #expect(violation.database.hasSuffix("_hookwrites"))
-        #expect(violation.source == SourceLocation(fileID: "PostgresTestKitTests/AuditTests.swift", line: line))
+        #expect(violation.source == RegistrationSite(fileID: "PostgresTestKitTests/AuditTests.swift", line: line))
         #expect(error?.message.contains("AuditTests.swift:\(line)") == true)
         await manager.shutdown()
     }
@@ -144,7 +144,7 @@ struct AuditTests {
         await manager.shutdown()
     }
 
-    @Test(.enabled(if: ServerConfiguration.fromEnvironment().isEmbedded, "the refused write is read from the embedded server's log"))
+    @Test(.enabled(if: PostgresServerConfiguration.fromEnvironment().isEmbedded, "the refused write is read from the embedded server's log"))
     func anotherClientCannotWriteBeforeMigrationsStart() async throws {
         // A hook that starts "the app's pool" too early: a second, independent libpq connection.
         let attempts = Mutex(0)
@@ -157,7 +157,7 @@ struct AuditTests {
             do {
                 try await app.execute("CREATE TABLE app_wrote_early (x int)")
                 Issue.record("the database guard let an early write through")
-            } catch let error as PostgresError {
+            } catch let error as PGError {
                 #expect(error.sqlState == "25006")
             }
             await app.close()
@@ -193,19 +193,19 @@ struct AuditTests {
         let report = RunReport()
         report.add(LifecycleViolation(kind: .writeInConnectHook, phase: .connecting, database: "pgtk_x_1",
                                       statement: "INSERT INTO t VALUES (1)", sqlState: "25006",
-                                      source: SourceLocation(fileID: "AppTests/Database.swift", line: 12)))
+                                      source: RegistrationSite(fileID: "AppTests/Database.swift", line: 12)))
         #expect(report.githubAnnotations.first?.hasPrefix("::error file=Database.swift,line=12,title=PostgresTestKit write_in_connect_hook::") == true)
         #expect(report.summary.contains("violations: 1"))
     }
 }
 
 /// The statement-log watch while tests run (embedded server only).
-@Suite("Run log audit: writes the guards cannot see", .enabled(if: ServerConfiguration.fromEnvironment().isEmbedded))
+@Suite("Run log audit: writes the guards cannot see", .enabled(if: PostgresServerConfiguration.fromEnvironment().isEmbedded))
 struct RunLogAuditTests {
     /// On a private embedded server (its own log), so that nothing else is in it.
     @Test func theAppWritingToTheDevDatabaseInsteadOfTheTestDatabaseFailsTheRun() async throws {
         let directory = "/dev/shm/pgtestkit-devdb-test"
-        let configuration = ServerConfiguration.embedded(dataDirectory: directory)
+        let configuration = PostgresServerConfiguration.embedded(dataDirectory: directory)
         let server = try #require(try await configuration.embeddedServer())
         try await server.start(logger: TestSupport.logger)
         let setup = try await Connection.connect(to: server.connectionString)

@@ -43,13 +43,13 @@ struct ConnectionTests {
         #expect(result.columns == ["a", "b", "c"])
         #expect(try result.rows[0].decode(Int.self, column: "a") == 1)
         #expect(try result.rows[0].decode(String?.self, at: 1) == nil)
-        #expect(throws: PostgresError.self) { try result.rows[0].decode(String.self, at: 1) }
-        #expect(throws: PostgresError.self) { try result.rows[0].decode(Int.self, column: "c") }
+        #expect(throws: PGError.self) { try result.rows[0].decode(String.self, at: 1) }
+        #expect(throws: PGError.self) { try result.rows[0].decode(Int.self, column: "c") }
     }
 
     @Test func errorsCarryServerFields() async throws {
         let c = try await TestSupport.connect()
-        let error = await #expect(throws: PostgresError.self) {
+        let error = await #expect(throws: PGError.self) {
             try await c.execute("SELECT no_such_column FROM pg_class")
         }
         #expect(error?.code == .server)
@@ -83,7 +83,7 @@ struct ConnectionTests {
         task.cancel()
         let result = await task.result
         let elapsed = ContinuousClock.now - started
-        guard case .failure(let error as PostgresError) = result else {
+        guard case .failure(let error as PGError) = result else {
             Issue.record("expected a cancellation error, got \(result)")
             return
         }
@@ -99,7 +99,7 @@ struct ConnectionTests {
             try await c.execute("CREATE TABLE copied (x int)")
             let out = try await c.execute("COPY (SELECT 1) TO STDOUT")
             #expect(out.commandTag == "COPY 1")
-            let error = await #expect(throws: PostgresError.self) {
+            let error = await #expect(throws: PGError.self) {
                 try await c.execute("COPY copied FROM STDIN")
             }
             #expect(error?.message.contains("COPY FROM STDIN is not supported by PostgresTestKit") == true)
@@ -115,7 +115,7 @@ struct ConnectionTests {
 
     @Test func unreachableServerFailsFastWithAHint() async throws {
         let started = ContinuousClock.now
-        let error = await #expect(throws: PostgresError.self) {
+        let error = await #expect(throws: PGError.self) {
             try await Connection.connect(to: ConnectionString("postgresql://app:hunter2-secret@127.0.0.1:1/app"), connectTimeout: 3)
         }
         #expect(ContinuousClock.now - started < .seconds(10))
@@ -128,7 +128,7 @@ struct ConnectionTests {
     @Test func closedConnectionSaysSo() async throws {
         let c = try await TestSupport.connect()
         await c.close()
-        let error = await #expect(throws: PostgresError.self) { try await c.execute("SELECT 1") }
+        let error = await #expect(throws: PGError.self) { try await c.execute("SELECT 1") }
         #expect(error?.code == .connectionClosed)
     }
 }

@@ -13,11 +13,11 @@ struct EmbeddedServerTests {
     }
 
     @Test func resolutionOrderIsCodeThenURLThenPGThenEmbedded() {
-        #expect(ServerConfiguration.fromEnvironment(["PGTESTKIT_URL": "postgres://a@h/x", "DATABASE_URL": "postgres://b@h/y"]).source == "PGTESTKIT_URL")
-        #expect(ServerConfiguration.fromEnvironment(["DATABASE_URL": "postgres://b@h/y", "PGHOST": "/tmp"]).source == "DATABASE_URL")
-        #expect(ServerConfiguration.fromEnvironment(["PGHOST": "/tmp"]).source.hasPrefix("libpq environment"))
-        #expect(ServerConfiguration.fromEnvironment([:]).isEmbedded)
-        #expect(ServerConfiguration.fromEnvironment(["DATABASE_URL": "postgres://u:pw@h/db"]).description == "DATABASE_URL (postgres://u:***@h/db)")
+        #expect(PostgresServerConfiguration.fromEnvironment(["PGTESTKIT_URL": "postgres://a@h/x", "DATABASE_URL": "postgres://b@h/y"]).source == "PGTESTKIT_URL")
+        #expect(PostgresServerConfiguration.fromEnvironment(["DATABASE_URL": "postgres://b@h/y", "PGHOST": "/tmp"]).source == "DATABASE_URL")
+        #expect(PostgresServerConfiguration.fromEnvironment(["PGHOST": "/tmp"]).source.hasPrefix("libpq environment"))
+        #expect(PostgresServerConfiguration.fromEnvironment([:]).isEmbedded)
+        #expect(PostgresServerConfiguration.fromEnvironment(["DATABASE_URL": "postgres://u:pw@h/db"]).description == "DATABASE_URL (postgres://u:***@h/db)")
     }
 
     /// A second, private server with password authentication: a wrong password must give a
@@ -50,7 +50,7 @@ struct EmbeddedServerTests {
         try await Task.sleep(for: .milliseconds(300))
         let url = "postgresql://app_user:wrong-secret-pw@/postgres?host=\(server.socketDirectory)&port=\(server.port)"
         let started = ContinuousClock.now
-        let error = await #expect(throws: PostgresError.self) { try await Connection.connect(to: ConnectionString(url)) }
+        let error = await #expect(throws: PGError.self) { try await Connection.connect(to: ConnectionString(url)) }
         #expect(ContinuousClock.now - started < .seconds(10))
         #expect(error?.message.contains("password authentication failed") == true)
         #expect(error?.hint?.contains("password") == true)
@@ -68,7 +68,7 @@ struct EmbeddedServerTests {
         await superuser.close()
     }
 
-    @Test(.enabled(if: ServerConfiguration.fromEnvironment().isEmbedded, "the suite runs against another server"))
+    @Test(.enabled(if: PostgresServerConfiguration.fromEnvironment().isEmbedded, "the suite runs against another server"))
     func aSecondStartReusesTheRunningServer() async throws {
         let server = try await EmbeddedServer.locate()
         try await server.start(logger: TestSupport.logger)

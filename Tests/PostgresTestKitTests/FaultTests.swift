@@ -40,7 +40,7 @@ struct FaultTests {
             let db = try await manager.acquire(testName: "beforeCrash")
             try await server.stop(mode: .immediate)
             let started = ContinuousClock.now
-            let error = await #expect(throws: PostgresError.self) { try await db.execute("SELECT count(*) FROM customers") }
+            let error = await #expect(throws: PGError.self) { try await db.execute("SELECT count(*) FROM customers") }
             #expect(ContinuousClock.now - started < .seconds(5))
             #expect(error?.code == .connectionClosed, "\(String(describing: error)) state=\(String(describing: error?.sqlState))")
             #expect(error?.hint?.contains("stopped or restarted") == true)
@@ -67,7 +67,7 @@ struct FaultTests {
             #expect(try await second.scalar("SELECT 1", as: Int.self) == 1)
             // No slot ever frees: after the bounded wait, a clear 53300.
             let started = ContinuousClock.now
-            let error = await #expect(throws: PostgresError.self) {
+            let error = await #expect(throws: PGError.self) {
                 try await Connection.connect(to: limited, slotWait: .seconds(1))
             }
             let waited = ContinuousClock.now - started
@@ -170,7 +170,7 @@ struct FaultTests {
         let manager = TestDatabaseManager(server: .connectionString(server.connectionString.raw), prefix: "full",
                                           poolSize: 0, logger: TestSupport.logger)
         let db = try await manager.acquire(testName: "fillsTheDisk")
-        let error = await #expect(throws: PostgresError.self) {
+        let error = await #expect(throws: PGError.self) {
             try await db.execute("CREATE UNLOGGED TABLE filler AS SELECT repeat(md5(g::text), 40) AS junk FROM generate_series(1, 200000) g")
         }
         #expect(error?.sqlState == "53100", "\(String(describing: error))")

@@ -5,12 +5,12 @@ import Testing
 @testable import PostgresTestKit
 
 /// Counts how often the wrapped migrator really ran.
-final class CountingMigrator: Migrator {
+final class CountingMigrator: SchemaMigrator {
     let inner: SQLDirectoryMigrator
     let runs = Mutex(0)
     init(_ directory: URL) { inner = SQLDirectoryMigrator(directory: directory) }
     var fingerprint: String { get throws { try inner.fingerprint } }
-    func migrate(_ context: DatabaseContext) async throws {
+    func migrate(_ context: PreparationContext) async throws {
         runs.withLock { $0 += 1 }
         try await inner.migrate(context)
     }
@@ -107,7 +107,7 @@ struct LifecycleTests {
     /// `context.url`, runs the DDL. The database guard is lifted when migrations start, so that
     /// client may write; the result is in every clone.
     @Test func closureMigrationsCanUseTheAppsOwnClientThroughTheURL() async throws {
-        let migrations = Migrations.closure(fingerprint: "app-client-v1") { context in
+        let migrations = SchemaMigrations.closure(fingerprint: "app-client-v1") { context in
             #expect(!"\(context)".contains("password="))
             let appClient = try await Connection.connect(to: ConnectionString(context.url), applicationName: "my-app-migrator")
             try await appClient.simpleQuery("CREATE TABLE app_orders (id bigserial PRIMARY KEY, total numeric NOT NULL)")
@@ -132,7 +132,7 @@ struct LifecycleTests {
         #expect(error?.code == .migrationFailed)
         #expect(error?.message.contains("0002_broken.sql:7:8") == true)
         #expect(error?.message.contains("SQLSTATE 42703") == true)
-        #expect((error?.underlying as? PostgresError)?.sqlState == "42703")
+        #expect((error?.underlying as? PGError)?.sqlState == "42703")
         let admin = try await TestSupport.admin()
         #expect(try await admin.ownedDatabases(prefix: prefix).isEmpty)   // no template, no scratch left
         await admin.close()

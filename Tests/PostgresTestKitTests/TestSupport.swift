@@ -12,7 +12,7 @@ enum TestSupport {
     }()
 
     static func server() async throws -> ConnectionString {
-        try await ServerConfiguration.fromEnvironment().resolve(logger: logger)
+        try await PostgresServerConfiguration.fromEnvironment().resolve(logger: logger)
     }
 
     static func connect(database: String? = nil) async throws -> Connection {
@@ -25,7 +25,7 @@ enum TestSupport {
 
     /// Runs `body` with an empty test database of its own, released and shut down afterwards
     /// (also when `body` throws) — for tests that write and must not write to `postgres`.
-    static func withDatabase(_ testName: String, _ body: (TestDatabase) async throws -> Void) async throws {
+    static func withDatabase(_ testName: String, _ body: (PostgresTestDatabase) async throws -> Void) async throws {
         let manager = TestDatabaseManager(prefix: uniquePrefix(), logger: logger)
         let db = try await manager.acquire(testName: testName)
         do {

@@ -12,7 +12,7 @@ extension TestDatabaseManager {
 }
 
 final class NotificationsXCTests: XCTestCase {
-    var db: TestDatabase!
+    var db: PostgresTestDatabase!
 
     override func setUp() async throws {
         db = try await TestDatabaseManager.notificationsXCTest.acquire(for: self)   // drop registered as teardown

@@ -19,7 +19,7 @@ public struct NotificationTypeSync: Seeder {
         catalog.kinds.map { "\($0.name)=\($0.description)" }.joined(separator: ";")
     }
 
-    public func seed(_ context: DatabaseContext) async throws {
+    public func seed(_ context: PreparationContext) async throws {
         try await Self.sync(catalog, on: context.connection)
     }
 

@@ -45,7 +45,7 @@ extension AdminConnection {
         try await connection.execute("SELECT set_config('lock_timeout', $1, false)", "\(timeout.components.seconds)s")
         do {
             try await connection.execute("SELECT pg_advisory_lock(hashtextextended($1, 0))", "pgtestkit:" + key)
-        } catch let error as PostgresError where error.sqlState == "55P03" {
+        } catch let error as PGError where error.sqlState == "55P03" {
             throw TestKitError(.timeout, "waited \(timeout) for another process to finish building the template (\(key)); is a test process hanging in its migrations?", underlying: error)
         }
     }

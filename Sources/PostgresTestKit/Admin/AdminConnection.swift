@@ -7,17 +7,17 @@ import Logging
 /// It connects to `postgres`, then `template1` — never to an application database, and it
 /// never falls back to one silently: when both fail, the error lists each target and why. It
 /// runs no user hooks. It drops only databases that carry its ``OwnerMarker``.
-public final class AdminConnection: Sendable {
+package final class AdminConnection: Sendable {
     /// The maintenance databases tried, in order.
-    public static let maintenanceDatabases = ["postgres", "template1"]
+    package static let maintenanceDatabases = ["postgres", "template1"]
 
     let connection: Connection
     /// The run this admin connection belongs to.
-    public let runID: RunID
+    package let runID: RunID
     /// The maintenance database it is attached to.
-    public let database: String
+    package let database: String
     /// The server's major version.
-    public let serverMajorVersion: Int
+    package let serverMajorVersion: Int
     private let logger: Logger
 
     private init(connection: Connection, runID: RunID, database: String, serverMajorVersion: Int, logger: Logger) {
@@ -31,12 +31,12 @@ public final class AdminConnection: Sendable {
     /// Connects to the maintenance database of the server `server` points at.
     ///
     /// The database named in `server` (for example the app's in `DATABASE_URL`) is ignored.
-    public static func connect(
+    package static func connect(
         to server: ConnectionString, runID: RunID, applicationName: String? = nil,
         logger: Logger = Logger(label: "PostgresTestKit")
     ) async throws -> AdminConnection {
         var failures: [String] = []
-        var lastError: PostgresError?
+        var lastError: PGError?
         for database in maintenanceDatabases {
             do {
                 let connection = try await Connection.connect(
@@ -44,7 +44,7 @@ public final class AdminConnection: Sendable {
                     applicationName: applicationName ?? runID.adminApplicationName, logger: logger)
                 let version = await connection.serverVersion / 10000
                 return AdminConnection(connection: connection, runID: runID, database: database, serverMajorVersion: version, logger: logger)
-            } catch let error as PostgresError {
+            } catch let error as PGError {
                 failures.append("  - \(database): \(error.message)")
                 lastError = error
             }
@@ -58,11 +58,11 @@ public final class AdminConnection: Sendable {
     }
 
     /// Closes the admin connection.
-    public func close() async { await connection.close() }
+    package func close() async { await connection.close() }
 
     /// Creates a database owned by the toolkit, optionally cloned from a template, and writes
     /// its owner marker.
-    public func createDatabase(
+    package func createDatabase(
         _ name: String, template: String? = nil, strategy: CloneStrategy? = nil, marker: OwnerMarker
     ) async throws {
         try DatabaseName.validate(name)
@@ -92,14 +92,14 @@ public final class AdminConnection: Sendable {
     }
 
     /// Replaces a toolkit database's owner marker.
-    public func writeMarker(_ marker: OwnerMarker, on name: String) async throws {
+    package func writeMarker(_ marker: OwnerMarker, on name: String) async throws {
         let quoted = try await connection.quoteIdentifier(name)
         let literal = try await connection.quoteLiteral(marker.comment)
         try await connection.execute("COMMENT ON DATABASE \(quoted) IS \(literal)")
     }
 
     /// The owner marker of a database, or `nil` when it has none (or does not exist).
-    public func marker(of name: String) async throws -> OwnerMarker? {
+    package func marker(of name: String) async throws -> OwnerMarker? {
         try await lookUp(name)?.marker
     }
 
@@ -112,13 +112,13 @@ public final class AdminConnection: Sendable {
     }
 
     /// Whether a database of that name exists.
-    public func exists(_ name: String) async throws -> Bool {
+    package func exists(_ name: String) async throws -> Bool {
         try await connection.scalar("SELECT count(*) FROM pg_database WHERE datname = $1", name, as: Int.self) > 0
     }
 
     /// Every database carrying a toolkit marker, optionally only those whose name starts with
     /// `prefix_`.
-    public func ownedDatabases(prefix: String? = nil) async throws -> [OwnedDatabase] {
+    package func ownedDatabases(prefix: String? = nil) async throws -> [OwnedDatabase] {
         let rows = try await connection.execute("""
             SELECT datname, shobj_description(oid, 'pg_database'), pg_database_size(oid), datistemplate
             FROM pg_database
@@ -135,7 +135,7 @@ public final class AdminConnection: Sendable {
     }
 
     /// The sessions connected to a database, other than this admin connection.
-    public func sessions(on name: String) async throws -> [SessionInfo] {
+    package func sessions(on name: String) async throws -> [SessionInfo] {
         try await connection.execute("""
             SELECT pid, coalesce(application_name, ''), state, left(query, 200)
             FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()
@@ -152,7 +152,7 @@ public final class AdminConnection: Sendable {
     /// `DROP DATABASE … WITH (FORCE)` on PostgreSQL 13 and later, and terminates the sessions
     /// first on older servers. A database that no longer exists is not an error.
     @discardableResult
-    public func dropDatabase(_ name: String) async throws -> [SessionInfo] {
+    package func dropDatabase(_ name: String) async throws -> [SessionInfo] {
         guard let found = try await lookUp(name) else { return [] }   // already gone
         guard let marker = found.marker else {
             throw TestKitError(.notOwned, "refusing to drop the database '\(name)': it carries no PostgresTestKit owner marker, so the toolkit did not create it.")
@@ -173,7 +173,7 @@ public final class AdminConnection: Sendable {
     }
 
     /// Renames a toolkit database (no session may be connected to it).
-    public func renameDatabase(_ name: String, to newName: String) async throws {
+    package func renameDatabase(_ name: String, to newName: String) async throws {
         try DatabaseName.validate(newName)
         try await requireOwned(name)
         let from = try await connection.quoteIdentifier(name)
@@ -182,7 +182,7 @@ public final class AdminConnection: Sendable {
     }
 
     /// Marks a toolkit database as a template that accepts no connections, or reverses that.
-    public func setTemplate(_ name: String, _ isTemplate: Bool) async throws {
+    package func setTemplate(_ name: String, _ isTemplate: Bool) async throws {
         try await requireOwned(name)
         let quoted = try await connection.quoteIdentifier(name)
         try await connection.execute("ALTER DATABASE \(quoted) WITH IS_TEMPLATE \(isTemplate) ALLOW_CONNECTIONS \(!isTemplate)")
@@ -190,7 +190,7 @@ public final class AdminConnection: Sendable {
 
     /// Turns the database guard on or off: while on, every new session of the database starts
     /// read-only (`default_transaction_read_only`), so no client can write before migrations.
-    public func setWriteGuard(_ name: String, enabled: Bool) async throws {
+    package func setWriteGuard(_ name: String, enabled: Bool) async throws {
         try await requireOwned(name)
         let quoted = try await connection.quoteIdentifier(name)
         if enabled {
@@ -201,7 +201,7 @@ public final class AdminConnection: Sendable {
     }
 
     /// Runs a read-only query on the admin connection (for lists and reports).
-    public func query(_ sql: String, _ parameters: (any PostgresBindable)?...) async throws -> QueryResult {
+    package func query(_ sql: String, _ parameters: (any PGBindable)?...) async throws -> QueryResult {
         try await connection.execute(sql, parameters: parameters)
     }
 

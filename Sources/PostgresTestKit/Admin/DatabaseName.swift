@@ -3,12 +3,12 @@
 /// Names are `<prefix>_<runid>_<n>[_<test>]`, lower-case ASCII letters, digits and `_`, at most
 /// 63 bytes (PostgreSQL's `NAMEDATALEN - 1`: longer names would be silently truncated by the
 /// server). Anything else is rejected with a message, never truncated into a different name.
-public enum DatabaseName {
+package enum DatabaseName {
     /// PostgreSQL's identifier limit in bytes.
-    public static let maximumLength = 63
+    package static let maximumLength = 63
 
     /// Checks a prefix: a lower-case letter then up to 19 letters, digits or `_`.
-    public static func validatePrefix(_ prefix: String) throws {
+    package static func validatePrefix(_ prefix: String) throws {
         let ok = prefix.utf8.count <= 20 && prefix.first.map { $0 >= "a" && $0 <= "z" } == true
             && prefix.allSatisfy(isAllowed)
         guard ok else {
@@ -17,7 +17,7 @@ public enum DatabaseName {
     }
 
     /// Checks a complete database name the toolkit is about to create or drop.
-    public static func validate(_ name: String) throws {
+    package static func validate(_ name: String) throws {
         guard !name.isEmpty else {
             throw TestKitError(.invalidName, "a database name cannot be empty")
         }
@@ -30,7 +30,7 @@ public enum DatabaseName {
     }
 
     /// Turns a test's name (`placesOrder(quantity:)`) into a fragment safe for a database name.
-    public static func sanitize(_ testName: String) -> String {
+    package static func sanitize(_ testName: String) -> String {
         var out = ""
         for scalar in testName.lowercased().unicodeScalars {
             let c = Character(scalar)
@@ -43,7 +43,7 @@ public enum DatabaseName {
     }
 
     /// `<base>_<sanitized test name>`, with the test name cut to fit in 63 bytes.
-    public static func appendingTestName(_ base: String, _ testName: String?) -> String {
+    package static func appendingTestName(_ base: String, _ testName: String?) -> String {
         guard let testName else { return base }
         let fragment = sanitize(testName)
         let room = maximumLength - base.utf8.count - 1

@@ -1,11 +1,11 @@
 /// A database on the server that carries the toolkit's owner marker.
-public struct OwnedDatabase: Sendable, Hashable {
+package struct OwnedDatabase: Sendable, Hashable {
     /// The database's name.
-    public let name: String
+    package let name: String
     /// Its owner marker.
-    public let marker: OwnerMarker
+    package let marker: OwnerMarker
     /// Its size in bytes.
-    public let size: Int64
+    package let size: Int64
     /// Whether it is a template (`datistemplate`).
-    public let isTemplate: Bool
+    package let isTemplate: Bool
 }

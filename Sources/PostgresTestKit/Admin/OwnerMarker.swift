@@ -4,9 +4,9 @@ import Foundation
 ///
 /// The toolkit drops or alters only databases that carry a marker. It records the run, the
 /// process, the host, when, for which test, and the kind of database.
-public struct OwnerMarker: Codable, Sendable, Hashable {
+package struct OwnerMarker: Codable, Sendable, Hashable {
     /// What a toolkit database is for.
-    public enum Kind: String, Codable, Sendable {
+    package enum Kind: String, Codable, Sendable {
         /// A per-test database (empty or cloned from a template).
         case clone
         /// A published template, built by migrations and seeders.
@@ -16,31 +16,31 @@ public struct OwnerMarker: Codable, Sendable, Hashable {
     }
 
     /// The marker format's version.
-    public var pgtestkit: Int = 1
+    package var pgtestkit: Int = 1
     /// The kind of database.
-    public var kind: Kind
+    package var kind: Kind
     /// The run that created it.
-    public var run: String
+    package var run: String
     /// The process id of the creator.
-    public var pid: Int32
+    package var pid: Int32
     /// The host name of the creator.
-    public var host: String
+    package var host: String
     /// When it was created (ISO 8601).
-    public var created: String
+    package var created: String
     /// The test it was made for, if any.
-    public var test: String?
+    package var test: String?
     /// For templates: the full fingerprint.
-    public var fingerprint: String?
+    package var fingerprint: String?
     /// For templates: the label of the manager that built it (templates with the same label
     /// and prefix supersede each other).
-    public var label: String?
+    package var label: String?
     /// Set when the database was kept after the test (keep-on-failure).
-    public var kept: Bool?
+    package var kept: Bool?
     /// For templates: the clone strategy measured fastest on this server (`WAL_LOG`/`FILE_COPY`).
-    public var cloneStrategy: String?
+    package var cloneStrategy: String?
 
     /// A marker for a database created now by this process.
-    public init(kind: Kind, run: RunID, test: String? = nil, fingerprint: String? = nil, label: String? = nil) {
+    package init(kind: Kind, run: RunID, test: String? = nil, fingerprint: String? = nil, label: String? = nil) {
         self.kind = kind
         self.run = run.rawValue
         self.pid = ProcessInfo.processInfo.processIdentifier
@@ -54,7 +54,7 @@ public struct OwnerMarker: Codable, Sendable, Hashable {
     static let commentPrefix = "pgtestkit "
 
     /// The text stored as the database's comment.
-    public var comment: String {
+    package var comment: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let json = (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
@@ -62,7 +62,7 @@ public struct OwnerMarker: Codable, Sendable, Hashable {
     }
 
     /// Parses a database comment; `nil` when it is not a toolkit marker.
-    public init?(comment: String?) {
+    package init?(comment: String?) {
         guard let comment, comment.hasPrefix(Self.commentPrefix),
               let data = comment.dropFirst(Self.commentPrefix.count).data(using: .utf8),
               let marker = try? JSONDecoder().decode(OwnerMarker.self, from: data)
@@ -71,5 +71,5 @@ public struct OwnerMarker: Codable, Sendable, Hashable {
     }
 
     /// The creation time, parsed.
-    public var createdDate: Date? { ISO8601DateFormatter().date(from: created) }
+    package var createdDate: Date? { ISO8601DateFormatter().date(from: created) }
 }

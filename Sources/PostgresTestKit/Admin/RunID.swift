@@ -2,22 +2,22 @@
 ///
 /// Ten random hex digits: unique across processes and hosts for all practical purposes. It
 /// appears in database names, owner markers and the admin connection's `application_name`.
-public struct RunID: Sendable, Hashable, CustomStringConvertible {
+package struct RunID: Sendable, Hashable, CustomStringConvertible {
     /// The run id's text.
-    public let rawValue: String
+    package let rawValue: String
 
     /// A new random run id.
-    public init() {
+    package init() {
         var generator = SystemRandomNumberGenerator()
         let value = generator.next() & 0xff_ffff_ffff
         rawValue = String(value, radix: 16).leftPadded(to: 10)
     }
 
     /// Wraps an existing run id (as read from an owner marker).
-    public init(rawValue: String) { self.rawValue = rawValue }
+    package init(rawValue: String) { self.rawValue = rawValue }
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 
     /// The `application_name` of this run's admin connection.
-    public var adminApplicationName: String { "pgtestkit-admin:\(rawValue)" }
+    package var adminApplicationName: String { "pgtestkit-admin:\(rawValue)" }
 }

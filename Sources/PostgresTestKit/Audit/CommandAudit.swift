@@ -8,20 +8,20 @@ import Foundation
 /// data-modifying statements, including failed ones); writes made inside functions called by
 /// a `SELECT` are not logged. A *created* database is one that did not exist before the command.
 /// "Before its schema" means before the first DDL logged in that database.
-public struct CommandAudit: Sendable {
+package struct CommandAudit: Sendable {
     /// The maintenance databases.
-    public static let maintenance: Set<String> = ["postgres", "template1"]
+    package static let maintenance: Set<String> = ["postgres", "template1"]
 
     /// Databases that existed before the command started.
-    public let existingBefore: Set<String>
+    package let existingBefore: Set<String>
 
     /// Creates an audit over the databases that existed before the command.
-    public init(existingBefore: Set<String>) {
+    package init(existingBefore: Set<String>) {
         self.existingBefore = existingBefore
     }
 
     /// The violations found in `entries`.
-    public func findings(in entries: [ServerLogEntry]) -> [LifecycleViolation] {
+    package func findings(in entries: [ServerLogEntry]) -> [LifecycleViolation] {
         var findings: [LifecycleViolation] = []
         var schemaStarted: Set<String> = []
         var reportedConnections: Set<String> = []

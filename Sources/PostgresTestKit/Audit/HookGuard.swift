@@ -30,7 +30,7 @@ struct HookGuard: Sendable {
                 try await connection.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
                 do {
                     try await execute(hook, on: connection)
-                } catch let error as PostgresError {
+                } catch let error as PGError {
                     try await connection.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE")
                     try handle(error, hook, database, phase, migrated, admin)
                 }
@@ -48,7 +48,7 @@ struct HookGuard: Sendable {
                             statement: hook.name, sqlState: nil, pid: await connection.backendPID,
                             note: "the hook's transaction wrote (detected in warn mode; the write was kept)"))
                     }
-                } catch let error as PostgresError {
+                } catch let error as PGError {
                     _ = try? await connection.execute("ROLLBACK")
                     try handle(error, hook, database, phase, migrated, admin)
                 }
@@ -65,7 +65,7 @@ struct HookGuard: Sendable {
             do {
                 try await execute(hook, on: connection)
                 try await connection.execute("ROLLBACK")
-            } catch let error as PostgresError {
+            } catch let error as PGError {
                 _ = try? await connection.execute("ROLLBACK")
                 try await connection.execute("RESET ALL")
                 try handle(error, hook, database, phase, true, true)
@@ -82,7 +82,7 @@ struct HookGuard: Sendable {
     }
 
     private func handle(
-        _ error: PostgresError, _ hook: ConnectHook, _ database: String,
+        _ error: PGError, _ hook: ConnectHook, _ database: String,
         _ phase: Phase, _ migrated: Bool, _ admin: Bool
     ) throws {
         let kind: LifecycleViolation.Kind

@@ -46,7 +46,7 @@ public struct LifecycleViolation: Sendable, Codable, Hashable, CustomStringConve
     /// When it happened.
     public var time: Date
     /// The Swift line that registered the hook or seeder responsible, if known.
-    public var source: SourceLocation?
+    public var source: RegistrationSite?
     /// Extra explanation and what to do.
     public var note: String?
 
@@ -54,7 +54,7 @@ public struct LifecycleViolation: Sendable, Codable, Hashable, CustomStringConve
     public init(
         kind: Kind, phase: Phase?, database: String, statement: String? = nil, sqlState: String? = nil,
         sessionPID: Int32? = nil, applicationName: String? = nil, time: Date = Date(),
-        source: SourceLocation? = nil, note: String? = nil
+        source: RegistrationSite? = nil, note: String? = nil
     ) {
         self.kind = kind
         self.phase = phase

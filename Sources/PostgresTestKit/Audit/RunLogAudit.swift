@@ -10,19 +10,19 @@ import Synchronization
 /// test wrote, so a finding blames no test: it is reported for the run (summary, JSON,
 /// annotations), noting which tests held databases at the time, and under `.fail` it fails
 /// the run — the test process exits non-zero after the tests.
-public final class RunLogAudit: Sendable {
+package final class RunLogAudit: Sendable {
     private struct State {
         var reader: ServerLogReader
         var windows: [String: (start: Date, end: Date?)] = [:]   // database → its test's window
     }
     private let state: Mutex<State>
     /// The log file watched.
-    public let path: String
+    package let path: String
 
     private static let instances = Mutex<[String: RunLogAudit]>([:])
 
     /// The auditor of `logFile`, created on first use (reading from the current end).
-    public static func shared(logFile: String) -> RunLogAudit {
+    package static func shared(logFile: String) -> RunLogAudit {
         instances.withLock { instances in
             if let existing = instances[logFile] { return existing }
             let created = RunLogAudit(path: logFile)
@@ -37,17 +37,17 @@ public final class RunLogAudit: Sendable {
     }
 
     /// Marks a test's database as in use from now on (context for findings).
-    public func began(_ database: String) {
+    package func began(_ database: String) {
         state.withLock { $0.windows[database] = (Date(), nil) }
     }
 
     /// Ends a test's window (its release, or a shutdown that dropped it).
-    public func ended(_ database: String) {
+    package func ended(_ database: String) {
         state.withLock { $0.windows[database]?.end = Date() }
     }
 
     /// The findings logged since the last read.
-    public func scan() -> [LifecycleViolation] {
+    package func scan() -> [LifecycleViolation] {
         let now = Date()
         return state.withLock { state in
             let entries = (try? state.reader.readNew()) ?? []

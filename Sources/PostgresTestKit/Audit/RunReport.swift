@@ -5,43 +5,43 @@ import Synchronization
 /// (`PGTESTKIT_REPORT=path`) and GitHub Actions annotations (`GITHUB_ACTIONS=true`).
 ///
 /// Written once, when the process exits.
-public final class RunReport: Sendable {
+package final class RunReport: Sendable {
     /// The counters and findings of a run.
-    public struct Snapshot: Sendable, Codable {
+    package struct Snapshot: Sendable, Codable {
         /// Databases created for tests.
-        public var databasesCreated = 0
+        package var databasesCreated = 0
         /// Of those, taken ready-made from the pool.
-        public var databasesFromPool = 0
+        package var databasesFromPool = 0
         /// Databases kept after their test (keep-on-failure).
-        public var databasesKept = 0
+        package var databasesKept = 0
         /// Databases dropped.
-        public var databasesDropped = 0
+        package var databasesDropped = 0
         /// Templates built (migrations run).
-        public var templatesBuilt = 0
+        package var templatesBuilt = 0
         /// Templates reused (no migration work).
-        public var templatesReused = 0
+        package var templatesReused = 0
         /// Milliseconds tests waited for their database (acquire), summed over tests.
-        public var setupMilliseconds = 0.0
+        package var setupMilliseconds = 0.0
         /// Milliseconds between a test getting its database and releasing it, summed over tests.
-        public var testMilliseconds = 0.0
+        package var testMilliseconds = 0.0
         /// Every violation.
-        public var violations: [LifecycleViolation] = []
+        package var violations: [LifecycleViolation] = []
         /// Kept databases and how to connect to them (redacted).
-        public var kept: [String] = []
+        package var kept: [String] = []
         /// Set when, under `.fail`, the server log showed a write no test could be blamed for:
         /// the process then exits with status 1 after the tests.
-        public var failsRun = false
+        package var failsRun = false
 
     }
 
     /// The report of this process.
-    public static let shared = RunReport()
+    package static let shared = RunReport()
 
     private let state = Mutex(Snapshot())
     private let installed = Mutex(false)
 
     /// The current counters.
-    public var snapshot: Snapshot { state.withLock { $0 } }
+    package var snapshot: Snapshot { state.withLock { $0 } }
 
     func update(_ body: (inout Snapshot) -> Void) {
         installExitHook()
@@ -53,7 +53,7 @@ public final class RunReport: Sendable {
     }
 
     /// The short human summary printed at the end of a run.
-    public var summary: String {
+    package var summary: String {
         let s = snapshot
         var lines = [
             "PostgresTestKit summary: \(s.databasesCreated) test databases (\(s.databasesFromPool) from the pool), "
@@ -67,7 +67,7 @@ public final class RunReport: Sendable {
     }
 
     /// GitHub Actions `::error` annotations, one per violation with a source line.
-    public var githubAnnotations: [String] {
+    package var githubAnnotations: [String] {
         snapshot.violations.map { v in
             let message = v.description.replacingAll("\n", with: " ").replacingAll("%", with: "%25")
             if let source = v.source {
@@ -79,7 +79,7 @@ public final class RunReport: Sendable {
     }
 
     /// Writes the JSON report to `path`.
-    public func writeJSON(to path: String) throws {
+    package func writeJSON(to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.dateEncodingStrategy = .iso8601

@@ -1,25 +1,25 @@
 import Foundation
 
 /// One line of the server's `jsonlog`, as far as the auditor needs it.
-public struct ServerLogEntry: Sendable, Decodable, Hashable {
+package struct ServerLogEntry: Sendable, Decodable, Hashable {
     /// The server's timestamp (`2026-11-24 15:34:09.461 UTC`).
-    public let timestamp: String
+    package let timestamp: String
     /// The database of the session, if any.
-    public let dbname: String?
+    package let dbname: String?
     /// The role of the session, if any.
-    public let user: String?
+    package let user: String?
     /// The backend's process id.
-    public let pid: Int32?
+    package let pid: Int32?
     /// The session's `application_name`.
-    public let applicationName: String?
+    package let applicationName: String?
     /// `LOG`, `ERROR`, ...
-    public let severity: String?
+    package let severity: String?
     /// The SQLSTATE of an error entry.
-    public let stateCode: String?
+    package let stateCode: String?
     /// The message (`statement: INSERT ...`, `connection authorized: ...`).
-    public let message: String?
+    package let message: String?
     /// The statement an error entry refers to.
-    public let statement: String?
+    package let statement: String?
 
     enum CodingKeys: String, CodingKey {
         case timestamp, dbname, user, pid, message, statement
@@ -29,7 +29,7 @@ public struct ServerLogEntry: Sendable, Decodable, Hashable {
     }
 
     /// The statement of a `log_statement` entry (`statement: …` or `execute <name>: …`).
-    public var loggedStatement: String? {
+    package var loggedStatement: String? {
         guard severity == "LOG", let message else { return nil }
         if message.hasPrefix("statement: ") { return String(message.dropFirst("statement: ".count)) }
         if message.hasPrefix("execute "), let colon = message.firstIndex(of: ":") {
@@ -39,7 +39,7 @@ public struct ServerLogEntry: Sendable, Decodable, Hashable {
     }
 
     /// The database of a `connection authorized: user=… database=…` entry.
-    public var authorizedDatabase: String? {
+    package var authorizedDatabase: String? {
         guard let message, message.hasPrefix("connection authorized:"),
               let range = message.range(of: " database=") else { return nil }
         return String(message[range.upperBound...].prefix(while: { $0 != " " }))

@@ -2,24 +2,24 @@ import Foundation
 
 /// Reads the server's JSON log incrementally: each call returns only the complete lines
 /// written since the previous one, never the whole file again.
-public struct ServerLogReader: Sendable {
+package struct ServerLogReader: Sendable {
     /// The `jsonlog` file.
-    public let path: String
+    package let path: String
     /// Where the next read starts.
-    public private(set) var offset: UInt64
+    package private(set) var offset: UInt64
 
     /// A reader that starts at the current end of the file (or at `offset`).
-    public init(path: String, offset: UInt64? = nil) {
+    package init(path: String, offset: UInt64? = nil) {
         self.path = path
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? UInt64) ?? 0
         self.offset = offset ?? size
     }
 
     /// Whether the log can be read by this process.
-    public var isReadable: Bool { FileManager.default.isReadableFile(atPath: path) }
+    package var isReadable: Bool { FileManager.default.isReadableFile(atPath: path) }
 
     /// The entries appended since the last read.
-    public mutating func readNew() throws -> [ServerLogEntry] {
+    package mutating func readNew() throws -> [ServerLogEntry] {
         guard let handle = FileHandle(forReadingAtPath: path) else { return [] }
         defer { try? handle.close() }
         // The server truncates its log when it starts again: follow it from the beginning.
@@ -38,7 +38,7 @@ public struct ServerLogReader: Sendable {
 
     /// Makes the server log a unique token through `connection` and reads until it appears,
     /// so that everything logged before the call is in the returned entries.
-    public mutating func readThrough(_ connection: Connection, timeout: Duration = .seconds(2)) async throws -> [ServerLogEntry] {
+    package mutating func readThrough(_ connection: Connection, timeout: Duration = .seconds(2)) async throws -> [ServerLogEntry] {
         let token = "pgtestkit-log-mark-\(UUID().uuidString)"
         try await connection.simpleQuery("DO $pgtk$ BEGIN RAISE LOG '\(token)'; END $pgtk$")
         var entries: [ServerLogEntry] = []

@@ -65,7 +65,7 @@ public actor Connection {
             do {
                 try await connection.open(overrides, description: connectionString.description)
                 return connection
-            } catch var error as PostgresError where error.sqlState == "53300" {
+            } catch var error as PGError where error.sqlState == "53300" {
                 guard ContinuousClock.now + delay < deadline else {
                     error.message += " (waited \(slotWait) for a free connection slot)"
                     throw error
@@ -89,7 +89,7 @@ public actor Connection {
 
     /// Whether an error means the session is gone: a libpq-made error about the socket, or the
     /// server's shutdown / crash codes (57P01, 57P02, 57P03).
-    static func meansConnectionLost(_ error: PostgresError) -> Bool {
+    static func meansConnectionLost(_ error: PGError) -> Bool {
         if let state = error.sqlState { return ["57P01", "57P02", "57P03"].contains(state) }
         return ["server closed the connection", "no connection to the server", "could not receive data",
                 "could not send data", "terminating connection"].contains { error.message.contains($0) }
@@ -114,7 +114,7 @@ public actor Connection {
             withCStrings(values) { vals in PQconnectdbParams(kw, vals, 1) }
         }
         guard let conn else {
-            throw PostgresError(code: .connectionFailed, message: "libpq could not allocate a connection")
+            throw PGError(code: .connectionFailed, message: "libpq could not allocate a connection")
         }
         if let password = PQpass(conn), password.pointee != 0 {
             secrets.append(String(cString: password))
@@ -122,7 +122,7 @@ public actor Connection {
         guard PQstatus(conn) == CONNECTION_OK else {
             let message = String(cString: PQerrorMessage(conn)).trimmed
             PQfinish(conn)
-            throw PostgresError(
+            throw PGError(
                 code: .connectionFailed,
                 message: "could not connect to \(description): \(Redaction.redact(message, secrets: secrets))",
                 sqlState: Self.isSlotExhaustion(message) ? "53300" : nil,
@@ -188,7 +188,12 @@ public actor Connection {
     public func effectiveParameters() -> [String: String] {
         guard let handle, let options = PQconninfo(handle) else { return [:] }
         defer { PQconninfoFree(options) }
-        return ConnectionString.collect(options)
+        var parameters = ConnectionString.collect(options)
+        // The host, port and user actually in use (libpq's defaults when none was given).
+        if let host = PQhost(handle).map({ String(cString: $0) }), !host.isEmpty { parameters["host"] = host }
+        if let port = PQport(handle).map({ String(cString: $0) }), !port.isEmpty { parameters["port"] = port }
+        if parameters["user"] == nil, let user = PQuser(handle).map({ String(cString: $0) }), !user.isEmpty { parameters["user"] = user }
+        return parameters
     }
 
     /// Notices received so far (kept until ``drainNotices()``).
@@ -199,13 +204,13 @@ public actor Connection {
 
     /// Runs one statement with bind parameters (`$1`, `$2`, ...).
     @discardableResult
-    public func execute(_ sql: String, _ parameters: (any PostgresBindable)?...) async throws -> QueryResult {
+    public func execute(_ sql: String, _ parameters: (any PGBindable)?...) async throws -> QueryResult {
         try await execute(sql, parameters: parameters)
     }
 
     /// Runs one statement with bind parameters given as an array.
     @discardableResult
-    public func execute(_ sql: String, parameters: [(any PostgresBindable)?]) async throws -> QueryResult {
+    public func execute(_ sql: String, parameters: [(any PGBindable)?]) async throws -> QueryResult {
         let token = canceller.token()
         return try await withTaskCancellationHandler {
             try self.run(sql, parameters: parameters, token: token)
@@ -227,12 +232,12 @@ public actor Connection {
     }
 
     /// Runs a statement and decodes the first column of its first row.
-    public func scalar<T: PostgresDecodable>(
-        _ sql: String, _ parameters: (any PostgresBindable)?..., as type: T.Type
+    public func scalar<T: PGDecodable>(
+        _ sql: String, _ parameters: (any PGBindable)?..., as type: T.Type
     ) async throws -> T {
         let result = try await execute(sql, parameters: parameters)
         guard let row = result.rows.first else {
-            throw PostgresError(code: .decoding, message: "the statement returned no rows", statement: Redaction.redact(sql, secrets: secrets))
+            throw PGError(code: .decoding, message: "the statement returned no rows", statement: Redaction.redact(sql, secrets: secrets))
         }
         return try row.decode(T.self, at: 0)
     }
@@ -254,7 +259,7 @@ public actor Connection {
         guard let handle else { throw closedError(nil) }
         let length = text.utf8.count
         guard let escaped = function(handle, text, length) else {
-            throw PostgresError(code: .protocolViolation, message: String(cString: PQerrorMessage(handle)).trimmed)
+            throw PGError(code: .protocolViolation, message: String(cString: PQerrorMessage(handle)).trimmed)
         }
         defer { PQfreemem(escaped) }
         return String(cString: escaped)
@@ -298,7 +303,7 @@ public actor Connection {
     }
 
     /// Runs one statement synchronously on the connection's executor.
-    func run(_ sql: String, parameters: [(any PostgresBindable)?] = [], token: UInt64? = nil) throws -> QueryResult {
+    func run(_ sql: String, parameters: [(any PGBindable)?] = [], token: UInt64? = nil) throws -> QueryResult {
         let sql = sandboxed(sql)
         if sql.hasPrefix("ROLLBACK TO SAVEPOINT pgtestkit_user_") { return try runScript(sql, token: token) }
         guard let handle else { throw closedError(sql) }
@@ -326,7 +331,7 @@ public actor Connection {
         let started = canceller.start(token)   // consumes a cancellation recorded before the start
         if Task.isCancelled || !started {
             if started { canceller.finish(token) }
-            throw PostgresError(code: .cancelled, message: "the task was cancelled before the statement was sent", statement: Redaction.redact(sql, secrets: secrets))
+            throw PGError(code: .cancelled, message: "the task was cancelled before the statement was sent", statement: Redaction.redact(sql, secrets: secrets))
         }
         logger.trace("statement", metadata: ["db": "\(databaseName)", "sql": "\(Redaction.redact(sql, secrets: secrets))"])
         return token
@@ -335,7 +340,7 @@ public actor Connection {
     private func finishStatement(_ sent: Int32, _ sql: String, _ token: UInt64) throws -> QueryResult {
         guard let handle else { throw closedError(sql) }
         guard sent == 1 else { throw connectionError(handle, sql) }
-        var outcome: Result<QueryResult, PostgresError>?
+        var outcome: Result<QueryResult, PGError>?
         var cancelRequested = false
         while let result = PQgetResult(handle) {
             defer { PQclear(result) }
@@ -348,7 +353,7 @@ public actor Connection {
             } else if status == PGRES_COPY_BOTH {
                 // libpq stays in COPY mode: the connection cannot be used again.
                 close()
-                throw PostgresError(code: .protocolViolation, message: "COPY BOTH (replication) is not supported; the connection was closed", statement: Redaction.redact(sql, secrets: secrets))
+                throw PGError(code: .protocolViolation, message: "COPY BOTH (replication) is not supported; the connection was closed", statement: Redaction.redact(sql, secrets: secrets))
             }
             let converted = convert(result, sql)
             if case .failure(let error) = converted, error.sqlState == "57014", canceller.wasCancelled(token) { cancelRequested = true }
@@ -370,7 +375,7 @@ public actor Connection {
         }
     }
 
-    private func convert(_ result: OpaquePointer, _ sql: String) -> Result<QueryResult, PostgresError> {
+    private func convert(_ result: OpaquePointer, _ sql: String) -> Result<QueryResult, PGError> {
         let status = PQresultStatus(result)
         if status == PGRES_COPY_OUT || status == PGRES_COPY_IN {
             // The copy data was drained (or refused); the command's own result follows.
@@ -382,7 +387,7 @@ public actor Connection {
         if status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR {
             return .failure(serverError(result, sql))
         }
-        return .failure(PostgresError(
+        return .failure(PGError(
             code: .protocolViolation,
             message: "unsupported result status \(String(cString: PQresStatus(status))) (COPY is not supported)",
             statement: Redaction.redact(sql, secrets: secrets)))
@@ -406,37 +411,37 @@ public actor Connection {
         return QueryResult(columns: columns, columnTypes: types, rows: rows, commandTag: tag, affectedRows: affected)
     }
 
-    private func serverError(_ result: OpaquePointer, _ sql: String) -> PostgresError {
+    private func serverError(_ result: OpaquePointer, _ sql: String) -> PGError {
         func field(_ code: Character) -> String? {
             PQresultErrorField(result, Int32(code.asciiValue!)).map {
                 Redaction.redact(String(cString: $0), secrets: secrets)
             }
         }
         let sqlState = field("C")
-        var code = PostgresError.Code.server
+        var code = PGError.Code.server
         if let handle, PQstatus(handle) != CONNECTION_OK { code = .connectionClosed }
         let message = field("M") ?? String(cString: PQresultErrorMessage(result)).trimmed
         let hints = [field("H"), sqlState.flatMap(Self.hint(forSQLState:))].compactMap { $0 }
         let hint = hints.isEmpty ? nil : hints.joined(separator: " ")
-        return PostgresError(
+        return PGError(
             code: code, message: Redaction.redact(message, secrets: secrets), sqlState: sqlState,
             severity: field("V") ?? field("S"), detail: field("D"), hint: hint,
             position: field("P").flatMap { Int($0) }, statement: Redaction.redact(sql, secrets: secrets),
             database: databaseName)
     }
 
-    private func connectionError(_ handle: OpaquePointer, _ sql: String) -> PostgresError {
+    private func connectionError(_ handle: OpaquePointer, _ sql: String) -> PGError {
         let message = Redaction.redact(String(cString: PQerrorMessage(handle)).trimmed, secrets: secrets)
         let lost = PQstatus(handle) != CONNECTION_OK
-        return PostgresError(
+        return PGError(
             code: lost ? .connectionClosed : .protocolViolation,
             message: message.isEmpty ? "the server closed the connection" : message,
             hint: lost ? "The server may have stopped or restarted, or terminated this session." : nil,
             statement: Redaction.redact(sql, secrets: secrets), database: databaseName)
     }
 
-    private func closedError(_ sql: String?) -> PostgresError {
-        PostgresError(
+    private func closedError(_ sql: String?) -> PGError {
+        PGError(
             code: .connectionClosed, message: "the connection is closed",
             statement: sql.map { Redaction.redact($0, secrets: secrets) }, database: databaseName)
     }

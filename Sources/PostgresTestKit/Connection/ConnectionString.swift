@@ -57,42 +57,6 @@ public struct ConnectionString: Sendable, Hashable, CustomStringConvertible {
         }.joined(separator: " ")
         return ConnectionString(text)
     }
-
-    /// Builds a `postgresql://` URL from parameters, for clients that only take URLs.
-    ///
-    /// A Unix-socket host goes into the `host` query parameter, as libpq expects.
-    public static func urlForm(_ parameters: [String: String]) -> String {
-        func encode(_ s: String) -> String {
-            var out = ""
-            for byte in s.utf8 {
-                let c = Character(UnicodeScalar(byte))
-                if c.isASCII && (c.isLetter || c.isNumber || "-._~".contains(c)) {
-                    out.append(c)
-                } else {
-                    out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
-                }
-            }
-            return out
-        }
-        var url = "postgresql://"
-        if let user = parameters["user"] {
-            url += encode(user)
-            if let password = parameters["password"] { url += ":" + encode(password) }
-            url += "@"
-        }
-        let host = parameters["host"] ?? ""
-        let socketHost = host.hasPrefix("/")
-        if !socketHost { url += host }
-        if let port = parameters["port"] { url += ":" + port }
-        url += "/" + encode(parameters["dbname"] ?? "")
-        var query: [String] = []
-        if socketHost { query.append("host=" + encode(host)) }
-        for key in ["sslmode", "application_name", "connect_timeout"] {
-            if let value = parameters[key] { query.append(key + "=" + encode(value)) }
-        }
-        if !query.isEmpty { url += "?" + query.joined(separator: "&") }
-        return url
-    }
 }
 
 extension String {

@@ -24,17 +24,17 @@ public struct Row: Sendable {
     public subscript(index: Int) -> String? { values[index] }
 
     /// Decodes the value at a column index.
-    public func decode<T: PostgresDecodable>(_ type: T.Type, at index: Int) throws -> T {
+    public func decode<T: PGDecodable>(_ type: T.Type, at index: Int) throws -> T {
         guard values.indices.contains(index) else {
-            throw PostgresError(code: .decoding, message: "column index \(index) is out of range (row has \(values.count) columns)")
+            throw PGError(code: .decoding, message: "column index \(index) is out of range (row has \(values.count) columns)")
         }
         return try T.decode(optionalText: values[index], type: types[index])
     }
 
     /// Decodes the value of a named column.
-    public func decode<T: PostgresDecodable>(_ type: T.Type, column: String) throws -> T {
+    public func decode<T: PGDecodable>(_ type: T.Type, column: String) throws -> T {
         guard let index = columns.firstIndex(of: column) else {
-            throw PostgresError(code: .decoding, message: "no column named '\(column)' (columns: \(columns.joined(separator: ", ")))")
+            throw PGError(code: .decoding, message: "no column named '\(column)' (columns: \(columns.joined(separator: ", ")))")
         }
         return try decode(type, at: index)
     }

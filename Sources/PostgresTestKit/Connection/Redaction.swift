@@ -2,12 +2,12 @@
 ///
 /// It masks the password in `postgres://user:password@host` URLs, in `password=...` conninfo
 /// keywords, and every literal secret the toolkit knows about (a password resolved by libpq).
-public enum Redaction {
+package enum Redaction {
     /// The mask that stands in for a removed password.
-    public static let mask = "***"
+    package static let mask = "***"
 
     /// Returns `text` with every password it can find replaced by ``mask``.
-    public static func redact(_ text: String, secrets: [String] = []) -> String {
+    package static func redact(_ text: String, secrets: [String] = []) -> String {
         var result = redactURLPasswords(in: text)
         result = redactKeywordPasswords(in: result)
         for secret in secrets where secret.count >= 1 {

@@ -23,7 +23,7 @@ public struct ConnectHook: Sendable {
     /// Which connections the hook runs on.
     public let scope: Scope
     /// Where the hook was registered.
-    public let source: SourceLocation
+    public let source: RegistrationSite
     /// A name for reports.
     public let name: String
 
@@ -32,7 +32,7 @@ public struct ConnectHook: Sendable {
         _ sql: String, scope: Scope = .databaseConnections, name: String? = nil,
         fileID: String = #fileID, filePath: String = #filePath, line: Int = #line
     ) -> ConnectHook {
-        ConnectHook(body: .sql(sql), scope: scope, source: SourceLocation(fileID: fileID, line: line, filePath: filePath), name: name ?? sql)
+        ConnectHook(body: .sql(sql), scope: scope, source: RegistrationSite(fileID: fileID, line: line, filePath: filePath), name: name ?? sql)
     }
 
     /// A hook written in Swift; it receives the new connection.
@@ -41,7 +41,7 @@ public struct ConnectHook: Sendable {
         fileID: String = #fileID, filePath: String = #filePath, line: Int = #line,
         _ body: @escaping @Sendable (Connection) async throws -> Void
     ) -> ConnectHook {
-        ConnectHook(body: .closure(body), scope: scope, source: SourceLocation(fileID: fileID, line: line, filePath: filePath), name: name)
+        ConnectHook(body: .closure(body), scope: scope, source: RegistrationSite(fileID: fileID, line: line, filePath: filePath), name: name)
     }
 
     /// What goes into the template fingerprint for this hook.

@@ -17,7 +17,7 @@ public struct PhaseEvent: Sendable, Codable, CustomStringConvertible {
 
 extension Duration {
     /// The duration in milliseconds, as a `Double`.
-    public var milliseconds: Double {
+    package var milliseconds: Double {
         Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
     }
 }

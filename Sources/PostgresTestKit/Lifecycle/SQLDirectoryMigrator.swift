@@ -7,7 +7,7 @@ import Foundation
 /// runs in its own transaction unless its first line contains `pgtestkit:no-transaction`
 /// (for `CREATE INDEX CONCURRENTLY` and the like). A failure names the file, the line and
 /// column, the SQLSTATE and the server's message, detail and hint.
-public struct SQLDirectoryMigrator: Migrator {
+public struct SQLDirectoryMigrator: SchemaMigrator {
     /// The directory holding the migration files.
     public let directory: URL
 
@@ -55,7 +55,7 @@ public struct SQLDirectoryMigrator: Migrator {
     }
 
     /// Applies every file, statement by statement, and records it in `pgtestkit.schema_migrations`.
-    public func migrate(_ context: DatabaseContext) async throws {
+    public func migrate(_ context: PreparationContext) async throws {
         let connection = context.connection
         try await connection.simpleQuery("""
             CREATE SCHEMA IF NOT EXISTS pgtestkit;
@@ -72,7 +72,7 @@ public struct SQLDirectoryMigrator: Migrator {
                 for statement in script.statements {
                     do {
                         try await connection.simpleQuery(statement.text)
-                    } catch let error as PostgresError {
+                    } catch let error as PGError {
                         throw failure(file, script, statement, error)
                     }
                 }
@@ -88,7 +88,7 @@ public struct SQLDirectoryMigrator: Migrator {
         }
     }
 
-    private func failure(_ file: File, _ script: SQLScript, _ statement: SQLScript.Statement, _ error: PostgresError) -> TestKitError {
+    private func failure(_ file: File, _ script: SQLScript, _ statement: SQLScript.Statement, _ error: PGError) -> TestKitError {
         let offset = statement.offset + max(0, (error.position ?? 1) - 1)
         let (line, column) = script.lineAndColumn(ofOffset: offset)
         var message = "migration \(directory.path)/\(file.name):\(line):\(column) failed"

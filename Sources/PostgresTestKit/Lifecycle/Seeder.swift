@@ -11,7 +11,7 @@ public protocol Seeder: Sendable {
     /// Where the seeder runs.
     var scope: SeedScope { get }
     /// Writes the data (phase ``Phase/seeding``).
-    func seed(_ context: DatabaseContext) async throws
+    func seed(_ context: PreparationContext) async throws
 }
 
 /// Where a ``Seeder`` runs.
@@ -37,7 +37,7 @@ public enum Seeders {
     /// A seeder written in Swift.
     public static func closure(
         identity: String, version: String, scope: SeedScope = .template,
-        _ body: @escaping @Sendable (DatabaseContext) async throws -> Void
+        _ body: @escaping @Sendable (PreparationContext) async throws -> Void
     ) -> any Seeder {
         ClosureSeeder(identity: identity, version: version, scope: scope, body: body)
     }
@@ -47,8 +47,8 @@ struct ClosureSeeder: Seeder {
     let identity: String
     let version: String
     let scope: SeedScope
-    let body: @Sendable (DatabaseContext) async throws -> Void
-    func seed(_ context: DatabaseContext) async throws { try await body(context) }
+    let body: @Sendable (PreparationContext) async throws -> Void
+    func seed(_ context: PreparationContext) async throws { try await body(context) }
 }
 
 struct SQLFilesSeeder: Seeder {
@@ -59,7 +59,7 @@ struct SQLFilesSeeder: Seeder {
         files.map { (try? String(contentsOf: $0, encoding: .utf8)) ?? "<unreadable \($0.path)>" }.joined(separator: "\u{1e}")
     }
 
-    func seed(_ context: DatabaseContext) async throws {
+    func seed(_ context: PreparationContext) async throws {
         for file in files {
             let text: String
             do {
@@ -71,7 +71,7 @@ struct SQLFilesSeeder: Seeder {
             for statement in script.statements {
                 do {
                     try await context.connection.simpleQuery(statement.text)
-                } catch let error as PostgresError {
+                } catch let error as PGError {
                     let (line, column) = script.lineAndColumn(ofOffset: statement.offset + max(0, (error.position ?? 1) - 1))
                     throw TestKitError(.seedFailed, "seed file \(file.path):\(line):\(column) failed with SQLSTATE \(error.sqlState ?? "?"): \(error.message)", underlying: error)
                 }

@@ -19,7 +19,7 @@ struct TemplateBuilder: Sendable {
     let serverParameters: [String: String]
     let prefix: String
     let label: String
-    let migrations: Migrations
+    let migrations: SchemaMigrations
     let seeders: [any Seeder]
     let hookGuard: HookGuard
     let runID: RunID
@@ -99,9 +99,9 @@ struct TemplateBuilder: Sendable {
             try await hookGuard.run(on: session, database: scratch, phase: .connecting, migrated: false)
             // The migrator's own session lifts the database guard for itself.
             try await session.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE")
-            func context(_ phase: Phase) -> DatabaseContext {
-                DatabaseContext(database: scratch, connection: session, connectionString: connectionString,
-                                url: ConnectionString.urlForm(parameters), phase: phase, logger: logger)
+            func context(_ phase: Phase) -> PreparationContext {
+                PreparationContext(database: scratch, connection: session, connectionString: connectionString,
+                                connectionDetails: ConnectionDetails(parameters: parameters), phase: phase, logger: logger)
             }
             try await reportRefusedWrites(on: scratch, migratorPID: await session.backendPID, log: &log, admin)
             try phases.enter(.migrating)

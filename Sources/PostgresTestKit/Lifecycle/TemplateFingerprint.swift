@@ -6,7 +6,7 @@ enum TemplateFingerprint {
     /// Bump when the toolkit changes what it puts into a template.
     static let schemaVersion = 1
 
-    static func inputs(migrations: Migrations, seeders: [any Seeder], hooks: [ConnectHook], serverMajorVersion: Int) async throws -> String {
+    static func inputs(migrations: SchemaMigrations, seeders: [any Seeder], hooks: [ConnectHook], serverMajorVersion: Int) async throws -> String {
         var parts = [
             "pgtestkit-template-schema:\(schemaVersion)",
             "server-major:\(serverMajorVersion)",

@@ -6,8 +6,8 @@ public enum Isolation: String, Sendable {
     /// rolled back afterwards, with the test's own `BEGIN`/`COMMIT`/`ROLLBACK` turned into
     /// savepoints (in the spirit of Django's `TestCase` and Ecto's sandbox).
     ///
-    /// Only statements sent through ``TestDatabase/execute(_:_:)`` and friends are inside the
-    /// transaction: an app's own client connecting with ``TestDatabase/url`` is not, and would
+    /// Only statements sent through ``PostgresTestDatabase/execute(_:_:)`` and friends are inside the
+    /// transaction: an app's own client connecting with ``PostgresTestDatabase/url`` is not, and would
     /// see (and leave) committed data. Use it for suites that query through the toolkit's
     /// connection and do not test commit behaviour.
     case transaction

@@ -4,28 +4,28 @@ import Logging
 /// Drops the toolkit databases of dead runs: marker required, no live admin session of the
 /// owning run in `pg_stat_activity`, and older than a grace period. Kept databases are only
 /// listed unless asked for.
-public struct Reaper: Sendable {
+package struct Reaper: Sendable {
     /// What a reaping pass did.
-    public struct Report: Sendable {
+    package struct Report: Sendable {
         /// Databases dropped (or that would be, in a dry run).
-        public var dropped: [String] = []
+        package var dropped: [String] = []
         /// Databases left alone because their run is alive or they are too young.
-        public var alive: [String] = []
+        package var alive: [String] = []
         /// Kept databases left alone.
-        public var keptSkipped: [String] = []
+        package var keptSkipped: [String] = []
     }
 
     let admin: AdminConnection
     let logger: Logger
 
     /// A reaper working through `admin`.
-    public init(admin: AdminConnection, logger: Logger) {
+    package init(admin: AdminConnection, logger: Logger) {
         self.admin = admin
         self.logger = logger
     }
 
     /// Runs one pass.
-    public func reap(prefix: String? = nil, grace: Duration = .seconds(60), includeKept: Bool = false, dryRun: Bool = false) async throws -> Report {
+    package func reap(prefix: String? = nil, grace: Duration = .seconds(60), includeKept: Bool = false, dryRun: Bool = false) async throws -> Report {
         let liveRuns = Set(try await admin.query("""
             SELECT DISTINCT split_part(split_part(application_name, ':', 2), ':', 1)
             FROM pg_stat_activity WHERE application_name LIKE 'pgtestkit-admin:%'

@@ -3,7 +3,7 @@ import Foundation
 /// Transaction mode (``Isolation/transaction``): one clone shared by the manager, a rolled-back
 /// transaction per test on a reused toolkit connection.
 extension TestDatabaseManager {
-    func acquireSandbox(testName: String?) async throws -> TestDatabase {
+    func acquireSandbox(testName: String?) async throws -> PostgresTestDatabase {
         let started = ContinuousClock.now
         let shared = try await sharedDatabase()
         let connection: Connection
@@ -16,8 +16,8 @@ extension TestDatabaseManager {
         try await connection.enterSandbox()
         let phases = PhaseLog(database: shared.name)
         try phases.enter(.ready)
-        let database = TestDatabase(
-            name: shared.name, testName: testName, connectionString: shared.connectionString, url: shared.url,
+        let database = PostgresTestDatabase(
+            name: shared.name, testName: testName, connectionString: shared.connectionString, connectionDetails: shared.connectionDetails,
             connection: connection, phases: phases, fromPool: false, isolation: .transaction, manager: self)
         liveSandboxes.insert(ObjectIdentifier(database))
         let elapsed = (ContinuousClock.now - started).milliseconds
@@ -25,7 +25,7 @@ extension TestDatabaseManager {
         return database
     }
 
-    func sharedDatabase() async throws -> TestDatabase {
+    func sharedDatabase() async throws -> PostgresTestDatabase {
         if let sharedClone { return try await sharedClone.value }
         let task = Task { try await self.acquire(testName: "transactions", isolation: .database) }
         sharedClone = task
@@ -37,7 +37,7 @@ extension TestDatabaseManager {
         }
     }
 
-    func releaseSandbox(_ database: TestDatabase) async {
+    func releaseSandbox(_ database: PostgresTestDatabase) async {
         guard liveSandboxes.remove(ObjectIdentifier(database)) != nil else { return }
         database.recordTestTime()
         try? database.phases.enter(.releasing)

@@ -17,7 +17,7 @@ import Logging
 /// ```
 public actor TestDatabaseManager {
     /// This manager's run id (in database names and the admin `application_name`).
-    public nonisolated let runID: RunID
+    package nonisolated let runID: RunID
     /// The database name prefix (`PGTESTKIT_PREFIX`, default `pgtk`).
     public nonisolated let prefix: String
     /// The audit policy in force.
@@ -27,8 +27,8 @@ public actor TestDatabaseManager {
     /// The violations recorded so far.
     public nonisolated var violations: [LifecycleViolation] { recorder.all }
 
-    nonisolated let server: ServerConfiguration
-    nonisolated let migrations: Migrations
+    nonisolated let server: PostgresServerConfiguration
+    nonisolated let migrations: SchemaMigrations
     nonisolated let seeders: [any Seeder]
     nonisolated let hooks: [ConnectHook]
     nonisolated let label: String
@@ -47,7 +47,7 @@ public actor TestDatabaseManager {
     var counter = 0
     var outstanding: Set<String> = []
     /// Transaction mode: the shared clone, its idle sandbox connections, and the live ones.
-    var sharedClone: Task<TestDatabase, any Error>?
+    var sharedClone: Task<PostgresTestDatabase, any Error>?
     var idleSandboxes: [Connection] = []
     var liveSandboxes: Set<ObjectIdentifier> = []
 
@@ -81,9 +81,9 @@ public actor TestDatabaseManager {
     ///     each other. Defaults to the migrations directory's name.
     ///   - logger: the toolkit never bootstraps logging; pass yours.
     public init(
-        server: ServerConfiguration? = nil,
+        server: PostgresServerConfiguration? = nil,
         prefix: String? = nil,
-        migrations: Migrations = .none,
+        migrations: SchemaMigrations = .none,
         seeders: [any Seeder] = [],
         connectHooks: [ConnectHook] = [],
         audit: AuditPolicy? = nil,
@@ -111,7 +111,7 @@ public actor TestDatabaseManager {
         self.recorder = ViolationRecorder(policy: auditPolicy, logger: logger)
     }
 
-    private static func defaultLabel(for migrations: Migrations) -> String {
+    private static func defaultLabel(for migrations: SchemaMigrations) -> String {
         switch migrations.migrator {
         case let directory as SQLDirectoryMigrator:
             directory.directory.deletingLastPathComponent().lastPathComponent + "/" + directory.directory.lastPathComponent
@@ -128,11 +128,11 @@ public actor TestDatabaseManager {
     ///     63 bytes) when the clone is made on demand rather than taken from the pool.
     ///   - isolation: `.database` (default) clones a database for the test; `.transaction`
     ///     runs the test in a rolled-back transaction on a clone shared by the manager.
-    public func acquire(testName: String? = nil, isolation: Isolation = .database) async throws -> TestDatabase {
+    public func acquire(testName: String? = nil, isolation: Isolation = .database) async throws -> PostgresTestDatabase {
         if isolation == .transaction { return try await acquireSandbox(testName: testName) }
         do {
             return try await acquireClone(testName: testName)
-        } catch let error as PostgresError where Self.isRecoverable(error) {
+        } catch let error as PGError where Self.isRecoverable(error) {
             // The server restarted, or the template vanished: the failed preparation was torn
             // down (once, however many acquires failed on it); prepare again and retry once.
             logger.warning("recovering from \(error.message); reconnecting and preparing again")
@@ -140,22 +140,22 @@ public actor TestDatabaseManager {
         }
     }
 
-    static func isRecoverable(_ error: PostgresError) -> Bool {
+    static func isRecoverable(_ error: PGError) -> Bool {
         error.code == .connectionClosed || error.sqlState == "3D000"
     }
 
-    func acquireClone(testName: String?) async throws -> TestDatabase {
+    func acquireClone(testName: String?) async throws -> PostgresTestDatabase {
         let started = ContinuousClock.now
         let prepared = try await prepared()
         do {
             return try await acquireClone(testName: testName, prepared, started)
-        } catch let error as PostgresError where Self.isRecoverable(error) {
+        } catch let error as PGError where Self.isRecoverable(error) {
             await invalidatePreparation(generation: prepared.generation)
             throw error
         }
     }
 
-    private func acquireClone(testName: String?, _ prepared: Prepared, _ started: ContinuousClock.Instant) async throws -> TestDatabase {
+    private func acquireClone(testName: String?, _ prepared: Prepared, _ started: ContinuousClock.Instant) async throws -> PostgresTestDatabase {
         counter += 1
         let number = counter   // taken before any suspension: other acquires move `counter` on
         let marker = OwnerMarker(kind: .clone, run: runID, test: testName)
@@ -194,12 +194,12 @@ public actor TestDatabaseManager {
         var parameters = prepared.serverParameters
         parameters["dbname"] = name
         let connectionString = ConnectionString.keywordForm(parameters)
-        let url = ConnectionString.urlForm(parameters)
+        let details = ConnectionDetails(parameters: parameters)
         do {
             let perTest = seeders.filter { $0.scope == .perTest }
             if !perTest.isEmpty {
                 try phases.enter(.seeding)
-                let context = DatabaseContext(database: name, connection: connection, connectionString: connectionString, url: url, phase: .seeding, logger: logger)
+                let context = PreparationContext(database: name, connection: connection, connectionString: connectionString, connectionDetails: details, phase: .seeding, logger: logger)
                 for seeder in perTest {
                     do { try await seeder.seed(context) }
                     catch { throw TestKitError(.seedFailed, "per-test seeder \(seeder.identity) failed on \(name): \(error)", underlying: error) }
@@ -221,7 +221,7 @@ public actor TestDatabaseManager {
             $0.setupMilliseconds += elapsed
         }
         logger.debug("acquired \(name) in \(String(format: "%.1f", elapsed)) ms\(fromPool ? " (pool)" : "")")
-        return TestDatabase(name: name, testName: testName, connectionString: connectionString, url: url,
+        return PostgresTestDatabase(name: name, testName: testName, connectionString: connectionString, connectionDetails: details,
                             connection: connection, phases: phases, fromPool: fromPool, isolation: .database, manager: self)
     }
 
@@ -247,7 +247,7 @@ public actor TestDatabaseManager {
     /// or keeps it, under the keep policy.
     ///
     /// Throws a `.lifecycleViolation` error under the `.fail` policy when sessions leaked.
-    public func release(_ database: TestDatabase, testFailed: Bool = false) async throws {
+    public func release(_ database: PostgresTestDatabase, testFailed: Bool = false) async throws {
         if database.isolation == .transaction { return await releaseSandbox(database) }
         guard outstanding.remove(database.name) != nil, let preparation else { return }
         let prepared = try await preparation.value   // never starts a new preparation (e.g. after shutdown)

@@ -14,63 +14,95 @@ import Darwin
 /// file serialises start-up: the first process starts the server, the others reuse it. When
 /// run as root, the server runs as the unprivileged `postgres` user (or a `pgtestkit` user the
 /// toolkit creates), because PostgreSQL refuses to run as root.
-public struct EmbeddedServer: Sendable {
+///
+/// The socket authenticates by `trust`, so its directory is the boundary: every directory is
+/// created 0700, and an existing one is used only when it is this user's (or the server
+/// user's), has no group or other permission bits and is not a symlink. With `PGTESTKIT_TCP=1`
+/// a separate server also listens on 127.0.0.1, on a free port, with `scram-sha-256`
+/// authentication and a random password kept in a 0600 file of its directory.
+package struct EmbeddedServer: Sendable {
     /// The server programs used.
-    public let binaries: PostgresBinaries
+    package let binaries: PostgresBinaries
     /// The directory holding the data directory, the socket, the log and the lock file.
-    public let baseDirectory: String
+    package let baseDirectory: String
     /// The directory holding the Unix socket.
-    public let socketDirectory: String
-    /// The socket's port number (part of the socket file name).
-    public let port: Int
+    package let socketDirectory: String
     /// The operating-system user the server runs as, when it is not the current user.
-    public let serverUser: String?
+    package let serverUser: String?
+    /// Whether the server also listens on 127.0.0.1 (with a password), for apps that only take
+    /// a host and a port.
+    package let tcp: Bool
+
+    /// The port: 5432 for a socket-only server (it only names the socket file); for a TCP
+    /// server, the free port chosen when it was initialised.
+    package var port: Int {
+        guard tcp else { return 5432 }
+        return (try? readFile(portFile)).flatMap { Int($0.trimmed) } ?? Self.preferredTCPPort
+    }
+    /// The superuser's password (TCP servers only), from the 0600 file in the server's directory.
+    package var password: String? {
+        tcp ? (try? readFile(passwordFileForClient)).map(\.trimmed) : nil
+    }
+    /// A `.pgpass` file for the TCP server, for libpq clients (`PGPASSFILE`).
+    package var passwordFile: String { baseDirectory + "/pgpass" }
+    private var portFile: String { baseDirectory + "/port" }
+    private var lockFile: String { baseDirectory + "/server.lock" }
+    /// Where a TCP server's port search starts: one port per user, so that two users rarely meet.
+    static var preferredTCPPort: Int { 20_000 + Int(getuid() % 20_000) }
 
     /// The data directory (`PGDATA`).
-    public var dataDirectory: String { baseDirectory + "/data" }
+    package var dataDirectory: String { baseDirectory + "/data" }
     /// The directory of the server's JSON log (`log_statement = mod`), read by the auditor.
-    public var logDirectory: String { baseDirectory + "/log" }
+    package var logDirectory: String { baseDirectory + "/log" }
     /// The JSON log file the auditor reads.
-    public var logFile: String { logDirectory + "/server.json" }
+    package var logFile: String { logDirectory + "/server.json" }
     /// The database superuser the toolkit connects as.
-    public static let superuser = "postgres"
+    package static let superuser = "postgres"
 
-    /// The connection string of the server's maintenance database.
-    public var connectionString: ConnectionString {
-        ConnectionString("host=\(socketDirectory) port=\(port) user=\(Self.superuser) dbname=postgres")
+    /// The connection string of the server's maintenance database: the socket, or for a TCP
+    /// server 127.0.0.1 with its password, so that every client the toolkit hands out uses TCP.
+    package var connectionString: ConnectionString {
+        guard tcp, let password else {
+            return .keywordForm(["host": socketDirectory, "port": String(port), "user": Self.superuser, "dbname": "postgres"])
+        }
+        return .keywordForm(["host": "127.0.0.1", "port": String(port), "user": Self.superuser, "password": password,
+                             "dbname": "postgres", "sslmode": "disable"])
     }
 
     /// Chooses directories and the server user for this machine; starts nothing.
     ///
-    /// `PGTESTKIT_DATA_DIR` overrides the base directory.
-    public static func locate(
+    /// `PGTESTKIT_DATA_DIR` overrides the base directory; `PGTESTKIT_TCP=1` picks the TCP
+    /// server (a directory of its own, so a socket-only server is never restarted under its users).
+    package static func locate(
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) async throws -> EmbeddedServer {
         let binaries = try await PostgresBinaries.locate(environment: environment)
         let uid = getuid()
+        let tcp = ["1", "true", "yes", "on"].contains(environment["PGTESTKIT_TCP"]?.lowercased() ?? "")
+        let suffix = tcp ? "-tcp" : ""
         let base: String
         if let explicit = environment["PGTESTKIT_DATA_DIR"], !explicit.isEmpty {
             base = explicit
         } else if FileManager.default.isWritableFile(atPath: "/dev/shm") {
-            base = "/dev/shm/pgtestkit-\(uid)-pg\(binaries.majorVersion)"
+            base = "/dev/shm/pgtestkit-\(uid)-pg\(binaries.majorVersion)\(suffix)"
         } else {
             let cache = environment["XDG_CACHE_HOME"] ?? (NSHomeDirectory() + "/.cache")
-            base = "\(cache)/pgtestkit/pg\(binaries.majorVersion)"
+            base = "\(cache)/pgtestkit/pg\(binaries.majorVersion)\(suffix)"
         }
-        let port = 5432
         // A Unix socket path may hold at most 107 bytes.
         var socketDirectory = base
-        if (base + "/.s.PGSQL.\(port)").utf8.count > 100 {
-            socketDirectory = "/tmp/pgtestkit-\(uid)-pg\(binaries.majorVersion)"
+        if (base + "/.s.PGSQL.65535").utf8.count > 100 {
+            socketDirectory = "/tmp/pgtestkit-\(uid)-pg\(binaries.majorVersion)\(suffix)"
         }
         let user: String? = uid == 0 ? (environment["PGTESTKIT_SERVER_USER"] ?? "postgres") : nil
         return EmbeddedServer(
             binaries: binaries, baseDirectory: base, socketDirectory: socketDirectory,
-            port: port, serverUser: user)
+            serverUser: user, tcp: tcp)
     }
 
     /// Whether the server answers on its socket right now.
-    public func isRunning() async -> Bool {
+    package func isRunning() async -> Bool {
+        guard (try? checkDirectory(baseDirectory)) == true else { return false }
         guard FileManager.default.fileExists(atPath: dataDirectory + "/PG_VERSION") else { return false }
         guard let status = try? await runAsServerUser(binaries.path("pg_ctl"), ["status", "-D", dataDirectory]) else {
             return false
@@ -83,10 +115,10 @@ public struct EmbeddedServer: Sendable {
     /// Safe to call from many processes at once: they serialise on a lock file, and all but
     /// the first find the server running.
     @discardableResult
-    public func start(logger: Logger = Logger(label: "PostgresTestKit")) async throws -> ConnectionString {
+    package func start(logger: Logger = Logger(label: "PostgresTestKit")) async throws -> ConnectionString {
         try createDirectory(baseDirectory)
         if socketDirectory != baseDirectory { try createDirectory(socketDirectory) }
-        let lock = FileLock(path: baseDirectory + ".lock")
+        let lock = FileLock(path: lockFile)
         try await lock.withLock {
             if try await initialiseIfNeeded(logger: logger) == false, await isRunning() {
                 logger.debug("embedded server already running", metadata: ["socket": "\(socketDirectory)"])
@@ -105,7 +137,7 @@ public struct EmbeddedServer: Sendable {
     }
 
     /// How ``stop(mode:)`` shuts the server down (`pg_ctl -m`).
-    public enum StopMode: String, Sendable {
+    package enum StopMode: String, Sendable {
         /// Disconnect clients, then shut down cleanly.
         case fast
         /// Abort at once, like a crash (recovery runs at the next start).
@@ -113,8 +145,9 @@ public struct EmbeddedServer: Sendable {
     }
 
     /// Stops the server if it is running (fast shutdown unless told otherwise).
-    public func stop(mode: StopMode = .fast) async throws {
-        let lock = FileLock(path: baseDirectory + ".lock")
+    package func stop(mode: StopMode = .fast) async throws {
+        guard try checkDirectory(baseDirectory) else { return }
+        let lock = FileLock(path: lockFile)
         try await lock.withLock {
             guard await isRunning() else { return }
             let output = try await runAsServerUser(binaries.path("pg_ctl"), ["stop", "-D", dataDirectory, "-m", mode.rawValue, "-w", "-t", "60"])
@@ -136,18 +169,27 @@ public struct EmbeddedServer: Sendable {
         try await prepareServerUser()
         try createDirectory(logDirectory)
         logger.info("initialising the embedded PostgreSQL \(binaries.majorVersion) server in \(dataDirectory)")
-        let output = try await runAsServerUser(binaries.path("initdb"), [
-            "-D", dataDirectory, "-U", Self.superuser, "--auth=trust", "--encoding=UTF8",
-            "--locale=C", "--no-sync",
-        ])
+        var arguments = ["-D", dataDirectory, "-U", Self.superuser, "--encoding=UTF8", "--locale=C", "--no-sync"]
+        let initdbPasswordFile = baseDirectory + "/initdb-password"
+        if tcp {
+            // The password reaches initdb in a file (never a command line or the statement log).
+            let password = try Self.randomPassword()
+            try writeNoFollow(password + "\n", to: passwordFileForClient, mode: 0o600)
+            try writeNoFollow(password + "\n", to: initdbPasswordFile, mode: 0o600, owner: serverUser)
+            arguments += ["--auth-local=trust", "--auth-host=scram-sha-256", "--pwfile=\(initdbPasswordFile)"]
+        } else {
+            arguments += ["--auth=trust"]
+        }
+        let output = try await runAsServerUser(binaries.path("initdb"), arguments)
+        unlink(initdbPasswordFile)
         guard output.succeeded else {
             throw TestKitError(.serverStartFailed, "initdb failed in \(dataDirectory): \(output.output.trimmed)")
         }
         let settings = """
             # Written by PostgresTestKit: a throwaway server for tests. Never use for real data.
-            listen_addresses = ''
+            listen_addresses = '\(tcp ? "127.0.0.1" : "")'
             unix_socket_directories = '\(socketDirectory)'
-            port = \(port)
+            port = \(try choosePort())
             max_connections = 300
             fsync = off
             synchronous_commit = off
@@ -177,10 +219,20 @@ public struct EmbeddedServer: Sendable {
         let started = ContinuousClock.now
         // The statement log lives in RAM: start each server life with an empty one (readers
         // notice the truncation and start over).
-        if FileManager.default.fileExists(atPath: logFile) { truncate(logFile, 0) }
+        let log = open(logFile, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC)
+        if log >= 0 { close(log) }
         // Data directories made before the toolkit set log_timezone get it now.
-        if let settings = try? String(contentsOfFile: markerFile, encoding: .utf8), !settings.contains("log_timezone") {
+        if let settings = try? readFile(markerFile), !settings.contains("log_timezone") {
             try? write(settings + "log_timezone = 'UTC'\n", to: markerFile)
+        }
+        // A TCP server whose port was taken while it was stopped moves to a free one.
+        if tcp, !Self.isFree(port), let settings = try? readFile(markerFile) {
+            let moved = settings.split(separator: "\n", omittingEmptySubsequences: false)
+                .map { $0.hasPrefix("port = ") ? "port = \(try! choosePort())" : String($0) }.joined(separator: "\n")
+            try write(moved, to: markerFile)
+        }
+        if tcp, let password {
+            try writeNoFollow("127.0.0.1:\(port):*:\(Self.superuser):\(password)\n", to: passwordFile, mode: 0o600)
         }
         let output = try await runAsServerUser(binaries.path("pg_ctl"), [
             "start", "-D", dataDirectory, "-l", baseDirectory + "/startup.log", "-w", "-t", "60",
@@ -210,10 +262,105 @@ public struct EmbeddedServer: Sendable {
         for directory in Set([baseDirectory, socketDirectory]) { try chown(directory, to: user) }
     }
 
+    /// Creates a directory 0700, or checks an existing one (see ``checkDirectory(_:)``).
     private func createDirectory(_ path: String) throws {
-        if FileManager.default.fileExists(atPath: path) { return }
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        if try checkDirectory(path) { return }
+        let parent = (path as NSString).deletingLastPathComponent
+        if !FileManager.default.fileExists(atPath: parent) {
+            try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        if mkdir(path, 0o700) != 0 {
+            guard errno == EEXIST, try checkDirectory(path) else {
+                throw TestKitError(.serverStartFailed, "cannot create \(path): \(String(cString: strerror(errno)))")
+            }
+            return   // another process made it first; it passed the check
+        }
+        chmod(path, 0o700)   // whatever the umask
         if let user = serverUser, getpwnam(user) != nil { try chown(path, to: user) }
+    }
+
+    /// Whether `path` exists as a directory that is safely this user's: not a symlink, owned by
+    /// the current user (or the server user the toolkit runs PostgreSQL as), and with no group
+    /// or other permission bits. Throws ``TestKitError/Code/unsafeDirectory`` when it exists
+    /// but is not; returns `false` when it does not exist.
+    package func checkDirectory(_ path: String) throws -> Bool {
+        var info = stat()
+        guard lstat(path, &info) == 0 else {
+            if errno == ENOENT { return false }
+            throw TestKitError(.unsafeDirectory, "cannot inspect \(path): \(String(cString: strerror(errno)))")
+        }
+        let remedy = "Remove it (or point PGTESTKIT_DATA_DIR at a directory of your own) and run again; the toolkit then creates it with mode 0700."
+        if (info.st_mode & S_IFMT) == S_IFLNK {
+            throw TestKitError(.unsafeDirectory, "\(path) is a symlink; the embedded server never follows one (its socket authenticates by trust). \(remedy)")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw TestKitError(.unsafeDirectory, "\(path) exists and is not a directory. \(remedy)")
+        }
+        let allowed = Set([getuid()] + [serverUser.flatMap { getpwnam($0)?.pointee.pw_uid }].compactMap { $0 })
+        guard allowed.contains(info.st_uid) else {
+            let owner = getpwuid(info.st_uid).map { String(cString: $0.pointee.pw_name) } ?? "uid \(info.st_uid)"
+            throw TestKitError(.unsafeDirectory, "\(path) belongs to \(owner), not to you: whoever owns it could reach the server's socket, which authenticates by trust, as its superuser. \(remedy)")
+        }
+        guard info.st_mode & 0o077 == 0 else {
+            throw TestKitError(.unsafeDirectory, "\(path) has mode \(String(info.st_mode & 0o777, radix: 8)): other users could reach the server's socket, which authenticates by trust. Run chmod 700 '\(path)', or remove it, and run again.")
+        }
+        return true
+    }
+
+    /// The client's copy of a TCP server's password (0600, the current user's).
+    private var passwordFileForClient: String { baseDirectory + "/password" }
+
+    private func readFile(_ path: String) throws -> String {
+        try String(contentsOfFile: path, encoding: .utf8)
+    }
+
+    /// Writes a file without following a symlink at its path, with the given mode and owner.
+    private func writeNoFollow(_ text: String, to path: String, mode: mode_t, owner: String? = nil) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode)
+        guard fd >= 0 else {
+            throw TestKitError(.serverStartFailed, "cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        fchmod(fd, mode)
+        let bytes = Array(text.utf8)
+        guard systemWrite(fd, bytes, bytes.count) == bytes.count else {
+            throw TestKitError(.serverStartFailed, "cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+        if let owner, let entry = getpwnam(owner) { fchown(fd, entry.pointee.pw_uid, entry.pointee.pw_gid) }
+    }
+
+    /// Picks the port for a TCP server: the user's preferred one if free, else the next free
+    /// one; records it for ``port``. Socket-only servers keep 5432.
+    private func choosePort() throws -> Int {
+        guard tcp else { return 5432 }
+        let chosen = (0..<2000).lazy.map { Self.preferredTCPPort + $0 }.first(where: Self.isFree) ?? Self.preferredTCPPort
+        try writeNoFollow("\(chosen)\n", to: portFile, mode: 0o600)
+        return chosen
+    }
+
+    /// Whether nothing listens on 127.0.0.1:`port`.
+    static func isFree(_ port: Int) -> Bool {
+        #if canImport(Glibc)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let fd = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+
+    /// 32 random URL-safe characters from the system's random source.
+    static func randomPassword() throws -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<32).map { _ in alphabet.randomElement(using: &generator)! })
     }
 
     private func chown(_ path: String, to user: String) throws {
@@ -224,8 +371,7 @@ public struct EmbeddedServer: Sendable {
     }
 
     private func write(_ text: String, to path: String) throws {
-        try text.write(toFile: path, atomically: false, encoding: .utf8)
-        if let user = serverUser { try chown(path, to: user) }
+        try writeNoFollow(text, to: path, mode: 0o600, owner: serverUser)
     }
 
     private func runAsServerUser(_ program: String, _ arguments: [String]) async throws -> Subprocess.Output {
@@ -239,4 +385,8 @@ public struct EmbeddedServer: Sendable {
 
 private func systemChown(_ path: String, _ uid: uid_t, _ gid: gid_t) -> Int32 {
     chown(path, uid, gid)
+}
+
+private func systemWrite(_ fd: Int32, _ bytes: [UInt8], _ count: Int) -> Int {
+    write(fd, bytes, count)
 }

@@ -4,14 +4,14 @@ import Foundation
 ///
 /// Looked up in order: `PGTESTKIT_PG_BINDIR`, `pg_config --bindir`, the newest
 /// `/usr/lib/postgresql/*/bin`, then `PATH`.
-public struct PostgresBinaries: Sendable, Hashable {
+package struct PostgresBinaries: Sendable, Hashable {
     /// The directory holding `initdb`, `pg_ctl` and `postgres`.
-    public let directory: String
+    package let directory: String
     /// The server's major version (`15`).
-    public let majorVersion: Int
+    package let majorVersion: Int
 
     /// The path of one program in ``directory``.
-    public func path(_ program: String) -> String { directory + "/" + program }
+    package func path(_ program: String) -> String { directory + "/" + program }
 
     static let installHint = """
         Install the PostgreSQL server: on Debian/Ubuntu `apt-get install postgresql` \
@@ -21,7 +21,7 @@ public struct PostgresBinaries: Sendable, Hashable {
         """
 
     /// Finds the binaries, or throws `.postgresNotInstalled` naming the package to install.
-    public static func locate(environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> PostgresBinaries {
+    package static func locate(environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> PostgresBinaries {
         if let explicit = environment["PGTESTKIT_PG_BINDIR"], !explicit.isEmpty {
             guard isServerDirectory(explicit) else {
                 throw TestKitError(.postgresNotInstalled, "PGTESTKIT_PG_BINDIR=\(explicit) does not contain initdb, pg_ctl and postgres. \(installHint)")

@@ -14,7 +14,7 @@ struct FileLock: Sendable {
 
     /// Runs `body` while holding the lock, waiting at most `timeout` seconds for it.
     func withLock<T: Sendable>(timeout: Double = 120, _ body: () async throws -> T) async throws -> T {
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else {
             throw TestKitError(.serverStartFailed, "cannot open the lock file \(path): \(String(cString: strerror(errno)))")
         }

@@ -9,7 +9,7 @@ public struct TestKitError: Error, Sendable, CustomStringConvertible {
             case postgresNotInstalled, serverStartFailed, maintenanceDatabaseUnreachable
             case invalidName, notOwned, migrationFailed, seedFailed, hookFailed
             case illegalPhaseTransition, lifecycleViolation, configuration, hostNotAllowed
-            case timeout, subprocessFailed
+            case timeout, subprocessFailed, unsafeDirectory
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -42,6 +42,9 @@ public struct TestKitError: Error, Sendable, CustomStringConvertible {
         public static let timeout = Code(.timeout)
         /// A helper process (initdb, pg_ctl, a user command) failed.
         public static let subprocessFailed = Code(.subprocessFailed)
+        /// A directory the embedded server would use is not safely this user's (owner, mode,
+        /// symlink); the message says which and what to do.
+        public static let unsafeDirectory = Code(.unsafeDirectory)
 
         public var description: String { base.rawValue }
     }
@@ -50,7 +53,7 @@ public struct TestKitError: Error, Sendable, CustomStringConvertible {
     public var code: Code
     /// What went wrong and what to do about it.
     public var message: String
-    /// The underlying error, if any (often a ``PostgresError``).
+    /// The underlying error, if any (often a ``PGError``).
     public var underlying: (any Error)?
 
     /// Creates an error with a code, a message for people, and an optional cause.

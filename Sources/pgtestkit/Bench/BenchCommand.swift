@@ -36,7 +36,7 @@ struct BenchCommand: AsyncParsableCommand {
         let count = iterations ?? (quick ? 5 : 50)
         let clock = ContinuousClock()
         let started = clock.now
-        let configuration = ServerConfiguration.fromEnvironment()
+        let configuration = PostgresServerConfiguration.fromEnvironment()
         let server = try await configuration.resolve(logger: logger)
         let runID = RunID()
         let admin = try await AdminConnection.connect(

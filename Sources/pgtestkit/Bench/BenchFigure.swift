@@ -5,7 +5,7 @@ import PostgresTestKit
 struct BenchFixture: Sendable {
     let name: String
     let title: String
-    let migrations: Migrations
+    let migrations: SchemaMigrations
     let seeders: [any Seeder]
 }
 

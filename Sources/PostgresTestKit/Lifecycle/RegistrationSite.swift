@@ -1,6 +1,6 @@
 /// Where in Swift source something was registered (`#fileID:#line`), for reports that point
 /// at the line to fix.
-public struct SourceLocation: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct RegistrationSite: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The file, as `#fileID` gives it (`Module/File.swift`).
     public let fileID: String
     /// The line.
@@ -22,7 +22,7 @@ public struct SourceLocation: Sendable, Hashable, Codable, CustomStringConvertib
         return fileID.split(separator: "/").dropFirst().joined(separator: "/")
     }
 
-    public static func == (a: SourceLocation, b: SourceLocation) -> Bool {
+    public static func == (a: RegistrationSite, b: RegistrationSite) -> Bool {
         a.fileID == b.fileID && a.line == b.line
     }
 

@@ -2,8 +2,8 @@
 ///
 /// The fields come from libpq's result fields (`PQresultErrorField`), never from parsing the
 /// message text. The statement and every message are redacted: no password appears in them.
-public struct PostgresError: Error, Sendable, CustomStringConvertible {
-    /// A stable classification of a ``PostgresError``.
+public struct PGError: Error, Sendable, CustomStringConvertible {
+    /// A stable classification of a ``PGError``.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Sendable {
             case connectionFailed, server, connectionClosed, cancelled, decoding, protocolViolation
@@ -13,7 +13,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
 
         /// The connection could not be opened (bad host, wrong password, timeout, ...).
         public static let connectionFailed = Code(.connectionFailed)
-        /// The server answered a statement with an error; see ``PostgresError/sqlState``.
+        /// The server answered a statement with an error; see ``PGError/sqlState``.
         public static let server = Code(.server)
         /// The connection was lost or closed while in use.
         public static let connectionClosed = Code(.connectionClosed)
@@ -64,7 +64,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        var text = "PostgresError.\(code)"
+        var text = "PGError.\(code)"
         if let sqlState { text += " [\(sqlState)]" }
         text += ": \(message)"
         if let database { text += " (database \(database))" }

@@ -2,8 +2,8 @@ import Logging
 
 /// What a migrator or seeder receives: the database being prepared, a connection to it,
 /// and its connection string for an app's own client (PostgresNIO, Fluent, libpq).
-public struct DatabaseContext: Sendable, CustomStringConvertible {
-    public var description: String { "DatabaseContext(\(database), \(phase), \(Redaction.redact(url)))" }
+public struct PreparationContext: Sendable, CustomStringConvertible {
+    public var description: String { "PreparationContext(\(database), \(phase), \(Redaction.redact(url)))" }
 
     /// The database's name.
     public let database: String
@@ -11,8 +11,11 @@ public struct DatabaseContext: Sendable, CustomStringConvertible {
     public let connection: Connection
     /// The database's connection string (keyword form); redacted when printed.
     public let connectionString: ConnectionString
-    /// The database's URL for clients that take URLs. It carries the password, if any.
-    public let url: String
+    /// The database's address as typed parts, for the app's own client (PostgresNIO, Fluent).
+    public let connectionDetails: ConnectionDetails
+    /// The URL libpq, `psql` and Python stacks read; it carries the password, if any. PostgresKit
+    /// and Fluent take ``ConnectionDetails/postgresKitURL``.
+    public var url: String { connectionDetails.url }
     /// The phase the database is in.
     public let phase: Phase
     /// The manager's logger.

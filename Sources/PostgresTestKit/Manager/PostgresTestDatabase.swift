@@ -2,18 +2,23 @@ import Foundation
 
 /// One test's own database, created by ``TestDatabaseManager/acquire(testName:isolation:)``.
 ///
-/// Give ``url`` or ``connectionString`` to the app's own client (PostgresNIO, Fluent, libpq);
+/// Give ``connectionDetails`` (typed parts, and a URL PostgresKit and Fluent accept) or
+/// ``url`` (libpq, `psql`, Python) to the app's own client;
 /// use ``execute(_:_:)`` and ``scalar(_:_:as:)`` for assertions. Printing it never shows the
 /// password.
-public final class TestDatabase: Sendable, CustomStringConvertible {
+public final class PostgresTestDatabase: Sendable, CustomStringConvertible {
     /// The database's name (`<prefix>_<run>_<n>_<test>`).
     public let name: String
     /// The test it belongs to, if known.
     public let testName: String?
     /// The keyword-form connection string (carries the password, if any; redacted when printed).
     public let connectionString: ConnectionString
-    /// The URL form, for clients that take URLs (carries the password, if any).
-    public let url: String
+    /// The database's address as typed parts: host or Unix-socket path, port, user, password,
+    /// database, and ``ConnectionDetails/postgresKitURL`` for PostgresKit and Fluent.
+    public let connectionDetails: ConnectionDetails
+    /// The URL libpq, `psql` and Python stacks read (carries the password, if any); PostgresKit
+    /// and Fluent take ``ConnectionDetails/postgresKitURL`` instead.
+    public var url: String { connectionDetails.url }
     /// The toolkit's connection to the database, for assertions.
     public let connection: Connection
     /// The database's phase history.
@@ -25,14 +30,14 @@ public final class TestDatabase: Sendable, CustomStringConvertible {
     let manager: TestDatabaseManager
 
     /// The database of the test running now, set by the Swift Testing trait.
-    @TaskLocal public static var current: TestDatabase?
+    @TaskLocal public static var current: PostgresTestDatabase?
 
-    init(name: String, testName: String?, connectionString: ConnectionString, url: String,
+    init(name: String, testName: String?, connectionString: ConnectionString, connectionDetails: ConnectionDetails,
          connection: Connection, phases: PhaseLog, fromPool: Bool, isolation: Isolation, manager: TestDatabaseManager) {
         self.name = name
         self.testName = testName
         self.connectionString = connectionString
-        self.url = url
+        self.connectionDetails = connectionDetails
         self.connection = connection
         self.phases = phases
         self.fromPool = fromPool
@@ -43,19 +48,19 @@ public final class TestDatabase: Sendable, CustomStringConvertible {
     /// The URL with the password masked, safe to print.
     public var redactedURL: String { Redaction.redact(url) }
 
-    public var description: String { "TestDatabase(\(name), \(redactedURL))" }
+    public var description: String { "PostgresTestDatabase(\(name), \(redactedURL))" }
 
     /// Runs one statement with bind parameters on the toolkit's connection.
     @discardableResult
-    public func execute(_ sql: String, _ parameters: (any PostgresBindable)?...) async throws -> QueryResult {
+    public func execute(_ sql: String, _ parameters: (any PGBindable)?...) async throws -> QueryResult {
         try await connection.execute(sql, parameters: parameters)
     }
 
     /// Runs a statement and decodes the first column of its first row.
-    public func scalar<T: PostgresDecodable>(_ sql: String, _ parameters: (any PostgresBindable)?..., as type: T.Type) async throws -> T {
+    public func scalar<T: PGDecodable>(_ sql: String, _ parameters: (any PGBindable)?..., as type: T.Type) async throws -> T {
         let result = try await connection.execute(sql, parameters: parameters)
         guard let row = result.rows.first else {
-            throw PostgresError(code: .decoding, message: "the statement returned no rows", statement: sql, database: name)
+            throw PGError(code: .decoding, message: "the statement returned no rows", statement: sql, database: name)
         }
         return try row.decode(T.self, at: 0)
     }

@@ -4,44 +4,44 @@ import Foundation
 ///
 /// Values travel separately from the SQL text (`PQexecParams`): they are never interpolated
 /// into a statement. `nil` binds SQL `NULL`.
-public protocol PostgresBindable: Sendable {
+public protocol PGBindable: Sendable {
     /// The parameter's type as sent to the server.
     var postgresType: PostgresType { get }
     /// The value in PostgreSQL's text input format.
     var postgresText: String { get }
 }
 
-extension String: PostgresBindable {
+extension String: PGBindable {
     public var postgresType: PostgresType { .text }
     public var postgresText: String { self }
 }
 
-extension Substring: PostgresBindable {
+extension Substring: PGBindable {
     public var postgresType: PostgresType { .text }
     public var postgresText: String { String(self) }
 }
 
-extension Int: PostgresBindable {
+extension Int: PGBindable {
     public var postgresType: PostgresType { .int8 }
     public var postgresText: String { String(self) }
 }
 
-extension Int64: PostgresBindable {
+extension Int64: PGBindable {
     public var postgresType: PostgresType { .int8 }
     public var postgresText: String { String(self) }
 }
 
-extension Int32: PostgresBindable {
+extension Int32: PGBindable {
     public var postgresType: PostgresType { .int4 }
     public var postgresText: String { String(self) }
 }
 
-extension Int16: PostgresBindable {
+extension Int16: PGBindable {
     public var postgresType: PostgresType { .int2 }
     public var postgresText: String { String(self) }
 }
 
-extension Double: PostgresBindable {
+extension Double: PGBindable {
     public var postgresType: PostgresType { .float8 }
     public var postgresText: String {
         if isNaN { return "NaN" }
@@ -50,22 +50,22 @@ extension Double: PostgresBindable {
     }
 }
 
-extension Bool: PostgresBindable {
+extension Bool: PGBindable {
     public var postgresType: PostgresType { .bool }
     public var postgresText: String { self ? "t" : "f" }
 }
 
-extension Date: PostgresBindable {
+extension Date: PGBindable {
     public var postgresType: PostgresType { .timestamptz }
     public var postgresText: String { PostgresDateFormat.format(self) }
 }
 
-extension Array: PostgresBindable where Element == UInt8 {
+extension Array: PGBindable where Element == UInt8 {
     public var postgresType: PostgresType { .bytea }
     public var postgresText: String { PostgresBytes.hex(self) }
 }
 
-extension Data: PostgresBindable {
+extension Data: PGBindable {
     public var postgresType: PostgresType { .bytea }
     public var postgresText: String { PostgresBytes.hex(Array(self)) }
 }

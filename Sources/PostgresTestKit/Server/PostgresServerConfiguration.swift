@@ -7,7 +7,7 @@ import Logging
 /// `DATABASE_URL`; libpq's own `PG*` variables (`PGHOST`, `PGPORT`, `PGSERVICE`, ...: libpq reads
 /// them itself, with `.pgpass` and service files); otherwise the ``EmbeddedServer``. The
 /// toolkit names its choice once in the log, with the password redacted.
-public struct ServerConfiguration: Sendable, CustomStringConvertible {
+public struct PostgresServerConfiguration: Sendable, CustomStringConvertible {
     enum Kind: Sendable {
         case connectionString(ConnectionString)
         case embedded(dataDirectory: String?)
@@ -18,20 +18,20 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
 
     /// A server given by a libpq connection string or URL. Its database name is ignored for
     /// administration: the toolkit only ever administers through `postgres` / `template1`.
-    public static func connectionString(_ string: String, source: String = "code") -> ServerConfiguration {
-        ServerConfiguration(kind: .connectionString(ConnectionString(string)), source: source)
+    public static func connectionString(_ string: String, source: String = "code") -> PostgresServerConfiguration {
+        PostgresServerConfiguration(kind: .connectionString(ConnectionString(string)), source: source)
     }
 
     /// The embedded server, started on demand.
-    public static let embedded = ServerConfiguration(kind: .embedded(dataDirectory: nil), source: "embedded")
+    public static let embedded = PostgresServerConfiguration(kind: .embedded(dataDirectory: nil), source: "embedded")
 
     /// A separate embedded server with its own data directory (its own socket and log).
-    public static func embedded(dataDirectory: String) -> ServerConfiguration {
-        ServerConfiguration(kind: .embedded(dataDirectory: dataDirectory), source: "embedded (\(dataDirectory))")
+    public static func embedded(dataDirectory: String) -> PostgresServerConfiguration {
+        PostgresServerConfiguration(kind: .embedded(dataDirectory: dataDirectory), source: "embedded (\(dataDirectory))")
     }
 
     /// The embedded server this configuration names, or `nil` for another server.
-    public func embeddedServer() async throws -> EmbeddedServer? {
+    package func embeddedServer() async throws -> EmbeddedServer? {
         guard case .embedded(let directory) = kind else { return nil }
         var environment = ProcessInfo.processInfo.environment
         if let directory { environment["PGTESTKIT_DATA_DIR"] = directory }
@@ -48,7 +48,7 @@ public struct ServerConfiguration: Sendable, CustomStringConvertible {
     static let libpqVariables = ["PGHOST", "PGHOSTADDR", "PGPORT", "PGSERVICE", "PGSERVICEFILE"]
 
     /// Resolves the configuration from the environment (see the type's documentation).
-    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> ServerConfiguration {
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> PostgresServerConfiguration {
         if let url = environment["PGTESTKIT_URL"], !url.isEmpty {
             return .connectionString(url, source: "PGTESTKIT_URL")
         }
