@@ -67,4 +67,7 @@ enum TestSupport {
         .appendingPathComponent("Fixtures")
 
     static let repositoryRoot = fixtures.deletingLastPathComponent()
+
+    /// The `pgtestkit` executable of this build.
+    static let cli = repositoryRoot.appendingPathComponent(".build/debug/pgtestkit").path
 }

@@ -22,12 +22,22 @@ public struct SchemaMigrations: Sendable {
         SchemaMigrations(migrator: SQLDirectoryMigrator(directory: directory))
     }
 
-    /// Migrations written in Swift (for example an app pointing its own client at
-    /// `context.url`). Change `fingerprint` whenever the schema changes.
+    /// Migrations written in Swift (for example an app's Fluent migrations, run through
+    /// `context.connectionDetails`).
+    ///
+    /// Without a `fingerprint`, the template is keyed by the identity of the test executable
+    /// (path, size, modification time): a rebuilt test binary — a changed migration among
+    /// whatever else changed — gets a fresh template on its next run, and re-runs of the same
+    /// binary (or its parallel processes) reuse it. Give a `fingerprint` that you change with
+    /// the schema to keep the template across rebuilds; forget to change it and tests run on a
+    /// stale schema. The line that calls `closure` is part of the key too, so two managers
+    /// with different Swift migrations in one test binary never share a template.
     public static func closure(
-        fingerprint: String, _ body: @escaping @Sendable (PreparationContext) async throws -> Void
+        fingerprint: String? = nil, fileID: String = #fileID, line: Int = #line,
+        _ body: @escaping @Sendable (PreparationContext) async throws -> Void
     ) -> SchemaMigrations {
-        SchemaMigrations(migrator: ClosureMigrator(fingerprintValue: fingerprint, body: body))
+        SchemaMigrations(migrator: ClosureMigrator(
+            fingerprintValue: fingerprint, site: RegistrationSite(fileID: fileID, line: line), body: body))
     }
 
     /// Any other ``SchemaMigrator``.
@@ -37,9 +47,14 @@ public struct SchemaMigrations: Sendable {
 }
 
 struct ClosureMigrator: SchemaMigrator {
-    let fingerprintValue: String
+    let fingerprintValue: String?
+    let site: RegistrationSite
     let body: @Sendable (PreparationContext) async throws -> Void
-    var fingerprint: String { "closure:\(fingerprintValue)" }
+    var fingerprint: String {
+        get throws {
+            "closure@\(site):" + (try fingerprintValue ?? "executable \(ExecutableIdentity.current())")
+        }
+    }
     func migrate(_ context: PreparationContext) async throws { try await body(context) }
 }
 

@@ -109,9 +109,15 @@ struct TemplateBuilder: Sendable {
             // run its migrations through context.url).
             if hookGuard.recorder.policy != .off { try await admin.setWriteGuard(scratch, enabled: false) }
             if let migrator = migrations.migrator {
-                do { try await migrator.migrate(context(.migrating)) }
-                catch let error as TestKitError { throw error }
-                catch { throw TestKitError(.migrationFailed, "the migrations failed on \(scratch): \(error). Nothing was published.", underlying: error) }
+                do {
+                    try await migrator.migrate(context(.migrating))
+                } catch {
+                    // A boot step that wrote before the schema existed is the likelier story.
+                    try await reportWritesBeforeSchema(on: scratch, log: &log, admin)
+                    if let error = error as? TestKitError { throw error }
+                    throw TestKitError(.migrationFailed, "the migrations failed on \(scratch): \(error). Nothing was published.", underlying: error)
+                }
+                try await reportWritesBeforeSchema(on: scratch, log: &log, admin)
             }
             try phases.enter(.seeding)
             for seeder in seeders where seeder.scope == .template {
@@ -151,6 +157,36 @@ struct TemplateBuilder: Sendable {
                 note: "another client wrote to the template database before its migrations started; the database guard refused it (found in the server log)")
             if let failure = hookGuard.recorder.record(violation) { throw failure }
         }
+    }
+
+    /// Reports what wrote to the template database during `migrating` before its first schema
+    /// change: an app's boot step that seeds (a Vapor `LifecycleHandler`, a Hummingbird service)
+    /// run before its migrations, the Swift form of a `connection_created` receiver. A write
+    /// refused because a table did not exist yet (42P01 and its kin) counts too.
+    private func reportWritesBeforeSchema(on scratch: String, log: inout ServerLogReader?, _ admin: AdminConnection) async throws {
+        guard var reader = log, reader.isReadable, hookGuard.recorder.policy != .off else { return }
+        let entries = try await reader.readThrough(admin.connection)
+        log = reader
+        let missingObject: Set<String> = ["42P01", "42703", "42883", "3F000", "42704"]
+        for entry in entries where entry.dbname == scratch {
+            if let statement = entry.loggedStatement {
+                if StatementClassifier.isSchemaDDL(statement) { return }   // migrations have begun
+                if StatementClassifier.isAdministration(statement) { continue }
+                try record(statement, sqlState: nil, entry, scratch,
+                           note: "written during migrating, before the first schema change (found in the server log): a boot step that seeds before the migrations ran; move it into a Seeder, which runs after them")
+            } else if entry.severity == "ERROR", let state = entry.stateCode, missingObject.contains(state) {
+                try record(entry.statement, sqlState: state, entry, scratch,
+                           note: "failed during migrating, before the first schema change, because the object did not exist yet (\(entry.message ?? state)): a boot step that uses the app's tables before its migrations ran; move it into a Seeder, which runs after them")
+            }
+        }
+    }
+
+    private func record(_ statement: String?, sqlState: String?, _ entry: ServerLogEntry, _ scratch: String, note: String) throws {
+        let violation = LifecycleViolation(
+            kind: .writeBeforeMigrations, phase: .migrating, database: scratch, statement: statement,
+            sqlState: sqlState, sessionPID: entry.pid, applicationName: entry.applicationName,
+            source: (migrations.migrator as? ClosureMigrator)?.site, note: note)
+        if let failure = hookGuard.recorder.record(violation) { throw failure }
     }
 
     private func publish(_ scratch: String, as name: String, _ fingerprint: String, _ admin: AdminConnection) async throws {

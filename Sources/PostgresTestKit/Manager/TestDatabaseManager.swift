@@ -116,6 +116,7 @@ public actor TestDatabaseManager {
         case let directory as SQLDirectoryMigrator:
             directory.directory.deletingLastPathComponent().lastPathComponent + "/" + directory.directory.lastPathComponent
         case nil: "empty"
+        case let closure as ClosureMigrator: "code:\(closure.site)"
         default: "code"
         }
     }

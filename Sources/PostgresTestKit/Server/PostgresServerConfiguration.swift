@@ -10,7 +10,7 @@ import Logging
 public struct PostgresServerConfiguration: Sendable, CustomStringConvertible {
     enum Kind: Sendable {
         case connectionString(ConnectionString)
-        case embedded(dataDirectory: String?)
+        case embedded(dataDirectory: String?, tcp: Bool)
     }
     let kind: Kind
     /// Where this configuration came from (`PGTESTKIT_URL`, `code`, `embedded`, ...).
@@ -23,18 +23,23 @@ public struct PostgresServerConfiguration: Sendable, CustomStringConvertible {
     }
 
     /// The embedded server, started on demand.
-    public static let embedded = PostgresServerConfiguration(kind: .embedded(dataDirectory: nil), source: "embedded")
+    public static let embedded = PostgresServerConfiguration(kind: .embedded(dataDirectory: nil, tcp: false), source: "embedded")
+
+    /// The embedded TCP server: it also listens on 127.0.0.1, on a free port, with a password
+    /// (scram-sha-256), for apps that only take a host and port (the same as `PGTESTKIT_TCP=1`).
+    public static let embeddedTCP = PostgresServerConfiguration(kind: .embedded(dataDirectory: nil, tcp: true), source: "embedded (TCP)")
 
     /// A separate embedded server with its own data directory (its own socket and log).
     public static func embedded(dataDirectory: String) -> PostgresServerConfiguration {
-        PostgresServerConfiguration(kind: .embedded(dataDirectory: dataDirectory), source: "embedded (\(dataDirectory))")
+        PostgresServerConfiguration(kind: .embedded(dataDirectory: dataDirectory, tcp: false), source: "embedded (\(dataDirectory))")
     }
 
     /// The embedded server this configuration names, or `nil` for another server.
     package func embeddedServer() async throws -> EmbeddedServer? {
-        guard case .embedded(let directory) = kind else { return nil }
+        guard case .embedded(let directory, let tcp) = kind else { return nil }
         var environment = ProcessInfo.processInfo.environment
         if let directory { environment["PGTESTKIT_DATA_DIR"] = directory }
+        if tcp { environment["PGTESTKIT_TCP"] = "1" }
         return try await EmbeddedServer.locate(environment: environment)
     }
 
@@ -65,7 +70,7 @@ public struct PostgresServerConfiguration: Sendable, CustomStringConvertible {
         switch kind {
         case .connectionString(let string):
             string.raw.isEmpty ? source : "\(source) (\(string))"
-        case .embedded(let directory):
+        case .embedded(let directory, _):
             directory.map { "the embedded server in \($0)" } ?? "the embedded server"
         }
     }
