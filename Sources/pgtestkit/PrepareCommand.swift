@@ -10,7 +10,9 @@ struct PrepareCommand: AsyncParsableCommand {
         abstract: "Build (or reuse) the template for a migrations directory; prints 'built' or 'reused'.")
     @OptionGroup var options: GlobalOptions
     @Option(help: "The directory of *.sql migrations.")
-    var migrations: String
+    var migrations: String?
+    @Flag(help: "Use this executable's own Swift-code migration (no fingerprint: keyed by the executable's identity).")
+    var swiftMigrations = false
     @Option(help: "SQL seed files run after the migrations, in order.")
     var seed: [String] = []
     @Option(help: "Database name prefix.")
@@ -21,8 +23,14 @@ struct PrepareCommand: AsyncParsableCommand {
     var holdSeconds = 0
 
     func run() async throws {
+        guard (migrations != nil) != swiftMigrations else {
+            throw ValidationError("give either --migrations DIR or --swift-migrations")
+        }
+        let schema: SchemaMigrations = migrations.map { .sqlDirectory(URL(fileURLWithPath: $0)) } ?? .closure { context in
+            try await context.connection.execute("CREATE TABLE swift_migrated (id bigserial PRIMARY KEY, name text NOT NULL)")
+        }
         let manager = TestDatabaseManager(
-            prefix: prefix, migrations: .sqlDirectory(URL(fileURLWithPath: migrations)),
+            prefix: prefix, migrations: schema,
             seeders: seed.isEmpty ? [] : [Seeders.sqlFiles(seed.map { URL(fileURLWithPath: $0) })],
             poolSize: 0, logger: options.logger())
         try await manager.prepare()

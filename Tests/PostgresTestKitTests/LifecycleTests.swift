@@ -224,3 +224,39 @@ struct LifecycleTests {
         await admin.close()
     }
 }
+
+/// Swift-code migrations carry no fingerprint by default: a rebuilt test executable must get a
+/// fresh template, an unchanged one must reuse it.
+@Suite("Swift-code migrations")
+struct SwiftMigrationFingerprintTests {
+    @Test func aRebuiltExecutableGetsAFreshTemplateAndAnUnchangedOneReusesIt() async throws {
+        let directory = "/tmp/pgtk-exe-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let copy = directory + "/pgtestkit"
+        try FileManager.default.copyItem(atPath: TestSupport.cli, toPath: copy)
+        let prefix = TestSupport.uniquePrefix()
+        func prepare() async throws -> String {
+            let output = try await Subprocess.run(copy, ["prepare", "--swift-migrations", "--prefix", prefix])
+            #expect(output.succeeded, "\(output.output)")
+            return output.output.split(separator: "\n").first { $0.hasPrefix("built") || $0.hasPrefix("reused") }.map(String.init) ?? output.output
+        }
+        let first = try await prepare()
+        let second = try await prepare()
+        // A "rebuild": the executable changes (size and modification time), as any edit to a
+        // Swift migration would change it.
+        let handle = try #require(FileHandle(forWritingAtPath: copy))
+        handle.seekToEndOfFile()
+        handle.write(Data([0]))
+        try handle.close()
+        let third = try await prepare()
+        let admin = try await TestSupport.admin()
+        let templates = try await admin.ownedDatabases(prefix: prefix).filter { $0.marker.kind == .template }
+        for template in templates { _ = try? await admin.dropDatabase(template.name) }
+        await admin.close()
+        try? FileManager.default.removeItem(atPath: directory)
+        #expect(first.hasPrefix("built"))
+        #expect(second.hasPrefix("reused") && second.dropFirst(7) == first.dropFirst(6))
+        #expect(third.hasPrefix("built") && third.dropFirst(6) != first.dropFirst(6))
+        #expect(templates.count == 1, "the superseded template was collected: \(templates.map(\.name))")
+    }
+}
