@@ -116,6 +116,13 @@ package final class AdminConnection: Sendable {
         try await connection.scalar("SELECT count(*) FROM pg_database WHERE datname = $1", name, as: Int.self) > 0
     }
 
+    /// Whether the connected role itself owns `name` (a superuser owns only what it made).
+    package func ownsDatabase(_ name: String) async throws -> Bool {
+        try await connection.scalar(
+            "SELECT count(*) FROM pg_database WHERE datname = $1 AND pg_get_userbyid(datdba) = current_user",
+            name, as: Int.self) > 0
+    }
+
     /// Every database carrying a toolkit marker, optionally only those whose name starts with
     /// `prefix_`.
     package func ownedDatabases(prefix: String? = nil) async throws -> [OwnedDatabase] {

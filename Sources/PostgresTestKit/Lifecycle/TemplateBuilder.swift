@@ -32,7 +32,8 @@ struct TemplateBuilder: Sendable {
     func ensure(using admin: AdminConnection) async throws -> Outcome {
         let started = ContinuousClock.now
         let inputs = try await TemplateFingerprint.inputs(
-            migrations: migrations, seeders: seeders, hooks: hookGuard.hooks, serverMajorVersion: admin.serverMajorVersion)
+            migrations: migrations, seeders: seeders, hooks: hookGuard.hooks, serverMajorVersion: admin.serverMajorVersion,
+            role: try await admin.connection.scalar("SELECT current_user::text", as: String.self))
         let fingerprint = try await TemplateFingerprint.compute(inputs, on: admin)
         let name = "\(prefix)_tpl_\(fingerprint.prefix(16))"
         try DatabaseName.validate(name)
@@ -76,12 +77,11 @@ struct TemplateBuilder: Sendable {
     }
 
     private func build(_ name: String, _ fingerprint: String, _ admin: AdminConnection, _ started: ContinuousClock.Instant) async throws -> Outcome {
+        var replacing = false
         if try await admin.exists(name) {
             // PGTESTKIT_REBUILD=1 (or a half-published leftover): never from under a live run.
-            let dropped = try await admin.ifTemplateUnused(name) { try await admin.dropDatabase(name) }
-            guard dropped else {
-                throw TestKitError(.configuration, "cannot rebuild the template \(name): another run is using it right now. Run PGTESTKIT_REBUILD=1 when no other test process uses this server.")
-            }
+            // One in use is built beside and swapped in when the new one is ready.
+            replacing = !(try await admin.ifTemplateUnused(name) { try await admin.dropDatabase(name) })
         }
         let scratch = "\(prefix)_tplb_\(fingerprint.prefix(12))_\(runID)"
         try await admin.createDatabase(scratch, marker: OwnerMarker(kind: .scratch, run: runID, fingerprint: fingerprint, label: label))
@@ -129,7 +129,7 @@ struct TemplateBuilder: Sendable {
             try phases.enter(.ready)
             await session.close()
             connection = nil
-            try await publish(scratch, as: name, fingerprint, admin)
+            try await publish(scratch, as: name, fingerprint, replacing: replacing, admin)
         } catch {
             await connection?.close()
             _ = try? await admin.waitForNoSessions(on: scratch, timeout: .seconds(1))
@@ -189,14 +189,36 @@ struct TemplateBuilder: Sendable {
         if let failure = hookGuard.recorder.record(violation) { throw failure }
     }
 
-    private func publish(_ scratch: String, as name: String, _ fingerprint: String, _ admin: AdminConnection) async throws {
+    /// Publishes the scratch database under `name`. When `replacing` a template another run
+    /// still holds, the old one is renamed aside first (runs clone by name, so they clone the
+    /// new one from then on) and dropped.
+    private func publish(_ scratch: String, as name: String, _ fingerprint: String, replacing: Bool, _ admin: AdminConnection) async throws {
         let leftover = try await admin.waitForNoSessions(on: scratch)
         if !leftover.isEmpty {
             logger.warning("sessions still connected to \(scratch) after migrations and seeding (closing them): \(leftover)")
             try await admin.terminateSessions(on: scratch)
             _ = try await admin.waitForNoSessions(on: scratch)
         }
+        var aside: String?
+        if replacing {
+            let old = "\(prefix)_tplold_\(fingerprint.prefix(12))_\(runID)"
+            try await Deadline.retry(for: .seconds(10), while: { ($0 as? PGError)?.sqlState == "55006" }) {
+                try await admin.renameDatabase(name, to: old)   // 55006 while a clone is being made from it
+            }
+            aside = old
+        }
         try await admin.renameDatabase(scratch, to: name)
+        if let aside {
+            do {
+                try await admin.setTemplate(aside, false)
+                try await Deadline.retry(for: .seconds(10), while: { ($0 as? PGError)?.sqlState == "55006" }) {
+                    _ = try await admin.dropDatabase(aside)
+                }
+                logger.info("rebuilt template \(name) beside the one a live run held, and swapped it in")
+            } catch {
+                logger.warning("rebuilt template \(name); the one it replaced, \(aside), could not be dropped yet (pgtestkit reap collects it): \(error)")
+            }
+        }
         try await admin.setTemplate(name, true)
         try await admin.writeMarker(OwnerMarker(kind: .template, run: runID, fingerprint: fingerprint, label: label), on: name)
     }
@@ -204,6 +226,7 @@ struct TemplateBuilder: Sendable {
     private func dropSuperseded(by name: String, _ admin: AdminConnection) async {
         guard let owned = try? await admin.ownedDatabases(prefix: prefix) else { return }
         for old in owned where old.name != name && old.marker.kind == .template && old.marker.label == label {
+            guard (try? await admin.ownsDatabase(old.name)) == true else { continue }   // another role's family
             do {
                 let dropped = try await admin.ifTemplateUnused(old.name) { try await admin.dropDatabase(old.name) }
                 logger.info(dropped ? "dropped superseded template \(old.name)" : "kept superseded template \(old.name): a live run still uses it")

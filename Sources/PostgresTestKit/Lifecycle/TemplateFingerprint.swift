@@ -1,15 +1,17 @@
 /// The SHA-256 that keys a template: migrations, seeders, connect hooks, the toolkit's
-/// template schema version and the server's major version.
+/// template schema version, the server's major version and the role that builds it (another
+/// role cannot clone a template it does not own, so it builds its own).
 ///
 /// The hash is computed by the server (`sha256()`), so the toolkit carries no hash code.
 enum TemplateFingerprint {
     /// Bump when the toolkit changes what it puts into a template.
     static let schemaVersion = 1
 
-    static func inputs(migrations: SchemaMigrations, seeders: [any Seeder], hooks: [ConnectHook], serverMajorVersion: Int) async throws -> String {
+    static func inputs(migrations: SchemaMigrations, seeders: [any Seeder], hooks: [ConnectHook], serverMajorVersion: Int, role: String) async throws -> String {
         var parts = [
             "pgtestkit-template-schema:\(schemaVersion)",
             "server-major:\(serverMajorVersion)",
+            "role:\(role)",
             "migrations:" + (try await migrations.migrator?.fingerprint ?? "none"),
         ]
         parts += seeders.filter { $0.scope == .template }.map { "seeder:\($0.identity)@\($0.version)" }

@@ -19,7 +19,7 @@ enum CloneStrategyProbe {
             return remembered
         }
         let measured = try await measure(template: template.name, admin: admin, logger: logger)
-        if let measured, var marker = template.marker {
+        if let measured, var marker = template.marker, try await admin.ownsDatabase(template.name) {
             marker.cloneStrategy = measured.rawValue
             try await admin.writeMarker(marker, on: template.name)
         }

@@ -106,12 +106,20 @@ public actor TestDatabaseManager {
         self.poolSize = max(0, poolSize ?? environment["PGTESTKIT_POOL_SIZE"].flatMap { Int($0) } ?? 2)
         self.rebuildTemplate = environment["PGTESTKIT_REBUILD"] == "1"
         self.reapGrace = .seconds(environment["PGTESTKIT_REAP_GRACE"].flatMap { Int($0) } ?? 120)
-        self.label = label ?? Self.defaultLabel(for: migrations)
+        self.label = label ?? Self.defaultLabel(for: migrations, seeders: seeders, hooks: connectHooks)
         self.logger = logger
         self.recorder = ViolationRecorder(policy: auditPolicy, logger: logger)
     }
 
-    private static func defaultLabel(for migrations: SchemaMigrations) -> String {
+    /// The migrations' name, plus the seeders' and hooks' identities: managers that differ in
+    /// any of them have different template families and never supersede each other's
+    /// templates, while a changed migration or seeder version does supersede.
+    private static func defaultLabel(for migrations: SchemaMigrations, seeders: [any Seeder], hooks: [ConnectHook]) -> String {
+        let extras = seeders.filter { $0.scope == .template }.map(\.identity) + hooks.map(\.fingerprintInput)
+        return migrationsLabel(migrations) + (extras.isEmpty ? "" : " + " + extras.joined(separator: " + "))
+    }
+
+    private static func migrationsLabel(_ migrations: SchemaMigrations) -> String {
         switch migrations.migrator {
         case let directory as SQLDirectoryMigrator:
             directory.directory.deletingLastPathComponent().lastPathComponent + "/" + directory.directory.lastPathComponent
