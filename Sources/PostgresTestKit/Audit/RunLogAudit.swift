@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Synchronization
 
@@ -46,8 +47,17 @@ package final class RunLogAudit: Sendable {
         state.withLock { $0.windows[database]?.end = Date() }
     }
 
-    /// The findings logged since the last read.
-    package func scan() -> [LifecycleViolation] {
+    private static let queue = DispatchQueue(label: "PostgresTestKit.RunLogAudit")
+
+    /// The findings logged since the last read; the log is read on a queue of its own, never
+    /// on the cooperative pool.
+    package func scan() async -> [LifecycleViolation] {
+        await withCheckedContinuation { continuation in
+            Self.queue.async { continuation.resume(returning: self.scanNow()) }
+        }
+    }
+
+    private func scanNow() -> [LifecycleViolation] {
         let now = Date()
         return state.withLock { state in
             let entries = (try? state.reader.readNew()) ?? []

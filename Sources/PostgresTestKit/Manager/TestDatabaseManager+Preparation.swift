@@ -43,6 +43,11 @@ extension TestDatabaseManager {
             if !reaped.keptSkipped.isEmpty {
                 logger.notice("kept databases from earlier runs (pgtestkit reap --kept drops them): \(reaped.keptSkipped.joined(separator: ", "))")
             }
+            let embedded = try await server.embeddedServer()
+            if let embedded {
+                do { try await embedded.rotateLogIfLarge(using: admin.connection) }
+                catch { logger.warning("the embedded server's statement log could not be rotated: \(error)") }
+            }
             try await HookGuard(hooks: hooks, recorder: recorder)
                 .run(on: admin.connection, database: admin.database, phase: .connecting, migrated: true, admin: true)
             var template: TemplateBuilder.Outcome?
@@ -51,7 +56,7 @@ extension TestDatabaseManager {
                     server: connectionString, serverParameters: parameters, prefix: prefix, label: label,
                     migrations: migrations, seeders: seeders, hookGuard: HookGuard(hooks: hooks, recorder: recorder),
                     runID: runID, rebuild: rebuildTemplate,
-                    serverLog: try await server.embeddedServer()?.logFile, logger: logger)
+                    serverLog: embedded?.logFile, logger: logger)
                 template = try await builder.ensure(using: admin)
             }
             var strategy: CloneStrategy?
@@ -72,7 +77,7 @@ extension TestDatabaseManager {
                 pool = clones
             }
             var logAudit: RunLogAudit?
-            if auditPolicy != .off, let embedded = try await server.embeddedServer() {
+            if auditPolicy != .off, let embedded {
                 logAudit = RunLogAudit.shared(logFile: embedded.logFile)
             }
             return Prepared(admin: admin, dropper: dropper, pool: pool, serverParameters: parameters, template: template,

@@ -268,7 +268,7 @@ public actor TestDatabaseManager {
         var failure: TestKitError?
         if let audit = prepared.logAudit {
             audit.ended(database.name)
-            recordForTheRun(audit.scan())
+            recordForTheRun(await audit.scan())
         }
         for session in leaked {
             let violation = LifecycleViolation(
@@ -333,7 +333,7 @@ public actor TestDatabaseManager {
             var reader = ServerLogReader(path: audit.path)   // from the current end: only waits for the mark
             _ = try? await reader.readThrough(prepared.admin.connection, timeout: .milliseconds(500))   // flush the log
             for name in unreleased { audit.ended(name) }
-            recordForTheRun(audit.scan())
+            recordForTheRun(await audit.scan())
         }
         await prepared.pool?.close()
         for name in unreleased { await prepared.dropper.enqueue(name, phases: nil) }

@@ -157,6 +157,30 @@ package struct EmbeddedServer: Sendable {
         }
     }
 
+    /// Keeps the statement log bounded: when it has grown past `limit` bytes
+    /// (`PGTESTKIT_LOG_LIMIT_MB`, default 64), it becomes `server.json.1` (replacing the
+    /// previous one) and the server starts a new file (`pg_rotate_logfile()`). Readers follow
+    /// (``ServerLogReader``). Returns whether it rotated.
+    @discardableResult
+    package func rotateLogIfLarge(using connection: Connection, limit: UInt64? = nil) async throws -> Bool {
+        let environmentLimit = ProcessInfo.processInfo.environment["PGTESTKIT_LOG_LIMIT_MB"].flatMap { UInt64($0) }.map { $0 << 20 }
+        let limit = limit ?? environmentLimit ?? 64 << 20
+        func size() -> UInt64 { (try? FileManager.default.attributesOfItem(atPath: logFile)[.size] as? UInt64) ?? 0 }
+        guard size() > limit else { return false }
+        return try await FileLock(path: lockFile).withLock {
+            guard size() > limit else { return false }   // another process rotated it meanwhile
+            guard rename(logFile, ServerLogReader.rotatedPath(of: logFile)) == 0 else {
+                throw TestKitError(.serverStartFailed, "cannot rotate the statement log \(logFile): \(String(cString: strerror(errno)))")
+            }
+            try await connection.execute("SELECT pg_rotate_logfile()")
+            // The logging collector opens the new file asynchronously; wait for it (bounded).
+            _ = try? await Deadline.retry(for: .seconds(2), while: { _ in true }) {
+                guard FileManager.default.fileExists(atPath: logFile) else { throw CancellationError() }
+            }
+            return true
+        }
+    }
+
     private var markerFile: String { dataDirectory + "/pgtestkit.conf" }
 
     /// Runs initdb when the data directory is missing or incomplete; returns whether it did.
