@@ -118,7 +118,12 @@ struct TestDatabaseManagerTests {
         #expect(left.map(\.name) == [failed.name])
         #expect(left.first?.marker.kept == true)
         #expect(left.first?.marker.test == "fails")
-        #expect(RunReport.shared.snapshot.kept.contains { $0.hasPrefix(failed.name) && $0.contains("psql '") })
+        let line = try #require(RunReport.shared.snapshot.kept.first { $0.hasPrefix(failed.name) && $0.contains("psql '") })
+        // The printed line connects as it stands (no masked password in it).
+        let command = String(line[line.range(of: "psql '")!.lowerBound...].prefix { $0 != "(" }).trimmed
+        #expect(!command.contains(Redaction.mask))
+        let psql = try await Subprocess.run("/bin/sh", ["-c", command.replacingAll("psql ", with: "psql -XtA -c 'SELECT current_database()' ")])
+        #expect(psql.output.trimmed == failed.name, "\(command): \(psql.output)")
         // A later run's reaper lists it and leaves it unless asked.
         let report = try await Reaper(admin: admin, logger: TestSupport.logger).reap(prefix: manager.prefix, grace: .zero)
         #expect(report.keptSkipped == [failed.name])

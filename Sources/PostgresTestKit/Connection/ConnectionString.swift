@@ -29,11 +29,23 @@ public struct ConnectionString: Sendable, Hashable, CustomStringConvertible {
             if let errorMessage { PQfreemem(errorMessage) }
             throw TestKitError(
                 .configuration,
-                "The connection string \(description) is invalid: \(Redaction.redact(message.trimmed)). "
+                "The connection string \(Redaction.redact(raw, secrets: passwordRegions)) is invalid: \(Redaction.redact(message.trimmed, secrets: passwordRegions)). "
                     + "Use the keyword form (host=... dbname=...) or a postgres:// URL.")
         }
         defer { PQconninfoFree(options) }
         return Self.collect(options)
+    }
+
+    /// What may hold a password in a string libpq cannot parse: a URL's `user:password`
+    /// part, and whatever follows `password=`, so that no fragment of it reaches an error.
+    private var passwordRegions: [String] {
+        var regions: [String] = []
+        if let scheme = raw.range(of: "://") {
+            let authority = raw[scheme.upperBound...].prefix(while: { $0 != "/" })
+            if let at = authority.lastIndex(of: "@") { regions.append(String(authority[..<at])) }
+        }
+        if let key = raw.range(of: "password") { regions.append(String(raw[key.upperBound...])) }
+        return regions
     }
 
     static func collect(_ options: UnsafeMutablePointer<PQconninfoOption>) -> [String: String] {

@@ -1,7 +1,9 @@
 /// Removes passwords from text before it reaches a log, an error or a report.
 ///
 /// It masks the password in `postgres://user:password@host` URLs, in `password=...` conninfo
-/// keywords, and every literal secret the toolkit knows about (a password resolved by libpq).
+/// keywords, in SQL's `PASSWORD '...'` (`CREATE/ALTER ROLE`), every literal secret the toolkit
+/// knows about (a password resolved by libpq), and any quoted fragment of one (libpq quotes
+/// pieces of a connection string it cannot parse).
 package enum Redaction {
     /// The mask that stands in for a removed password.
     package static let mask = "***"
@@ -10,6 +12,8 @@ package enum Redaction {
     package static func redact(_ text: String, secrets: [String] = []) -> String {
         var result = redactURLPasswords(in: text)
         result = redactKeywordPasswords(in: result)
+        result = redactSQLPasswords(in: result)
+        result = redactQuotedFragments(of: secrets, in: result)
         for secret in secrets where secret.count >= 1 {
             result = result.replacingAll(secret, with: mask)
         }
@@ -35,6 +39,41 @@ package enum Redaction {
         }
         output += rest
         return output
+    }
+
+    /// `PASSWORD 'secret'` in role DDL (any case; `''` inside the literal included).
+    private static func redactSQLPasswords(in text: String) -> String {
+        var output = ""
+        var rest = Substring(text)
+        while let key = rest.range(of: "password", options: .caseInsensitive) {
+            output += rest[..<key.upperBound]
+            rest = rest[key.upperBound...]
+            let afterSpaces = rest.drop(while: { $0.isWhitespace })
+            guard afterSpaces.first == "'" else { continue }
+            var index = afterSpaces.index(after: afterSpaces.startIndex)
+            while index < afterSpaces.endIndex {
+                if afterSpaces[index] == "'" {
+                    let next = afterSpaces.index(after: index)
+                    if next < afterSpaces.endIndex, afterSpaces[next] == "'" { index = afterSpaces.index(after: next); continue }
+                    break
+                }
+                index = afterSpaces.index(after: index)
+            }
+            output += rest[..<afterSpaces.startIndex] + "'" + mask + "'"
+            rest = index < afterSpaces.endIndex ? afterSpaces[afterSpaces.index(after: index)...] : afterSpaces[afterSpaces.endIndex...]
+        }
+        return output + rest
+    }
+
+    /// A double-quoted piece of the text that is part of a secret (libpq's parse errors quote
+    /// the fragment they stumbled on).
+    private static func redactQuotedFragments(of secrets: [String], in text: String) -> String {
+        let secrets = secrets.filter { !$0.isEmpty }
+        guard !secrets.isEmpty, text.contains("\"") else { return text }
+        let pieces = text.split(separator: "\"", omittingEmptySubsequences: false)
+        return pieces.enumerated().map { index, piece in
+            index % 2 == 1 && !piece.isEmpty && secrets.contains(where: { $0.contains(piece) }) ? Substring(mask) : piece
+        }.joined(separator: "\"")
     }
 
     private static func redactKeywordPasswords(in text: String) -> String {

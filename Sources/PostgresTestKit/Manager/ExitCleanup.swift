@@ -92,7 +92,8 @@ final class ExitCleanup: Sendable {
             let owned = check.map { PQntuples($0) == 1 } ?? false
             PQclear(check)
             guard owned else { continue }
-            PQclear(PQexec(conn, "DROP DATABASE IF EXISTS \"\(name)\" WITH (FORCE)"))
+            // WITH (FORCE) exists from PostgreSQL 13 on.
+            PQclear(PQexec(conn, "DROP DATABASE IF EXISTS \"\(name)\"\(PQserverVersion(conn) >= 130000 ? " WITH (FORCE)" : "")"))
         }
     }
 }

@@ -284,7 +284,12 @@ public actor TestDatabaseManager {
             try await prepared.admin.writeMarker(marker, on: database.name)
             ExitCleanup.shared.forget(database.name)
             try? database.phases.enter(.dropped)
-            let line = "\(database.name) (test \(database.testName ?? "?")): psql '\(Redaction.redact(database.url))'"
+            // A line that connects as printed: the URL without its password (libpq then takes
+            // PGPASSWORD or .pgpass; the embedded TCP server's .pgpass is in its directory).
+            let details = database.connectionDetails
+            let url = ConnectionDetails(host: details.host ?? details.socketDirectory ?? "", port: details.port, user: details.user,
+                                        password: nil, database: details.database, sslMode: details.sslMode).url
+            let line = "\(database.name) (test \(database.testName ?? "?")): psql '\(url)'\(details.password == nil ? "" : " (password: PGPASSWORD or PGPASSFILE)")"
             RunReport.shared.update { $0.databasesKept += 1; $0.kept.append(line) }
             logger.notice("kept test database \(line)")
         } else {

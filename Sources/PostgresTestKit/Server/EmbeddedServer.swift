@@ -127,6 +127,10 @@ package struct EmbeddedServer: Sendable {
             do {
                 try await launch(logger: logger)
             } catch let error as TestKitError where FileManager.default.fileExists(atPath: markerFile) {
+                // A live postmaster (pg_ctl status can fail spuriously) keeps its data.
+                if let pid = livePostmasterPID() {
+                    throw TestKitError(.serverStartFailed, "the embedded server in \(dataDirectory) did not answer, but its postmaster (pid \(pid)) is alive, so its data is left alone: \(error.message). Stop it (pgtestkit server stop, or kill \(pid)) and run again.")
+                }
                 logger.warning("embedded server did not start; re-creating its data directory \(dataDirectory): \(error.message)")
                 try? FileManager.default.removeItem(atPath: dataDirectory)
                 _ = try await initialiseIfNeeded(logger: logger)
@@ -179,6 +183,13 @@ package struct EmbeddedServer: Sendable {
             }
             return true
         }
+    }
+
+    /// The pid in `postmaster.pid` when that process is alive.
+    private func livePostmasterPID() -> Int32? {
+        guard let text = try? readFile(dataDirectory + "/postmaster.pid"),
+              let pid = text.split(separator: "\n").first.flatMap({ Int32($0.trimmingCharacters(in: .whitespaces)) }), pid > 0 else { return nil }
+        return kill(pid, 0) == 0 || errno == EPERM ? pid : nil
     }
 
     private var markerFile: String { dataDirectory + "/pgtestkit.conf" }
