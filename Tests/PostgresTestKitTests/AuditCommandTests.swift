@@ -6,7 +6,7 @@ import Testing
 /// own: the audit reads the whole server's log, so the other tests' traffic must not be there.
 @Suite("pgtestkit audit (server-log audit of any command)", .serialized)
 struct AuditCommandTests {
-    static let dataDirectory = "/dev/shm/pgtestkit-audit-tests"
+    static let dataDirectory = "/dev/shm/pgtestkit-audit-tests-\(getuid())"
 
     func server() async throws -> EmbeddedServer {
         let server = try await EmbeddedServer.locate(environment: ["PGTESTKIT_DATA_DIR": Self.dataDirectory])

@@ -204,7 +204,7 @@ struct AuditTests {
 struct RunLogAuditTests {
     /// On a private embedded server (its own log), so that nothing else is in it.
     @Test func theAppWritingToTheDevDatabaseInsteadOfTheTestDatabaseFailsTheRun() async throws {
-        let directory = "/dev/shm/pgtestkit-devdb-test"
+        let directory = "/dev/shm/pgtestkit-devdb-test-\(getuid())"
         let configuration = PostgresServerConfiguration.embedded(dataDirectory: directory)
         let server = try #require(try await configuration.embeddedServer())
         try await server.start(logger: TestSupport.logger)

@@ -7,7 +7,7 @@ import Testing
 struct FaultTests {
     /// A private embedded server, so that stopping it disturbs no other test.
     func privateServer(_ name: String) async throws -> EmbeddedServer {
-        let server = try await EmbeddedServer.locate(environment: ["PGTESTKIT_DATA_DIR": "/dev/shm/pgtestkit-fault-\(name)"])
+        let server = try await EmbeddedServer.locate(environment: ["PGTESTKIT_DATA_DIR": "/dev/shm/pgtestkit-fault-\(getuid())-\(name)"])
         try await server.start(logger: TestSupport.logger)
         return server
     }
