@@ -50,3 +50,99 @@ extension AdminConnection {
         }
     }
 }
+
+/// How the reaper's attempt to drop one database ended.
+enum ReapOutcome: Sendable {
+    /// Dropped (or, in a dry run, droppable: no session is connected).
+    case dropped
+    /// Left alone: these sessions are connected to it.
+    case inUse([SessionInfo])
+    /// It no longer exists.
+    case gone
+}
+
+extension AdminConnection {
+    /// Refuses (`.hostNotAllowed`) to go on unless the server this connection actually reached
+    /// (libpq's host and hostaddr, defaults resolved) is a local socket, loopback, or on
+    /// `PGTESTKIT_ALLOWED_HOSTS`. Every command that drops databases calls it first.
+    package func requireAllowedHost(_ allowList: HostAllowList = .fromEnvironment(), source: String) async throws {
+        let parameters = await connection.effectiveParameters()
+        try allowList.check(parameters["host"] ?? "", source: source)
+        try allowList.check(parameters["hostaddr"] ?? "", source: source)
+    }
+
+    /// The sessions that keep `DROP DATABASE` (without `FORCE`) from dropping `name`: every
+    /// backend connected to it but autovacuum workers (the server stops those itself) and
+    /// this admin connection.
+    func connectedSessions(on name: String) async throws -> [SessionInfo] {
+        try await connection.execute("""
+            SELECT pid, coalesce(application_name, ''), state, left(query, 200)
+            FROM pg_stat_activity
+            WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type IS DISTINCT FROM 'autovacuum worker'
+            """, name).rows.map { row in
+            SessionInfo(
+                pid: try row.decode(Int32.self, at: 0), applicationName: try row.decode(String.self, at: 1),
+                state: try row.decode(String?.self, at: 2), lastQuery: try row.decode(String?.self, at: 3))
+        }
+    }
+
+    /// Drops a toolkit database for the reaper, never from under a session: nothing is dropped
+    /// while a session is connected, and the drop has no `WITH (FORCE)`, so the server itself
+    /// refuses (55006) one that connects meanwhile. A database left half-published as a
+    /// template (`datistemplate` set, the template marker not yet written) is made droppable
+    /// first. With `dryRun` it only says whether it would drop.
+    ///
+    /// Throws `.notOwned` when the database carries no marker, or belongs to another role that
+    /// this one may not drop (42501); other server errors as they come.
+    func reapDatabase(_ name: String, dryRun: Bool = false) async throws -> ReapOutcome {
+        guard let row = try await connection.execute("""
+            SELECT shobj_description(oid, 'pg_database'), datistemplate, pg_get_userbyid(datdba), current_user
+            FROM pg_database WHERE datname = $1
+            """, name).rows.first else { return .gone }
+        guard OwnerMarker(comment: try row.decode(String?.self, at: 0)) != nil else {
+            throw TestKitError(.notOwned, "refusing to drop the database '\(name)': it carries no PostgresTestKit owner marker, so the toolkit did not create it.")
+        }
+        let sessions = try await connectedSessions(on: name)
+        guard sessions.isEmpty else { return .inUse(sessions) }
+        if dryRun { return .dropped }
+        let quoted = try await connection.quoteIdentifier(name)
+        do {
+            if try row.decode(Bool.self, at: 1) {
+                try await connection.execute("ALTER DATABASE \(quoted) WITH IS_TEMPLATE false")
+            }
+            try await connection.execute("DROP DATABASE IF EXISTS \(quoted)")
+        } catch let error as PGError where error.sqlState == "55006" {
+            return .inUse(try await connectedSessions(on: name))   // connected meanwhile, or a prepared transaction
+        } catch let error as PGError where error.sqlState == "42501" {
+            let owner = try row.decode(String.self, at: 2)
+            let role = try row.decode(String.self, at: 3)
+            throw TestKitError(.notOwned, "cannot drop '\(name)': it belongs to the role '\(owner)', which the role '\(role)' may not drop (42501); run pgtestkit reap as '\(owner)' or as a superuser.", underlying: error)
+        }
+        return .dropped
+    }
+
+    /// The text of a run's advisory lock key (the run lock).
+    static func runLockKey(_ run: String) -> String { "pgtestkit:run:" + run }
+
+    /// Holds the run lock of this connection's run for the life of the session (shared, so a
+    /// keeper that reconnects while its old session lingers is not refused), and turns the
+    /// idle-session timeout off for this session: it sits idle by design. Waits while a reaper
+    /// holds the lock to drop the run's databases.
+    func holdRunLock() async throws {
+        if serverMajorVersion >= 14 {
+            try await connection.execute("SELECT set_config('idle_session_timeout', '0', false)")
+        }
+        try await connection.execute("SELECT pg_advisory_lock_shared(hashtextextended($1, 0))", Self.runLockKey(runID.rawValue))
+    }
+
+    /// Takes the run lock of `run` exclusively if no session holds it (no keeper, no other
+    /// reaper at work on it); returns whether it did. ``unlockRun(_:)`` gives it back.
+    func tryLockRun(_ run: String) async throws -> Bool {
+        try await connection.scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", Self.runLockKey(run), as: Bool.self)
+    }
+
+    /// Gives back a run lock taken with ``tryLockRun(_:)``.
+    func unlockRun(_ run: String) async throws {
+        try await connection.execute("SELECT pg_advisory_unlock(hashtextextended($1, 0))", Self.runLockKey(run))
+    }
+}

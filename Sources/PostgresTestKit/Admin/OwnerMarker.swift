@@ -25,6 +25,9 @@ package struct OwnerMarker: Codable, Sendable, Hashable {
     package var pid: Int32
     /// The host name of the creator.
     package var host: String
+    /// The creator's PID namespace (Linux: `/proc/self/ns/pid`), so that a process in another
+    /// container that shares the host name is not judged by this host's process table.
+    package var pidNamespace: String?
     /// When it was created (ISO 8601).
     package var created: String
     /// The test it was made for, if any.
@@ -44,7 +47,8 @@ package struct OwnerMarker: Codable, Sendable, Hashable {
         self.kind = kind
         self.run = run.rawValue
         self.pid = ProcessInfo.processInfo.processIdentifier
-        self.host = ProcessInfo.processInfo.hostName
+        self.host = Self.thisHost
+        self.pidNamespace = Self.thisPIDNamespace
         self.created = ISO8601DateFormatter().string(from: Date())
         self.test = test
         self.fingerprint = fingerprint
@@ -69,6 +73,14 @@ package struct OwnerMarker: Codable, Sendable, Hashable {
         else { return nil }
         self = marker
     }
+
+    /// This process's host name and PID namespace, as written into its markers.
+    static let thisHost = ProcessInfo.processInfo.hostName
+    static let thisPIDNamespace: String? = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/pid")
+
+    /// Whether the creator ran on this host, in this PID namespace: then ``pid`` names a process
+    /// that `kill(pid, 0)` can check here.
+    package var isFromThisHost: Bool { host == Self.thisHost && pidNamespace == Self.thisPIDNamespace }
 
     /// The creation time, parsed.
     package var createdDate: Date? { ISO8601DateFormatter().date(from: created) }

@@ -105,8 +105,7 @@ actor ClonePool {
                 ready.append(ReadyClone(name: name, connection: connection))
             } catch {
                 // A refill racing the process's exit is expected, not a failure worth a warning.
-                let exiting = "\(error)".contains("the process is exiting")
-                logger.log(level: exiting || closed ? .debug : .warning,
+                logger.log(level: ExitCleanup.shared.isExiting || closed ? .debug : .warning,
                            "the clone pool could not prepare \(name); acquires will create clones directly: \(error)")
                 if created {   // only what this pool created; never a same-named database
                     _ = try? await admin.dropDatabase(name)

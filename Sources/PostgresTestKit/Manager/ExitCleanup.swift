@@ -21,6 +21,9 @@ final class ExitCleanup: Sendable {
     }
     private let state = Mutex(State())
 
+    /// Whether the process has begun exiting (no database is created from then on).
+    var isExiting: Bool { state.withLock { $0.exiting } }
+
     func register(_ database: String, server: [String: String]) {
         RunReport.shared.installExitHook()
         state.withLock { $0.databases[database] = server }

@@ -1,9 +1,39 @@
 import Foundation
 import Logging
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
-/// Drops the toolkit databases of dead runs: marker required, no live admin session of the
-/// owning run in `pg_stat_activity`, and older than a grace period. Kept databases are only
-/// listed unless asked for.
+/// Drops the toolkit databases of dead runs, database by database, never from under a session.
+///
+/// **When a run is dead.** A run (every database whose owner marker names it) is *alive*, and
+/// none of its databases is touched, while any of these holds:
+///
+/// 1. one of its admin sessions (`application_name` `pgtestkit-admin:<run>…`) is connected;
+/// 2. its run lock is held: a ``RunKeeper`` holds it on a dedicated connection that takes it
+///    again within a second when its session is killed (idle-session timeout,
+///    `pg_terminate_backend`, a backend crash);
+/// 3. its marker names this host (host name and PID namespace) and its process exists:
+///    `kill(pid, 0)` succeeds, or fails with `EPERM` (another user's process);
+/// 4. its marker names another host, and the run's newest database is younger than the grace
+///    period, or the server has been up for less than the grace period (live runs reconnect
+///    after a restart).
+///
+/// So a run is *dead* when it has no admin session and no run lock, and either it ran on this
+/// host and its process is gone (`ESRCH`, or a zombie: proof, whatever the age), or it ran on
+/// another host, is older than the grace period, and its run lock is still free after a
+/// confirmation wait longer than a keeper needs to come back.
+///
+/// Even then, a database with a connected session (`pg_stat_activity.datname`, other than the
+/// reaper's own) is never dropped: it is reported as in use. The drop has no `WITH (FORCE)`,
+/// so the server itself refuses (55006) a session that connects meanwhile; and the reaper holds
+/// the dead run's lock while it drops, so a keeper that comes back waits for it.
+///
+/// Templates are never reaped (superseded ones go when a newer one is built); kept databases
+/// only when asked, and not while in use either. A database that cannot be dropped (another
+/// role's: 42501) is logged and returned in ``Report/failures``, and the pass goes on.
 package struct Reaper: Sendable {
     /// What a reaping pass did.
     package struct Report: Sendable {
@@ -13,51 +43,238 @@ package struct Reaper: Sendable {
         package var alive: [String] = []
         /// Kept databases left alone.
         package var keptSkipped: [String] = []
+        /// Databases of dead runs (or kept ones asked for) left alone because sessions are
+        /// connected to them.
+        package var inUse: [String] = []
+        /// Databases the pass could not drop, and why.
+        package var failures: [Failure] = []
+    }
+
+    /// A database a pass could not drop.
+    package struct Failure: Sendable, CustomStringConvertible {
+        /// The database's name.
+        package let database: String
+        /// Why (`.notOwned` for another role's database).
+        package let error: TestKitError
+
+        package var description: String { "\(database): \(error.message)" }
+    }
+
+    /// Which toolkit databases a pass looks at; empty parts do not narrow.
+    package struct Scope: Sendable {
+        /// Only databases of these prefixes (`<prefix>_…`).
+        package var prefixes: [String]
+        /// Only databases whose marker names one of these runs.
+        package var runs: Set<String>
+        /// Only databases whose marker names this host (judged by their process, not by age).
+        package var thisHostOnly: Bool
+
+        /// A scope; the default is every toolkit database on the server.
+        package init(prefixes: [String] = [], runs: Set<String> = [], thisHostOnly: Bool = false) {
+            self.prefixes = prefixes
+            self.runs = runs
+            self.thisHostOnly = thisHostOnly
+        }
+
+        func contains(_ database: OwnedDatabase) -> Bool {
+            (prefixes.isEmpty || prefixes.contains { database.name.hasPrefix($0 + "_") })
+                && (runs.isEmpty || runs.contains(database.marker.run))
+                && (!thisHostOnly || database.marker.isFromThisHost)
+        }
     }
 
     let admin: AdminConnection
     let logger: Logger
+    /// How long a run of another host must stay without admin session and run lock before it is
+    /// believed dead (a ``RunKeeper`` whose session was killed needs about its interval).
+    let confirmation: Duration
 
     /// A reaper working through `admin`.
-    package init(admin: AdminConnection, logger: Logger) {
+    package init(admin: AdminConnection, logger: Logger, confirmation: Duration = .seconds(3)) {
         self.admin = admin
         self.logger = logger
+        self.confirmation = confirmation
     }
 
-    /// Runs one pass.
-    package func reap(prefix: String? = nil, grace: Duration = .seconds(60), includeKept: Bool = false, dryRun: Bool = false) async throws -> Report {
-        let liveRuns = Set(try await admin.query("""
+    private enum Verdict { case alive, deadHere, deadElsewhere }
+
+    /// Runs one pass over the toolkit databases in `scope` (and of `prefix`, if given).
+    ///
+    /// Throws only when the pass cannot run at all: the server is not on the host allow-list,
+    /// or the admin connection fails. Nothing about one database makes it throw.
+    package func reap(
+        prefix: String? = nil, scope: Scope = Scope(), grace: Duration = .seconds(60),
+        includeKept: Bool = false, dryRun: Bool = false
+    ) async throws -> Report {
+        try await admin.requireAllowedHost(source: "the reaper's server")
+        var scope = scope
+        if let prefix { scope.prefixes.append(prefix) }
+        var report = Report()
+        var runs: [String: [OwnedDatabase]] = [:]
+        for database in try await admin.ownedDatabases(prefix: scope.prefixes.count == 1 ? scope.prefixes[0] : nil)
+        where scope.contains(database) && database.marker.kind != .template {
+            if database.marker.kept == true {
+                if includeKept { try await reap(database, into: &report, dryRun: dryRun) }
+                else { report.keptSkipped.append(database.name) }
+            } else {
+                runs[database.marker.run, default: []].append(database)
+            }
+        }
+        guard !runs.isEmpty else { return report }
+
+        let graceSeconds = Double(grace.components.seconds)
+        let uptime = try await admin.query("SELECT extract(epoch FROM now() - pg_postmaster_start_time())::float8")
+            .rows.first?.decode(Double.self, at: 0) ?? 0
+        var adminRuns = try await liveAdminRuns()
+        var locked: [String] = []   // dead runs whose lock this pass holds
+        do {
+            var suspects: [String] = []
+            for run in runs.keys.sorted() {
+                switch verdict(on: runs[run]!, adminRuns: adminRuns, uptime: uptime, grace: graceSeconds) {
+                case .alive:
+                    report.alive += runs[run]!.map(\.name)
+                case .deadHere:
+                    if try await admin.tryLockRun(run) { locked.append(run) } else { report.alive += runs[run]!.map(\.name) }
+                case .deadElsewhere:
+                    if try await admin.tryLockRun(run) {
+                        try await admin.unlockRun(run)   // free it while we wait: a keeper coming back must get it
+                        suspects.append(run)
+                    } else {
+                        report.alive += runs[run]!.map(\.name)
+                    }
+                }
+            }
+            if !suspects.isEmpty {
+                try await Task.sleep(for: confirmation)
+                adminRuns = try await liveAdminRuns()
+                for run in suspects {
+                    if !adminRuns.contains(run), try await admin.tryLockRun(run) { locked.append(run) } else { report.alive += runs[run]!.map(\.name) }
+                }
+            }
+            for run in locked {
+                for database in runs[run]! { try await reap(database, into: &report, dryRun: dryRun) }
+                try await admin.unlockRun(run)
+                locked.removeAll { $0 == run }
+            }
+        } catch {
+            for run in locked { try? await admin.unlockRun(run) }
+            throw error
+        }
+        return report
+    }
+
+    /// The runs with an admin session connected (any of `pgtestkit-admin:<run>[:role]`).
+    private func liveAdminRuns() async throws -> Set<String> {
+        Set(try await admin.query("""
             SELECT DISTINCT split_part(split_part(application_name, ':', 2), ':', 1)
             FROM pg_stat_activity WHERE application_name LIKE 'pgtestkit-admin:%'
             """).rows.compactMap { $0[0] })
-        var report = Report()
-        let graceSeconds = Double(grace.components.seconds)
-        // Right after a server restart, live runs have not reconnected yet: their databases
-        // would look orphaned. Wait until the server has been up for the grace period.
-        let uptime = try await admin.query("SELECT extract(epoch FROM now() - pg_postmaster_start_time())::float8")
-            .rows.first?.decode(Double.self, at: 0) ?? .infinity
-        guard uptime >= graceSeconds else { return report }
-        for database in try await admin.ownedDatabases(prefix: prefix) {
-            let age = database.marker.createdDate.map { Date().timeIntervalSince($0) } ?? .infinity
-            if database.marker.kind == .template {
-                continue   // templates are shared; superseded ones go when a newer one is built
+    }
+
+    /// Applies the liveness rule (see ``Reaper``) to the databases of one run.
+    private func verdict(on databases: [OwnedDatabase], adminRuns: Set<String>, uptime: Double, grace: Double) -> Verdict {
+        guard let run = databases.first?.marker.run, !adminRuns.contains(run) else { return .alive }
+        let judgedHere = databases.filter { $0.marker.isFromThisHost && $0.marker.pid > 0 }
+        if judgedHere.contains(where: { Self.processExists($0.marker.pid) }) { return .alive }
+        let elsewhere = databases.filter { !($0.marker.isFromThisHost && $0.marker.pid > 0) }
+        if elsewhere.isEmpty { return .deadHere }
+        let newest = elsewhere.map { $0.marker.createdDate.map { Date().timeIntervalSince($0) } ?? .infinity }.min() ?? .infinity
+        return newest < grace || uptime < grace ? .alive : .deadElsewhere
+    }
+
+    /// Drops one database of a dead run (or a kept one) and records how that went.
+    private func reap(_ database: OwnedDatabase, into report: inout Report, dryRun: Bool) async throws {
+        do {
+            switch try await admin.reapDatabase(database.name, dryRun: dryRun) {
+            case .dropped:
+                report.dropped.append(database.name)
+            case .inUse(let sessions):
+                report.inUse.append(database.name)
+                logger.notice("left \(database.name) of run \(database.marker.run): \(sessions.count) session(s) connected: \(sessions.map(\.description).joined(separator: "; "))")
+            case .gone:
+                break
             }
-            if database.marker.kept == true {
-                if includeKept {
-                    if !dryRun { try await admin.dropDatabase(database.name) }
-                    report.dropped.append(database.name)
-                } else {
-                    report.keptSkipped.append(database.name)
-                }
-                continue
-            }
-            guard !liveRuns.contains(database.marker.run), age >= graceSeconds else {
-                report.alive.append(database.name)
-                continue
-            }
-            if !dryRun { try await admin.dropDatabase(database.name) }
-            report.dropped.append(database.name)
+        } catch let error as PGError where error.code == .connectionClosed || error.code == .connectionFailed {
+            throw error   // the pass cannot go on without its connection
+        } catch {
+            let failure = Failure(
+                database: database.name,
+                error: error as? TestKitError ?? TestKitError(.configuration, "could not drop '\(database.name)' of run \(database.marker.run): \(error)", underlying: error))
+            report.failures.append(failure)
+            logger.warning("reaper: \(failure)")
         }
-        return report
+    }
+
+    /// Whether process `pid` exists on this host and is not a zombie: `kill(pid, 0)` succeeds
+    /// or fails with `EPERM` (another user's process); `ESRCH` means it is gone.
+    package static func processExists(_ pid: Int32) -> Bool {
+        guard pid > 0 else { return false }
+        guard kill(pid, 0) == 0 || errno == EPERM else { return false }
+        // A zombie has exited (its sessions are gone); only its parent has not collected it.
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let end = stat.range(of: ") ", options: .backwards) else { return true }
+        return stat[end.upperBound...].first != "Z"
+    }
+}
+
+/// Keeps a run provably alive for every reaper, whatever happens to its other sessions: it
+/// holds the run lock (a session-level advisory lock) on a dedicated admin connection
+/// (`pgtestkit-admin:<run>:keeper`) with the idle-session timeout off, checks that session
+/// every `interval`, and reconnects and takes the lock again when it was killed. A reaper
+/// believes a run of another host dead only after its lock stayed free for a confirmation
+/// wait longer than that.
+package final class RunKeeper: Sendable {
+    private let task: Task<Void, Never>
+
+    private init(task: Task<Void, Never>) { self.task = task }
+
+    /// Starts keeping `runID` alive on `server`; returns once the first attempt to take the
+    /// lock is done (when it failed, the keeper goes on trying every `interval`).
+    package static func start(
+        server: ConnectionString, runID: RunID, interval: Duration = .seconds(1), logger: Logger
+    ) async -> RunKeeper {
+        let first = await connectAndLock(server, runID, logger)
+        return RunKeeper(task: Task {
+            var session = first
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                if Task.isCancelled { break }
+                if let current = session {
+                    do {
+                        _ = try await current.query("SELECT 1")
+                        continue
+                    } catch {
+                        logger.info("the run keeper of \(runID) lost its session (taking the run lock again): \(error)")
+                        await current.close()
+                        session = nil
+                    }
+                }
+                session = await connectAndLock(server, runID, logger)
+            }
+            await session?.close()
+        })
+    }
+
+    /// Stops keeping the run alive: closes the keeper's session, which frees the run lock.
+    package func stop() async {
+        task.cancel()
+        await task.value
+    }
+
+    private static func connectAndLock(_ server: ConnectionString, _ runID: RunID, _ logger: Logger) async -> AdminConnection? {
+        do {
+            let admin = try await AdminConnection.connect(
+                to: server, runID: runID, applicationName: runID.adminApplicationName + ":keeper", logger: logger)
+            do {
+                try await admin.holdRunLock()
+                return admin
+            } catch {
+                await admin.close()
+                throw error
+            }
+        } catch {
+            logger.info("the run keeper of \(runID) could not take the run lock (retrying): \(error)")
+            return nil
+        }
     }
 }
