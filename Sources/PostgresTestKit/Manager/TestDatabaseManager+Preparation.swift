@@ -29,6 +29,7 @@ extension TestDatabaseManager {
         logger.info("PostgresTestKit uses \(server)")
         let connectionString = try await server.resolve(logger: logger)
         let admin = try await AdminConnection.connect(to: connectionString, runID: runID, logger: logger)
+        var keeper: RunKeeper?
         do {
             var parameters = await admin.connection.effectiveParameters()
             parameters["application_name"] = nil
@@ -36,6 +37,8 @@ extension TestDatabaseManager {
             let allowList = HostAllowList.fromEnvironment()
             try allowList.check(parameters["host"] ?? "", source: server.description)
             try allowList.check(parameters["hostaddr"] ?? "", source: server.description)
+            // Proof of life beyond the admin session, which a timeout or a DBA may kill.
+            keeper = await RunKeeper.start(server: connectionString, runID: runID, logger: logger)
             let reaped = try await Reaper(admin: admin, logger: logger).reap(prefix: prefix, grace: reapGrace)
             if !reaped.dropped.isEmpty {
                 logger.notice("reaped \(reaped.dropped.count) database(s) left by dead runs: \(reaped.dropped.joined(separator: ", "))")
@@ -81,8 +84,9 @@ extension TestDatabaseManager {
                 logAudit = RunLogAudit.shared(logFile: embedded.logFile)
             }
             return Prepared(admin: admin, dropper: dropper, pool: pool, serverParameters: parameters, template: template,
-                            strategy: strategy, logAudit: logAudit, generation: generation)
+                            strategy: strategy, logAudit: logAudit, keeper: keeper!, generation: generation)
         } catch {
+            await keeper?.stop()
             await admin.close()
             throw error
         }
@@ -129,6 +133,7 @@ extension TestDatabaseManager {
         if let prepared = try? await preparation.value {
             await prepared.pool?.close()
             await prepared.dropper.close()
+            await prepared.keeper.stop()
             await prepared.admin.close()
         }
     }

@@ -60,6 +60,9 @@ public actor TestDatabaseManager {
         let strategy: CloneStrategy?
         /// The statement-log watch (embedded server, policy not `.off`).
         let logAudit: RunLogAudit?
+        /// Holds the run's lock on a connection of its own: the run stays provably alive
+        /// (to every reaper) even when its admin session is killed.
+        let keeper: RunKeeper
         /// Which preparation this is (recovery replaces only the one that failed).
         let generation: Int
     }
@@ -343,6 +346,7 @@ public actor TestDatabaseManager {
         await prepared.pool?.close()
         for name in unreleased { await prepared.dropper.enqueue(name, phases: nil) }
         await prepared.dropper.close()
+        await prepared.keeper.stop()
         await prepared.admin.close()
     }
 

@@ -41,6 +41,7 @@ struct BenchCommand: AsyncParsableCommand {
         let runID = RunID()
         let admin = try await AdminConnection.connect(
             to: server, runID: runID, applicationName: "pgtestkit-bench:\(runID)", logger: logger)
+        try await admin.requireAllowedHost(source: configuration.description)   // it drops what it made
         let prefix = "bench" + String(format: "%08x", UInt32.random(in: 0...UInt32.max))
         print("== pgtestkit bench: \(configuration), PostgreSQL \(admin.serverMajorVersion), \(count) iterations, pool size \(poolSize), prefix \(prefix)")
 
