@@ -9,26 +9,37 @@ struct ListCommand: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
     @Option(help: "Only databases of this prefix.")
     var prefix: String?
+    @Flag(help: "Print only a census of the whole server, one line each: every database name and every role (`role:NAME`), sorted; for before/after checks.")
+    var census = false
 
     func run() async throws {
         let logger = options.logger()
         let configuration = PostgresServerConfiguration.fromEnvironment()
         let server = try await configuration.resolve(logger: logger)
         let admin = try await AdminConnection.connect(to: server, runID: RunID(), applicationName: "pgtestkit-list", logger: logger)
+        if census {
+            let names = try await admin.census()
+            await admin.close()
+            for name in names { print(name) }
+            return
+        }
         let databases = try await admin.ownedDatabases(prefix: prefix)
         await admin.close()
-        print("NAME".padding(toLength: 52, withPad: " ", startingAt: 0), "KIND     RUN         PID      AGE      SIZE    TEST")
+        func seconds(since date: Date?) -> String { date.map { "\(Int(Date().timeIntervalSince($0)))s" } ?? "?" }
+        print("NAME".padding(toLength: 52, withPad: " ", startingAt: 0), "KIND     RUN         PID      AGE      LAST USE SIZE    TEST")
         for db in databases {
             let kind = db.marker.kept == true ? "kept" : db.marker.kind.rawValue
-            let age = db.marker.createdDate.map { Int(Date().timeIntervalSince($0)) }.map { "\($0)s" } ?? "?"
             print(db.name.padding(toLength: 52, withPad: " ", startingAt: 0),
                   kind.padding(toLength: 8, withPad: " ", startingAt: 0),
                   db.marker.run.padding(toLength: 11, withPad: " ", startingAt: 0),
                   String(db.marker.pid).padding(toLength: 8, withPad: " ", startingAt: 0),
-                  age.padding(toLength: 8, withPad: " ", startingAt: 0),
+                  seconds(since: db.marker.createdDate).padding(toLength: 8, withPad: " ", startingAt: 0),
+                  (db.marker.kind == .template ? seconds(since: db.marker.lastUsedDate) : "-").padding(toLength: 8, withPad: " ", startingAt: 0),
                   "\(db.size / 1_048_576)MB".padding(toLength: 7, withPad: " ", startingAt: 0),
                   db.marker.test ?? "")
         }
-        print("\(databases.count) toolkit database(s) on \(configuration)")
+        let templates = databases.filter { $0.marker.kind == .template }
+        print("\(databases.count) toolkit database(s) on \(configuration), \(databases.map(\.size).reduce(0, +) / 1_048_576) MB; "
+              + "\(templates.count) template(s), \(templates.map(\.size).reduce(0, +) / 1_048_576) MB (collected after \(Int(TemplateCollector.defaultTTL.components.seconds / 3600)) h unused, PGTESTKIT_TEMPLATE_TTL)")
     }
 }

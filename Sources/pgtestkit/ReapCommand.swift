@@ -25,6 +25,12 @@ struct ReapCommand: AsyncParsableCommand {
     var runs: [String] = []
     @Flag(help: "Only databases created on this host, judged by whether their process still exists.")
     var thisHost = false
+    @Flag(help: "Also collect templates no live run holds and no run used for --ttl (default PGTESTKIT_TEMPLATE_TTL, else 3 days); only your role's.")
+    var templates = false
+    @Option(help: "With --templates: how long unused (seconds, or 90m, 36h, 7d); 0 collects every unused template.")
+    var ttl: String?
+    @Option(help: "With --templates: only templates created after this moment (ISO 8601, e.g. the start of a test run).")
+    var createdAfter: String?
     @Flag(help: "Only say what would be dropped.")
     var dryRun = false
 
@@ -33,6 +39,11 @@ struct ReapCommand: AsyncParsableCommand {
         for prefix in prefixes {
             do { try DatabaseName.validatePrefix(prefix) } catch { throw ValidationError("--prefix \(prefix): \(error)") }
         }
+        if let ttl { do { _ = try TemplateCollector.parseTTL(ttl) } catch { throw ValidationError("--ttl \(ttl): \(error)") } }
+        if let createdAfter, ISO8601DateFormatter().date(from: createdAfter) == nil {
+            throw ValidationError("--created-after \(createdAfter): give an ISO 8601 time such as 2026-12-01T21:00:00Z")
+        }
+        if (ttl != nil || createdAfter != nil) && !templates { throw ValidationError("--ttl and --created-after go with --templates") }
         if let run = runs.first(where: { $0.isEmpty || !$0.allSatisfy(\.isHexDigit) }) {
             throw ValidationError("--run \(run): a run id is hexadecimal (the RUN column of pgtestkit list)")
         }
@@ -48,22 +59,30 @@ struct ReapCommand: AsyncParsableCommand {
         try HostAllowList.fromEnvironment().check(named["hostaddr"] ?? "", source: configuration.description)
         let admin = try await AdminConnection.connect(to: server, runID: RunID(), applicationName: "pgtestkit-reap", logger: logger)
         let report: Reaper.Report
+        var collected = TemplateCollector.Report()
         do {
             try await admin.requireAllowedHost(source: configuration.description)
             report = try await Reaper(admin: admin, logger: logger).reap(
                 scope: Reaper.Scope(prefixes: prefixes, runs: Set(runs.map { $0.lowercased() }), thisHostOnly: thisHost),
                 grace: .seconds(grace), includeKept: kept, dryRun: dryRun)
+            if templates {
+                let ttl = try ttl.map(TemplateCollector.parseTTL) ?? TemplateCollector.ttl()
+                collected = try await TemplateCollector(admin: admin, logger: logger).collect(
+                    ttl: ttl, createdAfter: createdAfter.flatMap { ISO8601DateFormatter().date(from: $0) }, dryRun: dryRun)
+            }
         } catch {
             await admin.close()
             throw error
         }
         await admin.close()
         for name in report.dropped { print("\(dryRun ? "would drop" : "dropped") \(name)") }
+        for name in collected.dropped { print("\(dryRun ? "would drop" : "dropped") template \(name)") }
+        for name in collected.inUse { print("template in use by a live run (not dropped): \(name)") }
         for name in report.keptSkipped { print("kept (not dropped; use --kept): \(name)") }
         for name in report.inUse { print("in use (not dropped: sessions are connected): \(name)") }
         for failure in report.failures {
             FileHandle.standardError.write(Data("could not drop \(failure)\n".utf8))
         }
-        print("\(report.dropped.count) reaped, \(report.alive.count) belong to live runs, \(report.inUse.count) in use, \(report.keptSkipped.count) kept, \(report.failures.count) could not be dropped")
+        print("\(report.dropped.count) reaped, \(collected.dropped.count) templates collected, \(report.alive.count) belong to live runs, \(report.inUse.count) in use, \(report.keptSkipped.count) kept, \(report.failures.count) could not be dropped")
     }
 }

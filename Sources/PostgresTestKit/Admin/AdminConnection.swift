@@ -116,6 +116,14 @@ package final class AdminConnection: Sendable {
         try await connection.scalar("SELECT count(*) FROM pg_database WHERE datname = $1", name, as: Int.self) > 0
     }
 
+    /// Every database name on the server and every role (`role:NAME`, built-in `pg_*` roles
+    /// left out), sorted: a census to compare before and after a test run. Reads catalogs only.
+    package func census() async throws -> [String] {
+        let rows = try await connection.execute(
+            "SELECT datname::text FROM pg_database UNION ALL SELECT 'role:' || rolname FROM pg_roles WHERE rolname !~ '^pg_' ORDER BY 1")
+        return try rows.rows.map { try $0.decode(String.self, at: 0) }
+    }
+
     /// Whether the connected role itself owns `name` (a superuser owns only what it made).
     package func ownsDatabase(_ name: String) async throws -> Bool {
         try await connection.scalar(

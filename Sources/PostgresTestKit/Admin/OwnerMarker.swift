@@ -41,6 +41,8 @@ package struct OwnerMarker: Codable, Sendable, Hashable {
     package var kept: Bool?
     /// For templates: the clone strategy measured fastest on this server (`WAL_LOG`/`FILE_COPY`).
     package var cloneStrategy: String?
+    /// For templates: when a run last prepared from it (ISO 8601), for collection by last use.
+    package var lastUsed: String?
 
     /// A marker for a database created now by this process.
     package init(kind: Kind, run: RunID, test: String? = nil, fingerprint: String? = nil, label: String? = nil) {
@@ -84,4 +86,6 @@ package struct OwnerMarker: Codable, Sendable, Hashable {
 
     /// The creation time, parsed.
     package var createdDate: Date? { ISO8601DateFormatter().date(from: created) }
+    /// When a run last prepared from this template; its creation when never since.
+    package var lastUsedDate: Date? { lastUsed.flatMap { ISO8601DateFormatter().date(from: $0) } ?? createdDate }
 }

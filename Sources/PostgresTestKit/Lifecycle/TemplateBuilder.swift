@@ -71,6 +71,13 @@ struct TemplateBuilder: Sendable {
     ) async -> Outcome {
         logger.info("reusing template \(name): fingerprint unchanged, no migration work")
         RunReport.shared.update { $0.templatesReused += 1 }
+        var marker = marker
+        // Last use, for collection by TTL: written at most once a minute, and only by its owner.
+        if Date().timeIntervalSince(marker.lastUsedDate ?? .distantPast) > 60, (try? await admin.ownsDatabase(name)) == true {
+            marker.lastUsed = ISO8601DateFormatter().string(from: Date())
+            do { try await admin.writeMarker(marker, on: name) }
+            catch { logger.debug("could not record the last use of \(name): \(error)") }
+        }
         await dropSuperseded(by: name, admin)   // one a live run held when this one was built
         return Outcome(name: name, fingerprint: fingerprint, built: false, marker: marker,
                        phases: nil, duration: ContinuousClock.now - started)

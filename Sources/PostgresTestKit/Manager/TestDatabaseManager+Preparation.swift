@@ -43,6 +43,13 @@ extension TestDatabaseManager {
             if !reaped.dropped.isEmpty {
                 logger.notice("reaped \(reaped.dropped.count) database(s) left by dead runs: \(reaped.dropped.joined(separator: ", "))")
             }
+            do {
+                _ = try await TemplateCollector(admin: admin, logger: logger).collect(ttl: TemplateCollector.ttl())
+            } catch let error as TestKitError where error.code == .configuration {
+                throw error
+            } catch {
+                logger.warning("template collection failed (the preparation goes on): \(error)")
+            }
             if !reaped.keptSkipped.isEmpty {
                 logger.notice("kept databases from earlier runs (pgtestkit reap --kept drops them): \(reaped.keptSkipped.joined(separator: ", "))")
             }
