@@ -241,6 +241,8 @@ package struct EmbeddedServer: Sendable {
             log_connections = on
             log_min_error_statement = error
             log_timezone = 'UTC'
+            max_wal_size = 96MB
+            min_wal_size = 32MB
 
             """
         try write(settings, to: markerFile)
@@ -256,9 +258,14 @@ package struct EmbeddedServer: Sendable {
         // notice the truncation and start over).
         let log = open(logFile, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC)
         if log >= 0 { close(log) }
-        // Data directories made before the toolkit set log_timezone get it now.
-        if let settings = try? readFile(markerFile), !settings.contains("log_timezone") {
-            try? write(settings + "log_timezone = 'UTC'\n", to: markerFile)
+        // Data directories made by an older toolkit get the settings added since.
+        if var settings = try? readFile(markerFile) {
+            let added = ["log_timezone = 'UTC'", "max_wal_size = 96MB", "min_wal_size = 32MB"]
+                .filter { !settings.contains(String($0.prefix(while: { $0 != " " }))) }
+            if !added.isEmpty {
+                settings += added.joined(separator: "\n") + "\n"
+                try? write(settings, to: markerFile)
+            }
         }
         // A TCP server whose port was taken while it was stopped moves to a free one.
         if tcp, !Self.isFree(port), let settings = try? readFile(markerFile) {
