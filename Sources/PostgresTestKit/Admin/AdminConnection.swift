@@ -135,7 +135,7 @@ package final class AdminConnection: Sendable {
     /// `prefix_`.
     package func ownedDatabases(prefix: String? = nil) async throws -> [OwnedDatabase] {
         let rows = try await connection.execute("""
-            SELECT datname, shobj_description(oid, 'pg_database'), pg_database_size(oid), datistemplate
+            SELECT datname, shobj_description(oid, 'pg_database'), coalesce(CASE WHEN has_database_privilege(oid, 'CONNECT') THEN pg_database_size(oid) END, 0), datistemplate
             FROM pg_database
             WHERE shobj_description(oid, 'pg_database') LIKE 'pgtestkit %'
               AND ($1::text IS NULL OR starts_with(datname, $1 || '_'))
