@@ -24,7 +24,11 @@ public struct TestDatabaseTrait: TestTrait, SuiteTrait, TestScoping {
         for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
     ) async throws {
         guard testCase != nil else {
-            try await function()   // the suite itself: each test gets its database below
+            // The suite itself: start preparing now (template, pool), while Swift Testing is
+            // still setting up its tests; each test gets its database below.
+            let warmUp = Task { try? await manager.prepare() }
+            try await function()
+            _ = await warmUp.value
             return
         }
         let database = try await manager.acquire(testName: test.name, isolation: isolation)

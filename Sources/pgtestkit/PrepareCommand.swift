@@ -23,6 +23,7 @@ struct PrepareCommand: AsyncParsableCommand {
     var holdSeconds = 0
 
     func run() async throws {
+        let processStarted = ContinuousClock.now
         guard (migrations != nil) != swiftMigrations else {
             throw ValidationError("give either --migrations DIR or --swift-migrations")
         }
@@ -39,6 +40,10 @@ struct PrepareCommand: AsyncParsableCommand {
         var databases: [PostgresTestDatabase] = []
         for i in 0..<acquire {
             let db = try await manager.acquire(testName: "held\(i)")
+            if i == 0 {   // time to first test in this fresh process (from the command's start)
+                let elapsed = ContinuousClock.now - processStarted
+                FileHandle.standardOutput.write(Data("first test database after \(String(format: "%.2f", elapsed.milliseconds)) ms\n".utf8))
+            }
             FileHandle.standardOutput.write(Data("acquired \(db.name)\n".utf8))   // unbuffered: a crash test reads it
             databases.append(db)
         }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 /// Ready-made clones of one template, created and connected ahead in the background on their
@@ -17,7 +18,9 @@ actor ClonePool {
     private let admin: AdminConnection
     private let template: String
     private let strategy: CloneStrategy?
-    private let target: Int
+    private var target: Int
+    /// The most clones a learned burst grows the pool to (`PGTESTKIT_POOL_MAX`, default 8).
+    private let ceiling: Int
     private let namePrefix: String
     private let serverParameters: [String: String]
     private let applicationName: String
@@ -35,6 +38,7 @@ actor ClonePool {
         self.template = template
         self.strategy = strategy
         self.target = size
+        self.ceiling = max(size, ProcessInfo.processInfo.environment["PGTESTKIT_POOL_MAX"].flatMap(Int.init) ?? 8)
         self.namePrefix = namePrefix
         self.serverParameters = serverParameters
         self.applicationName = applicationName
@@ -55,6 +59,15 @@ actor ClonePool {
 
     /// Starts making clones until the pool is full again; returns at once.
     func replenish() { refill() }
+
+    /// Learns from a miss: `burst` acquires were in flight at once, so keep that many ready
+    /// (up to the ceiling) for the next burst; refills from now on aim there.
+    func learn(burst: Int) {
+        let grown = min(ceiling, max(target, burst))
+        guard grown > target else { return }
+        logger.debug("clone pool grows from \(target) to \(grown): \(burst) acquires came at once")
+        target = grown
+    }
 
     /// How many clones are ready now.
     var count: Int { ready.count }

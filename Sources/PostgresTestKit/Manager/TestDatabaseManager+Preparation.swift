@@ -91,7 +91,10 @@ extension TestDatabaseManager {
                 logAudit = RunLogAudit.shared(logFile: embedded.logFile)
             }
             return Prepared(admin: admin, dropper: dropper, pool: pool, serverParameters: parameters, template: template,
-                            strategy: strategy, logAudit: logAudit, keeper: keeper!, generation: generation)
+                            strategy: strategy, logAudit: logAudit,
+                            lanes: AdminLanes(server: connectionString, runID: runID,
+                                              limit: AdminLanes.defaultLimit(host: parameters["host"] ?? ""), logger: logger),
+                            keeper: keeper!, generation: generation)
         } catch {
             await keeper?.stop()
             await admin.close()
@@ -140,6 +143,7 @@ extension TestDatabaseManager {
         if let prepared = try? await preparation.value {
             await prepared.pool?.close()
             await prepared.dropper.close()
+            await prepared.lanes.close()
             await prepared.keeper.stop()
             await prepared.admin.close()
         }

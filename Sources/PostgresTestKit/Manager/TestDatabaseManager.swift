@@ -45,6 +45,8 @@ public actor TestDatabaseManager {
     /// Bumped whenever a new preparation starts, so a stale failure never tears down a newer one.
     var preparationGeneration = 0
     var counter = 0
+    /// Clone acquires under way right now (the size of a burst, for the pool to learn).
+    var acquiresInFlight = 0
     var outstanding: Set<String> = []
     /// Transaction mode: the shared clone, its idle sandbox connections, and the live ones.
     var sharedClone: Task<PostgresTestDatabase, any Error>?
@@ -60,6 +62,8 @@ public actor TestDatabaseManager {
         let strategy: CloneStrategy?
         /// The statement-log watch (embedded server, policy not `.off`).
         let logAudit: RunLogAudit?
+        /// Admin connections for clones made on demand, so that a burst is served in parallel.
+        let lanes: AdminLanes
         /// Holds the run's lock on a connection of its own: the run stays provably alive
         /// (to every reaper) even when its admin session is killed.
         let keeper: RunKeeper
@@ -158,6 +162,8 @@ public actor TestDatabaseManager {
 
     func acquireClone(testName: String?) async throws -> PostgresTestDatabase {
         let started = ContinuousClock.now
+        acquiresInFlight += 1
+        defer { acquiresInFlight -= 1 }
         let prepared = try await prepared()
         do {
             return try await acquireClone(testName: testName, prepared, started)
@@ -191,7 +197,10 @@ public actor TestDatabaseManager {
         } else {
             name = DatabaseName.appendingTestName("\(prefix)_\(runID)_\(number)", testName)
             try await ExitCleanup.shared.creating(name, server: prepared.serverParameters) {
-                try await prepared.admin.createDatabase(name, template: prepared.template?.name, strategy: prepared.strategy, marker: marker)
+                let (template, strategy) = (prepared.template?.name, prepared.strategy)
+                try await prepared.lanes.withLane { lane in
+                    try await lane.createDatabase(name, template: template, strategy: strategy, marker: marker)
+                }
             }
             fromPool = false
             do {
@@ -224,7 +233,10 @@ public actor TestDatabaseManager {
             await prepared.dropper.enqueue(name, phases: nil)
             throw error
         }
-        if !fromPool { await prepared.pool?.replenish() }   // a miss: the pool is behind
+        if !fromPool {   // a miss: the pool is behind, and learns how many came at once
+            await prepared.pool?.learn(burst: acquiresInFlight)
+            await prepared.pool?.replenish()
+        }
         prepared.logAudit?.began(name)
         let elapsed = (ContinuousClock.now - started).milliseconds
         RunReport.shared.update {
@@ -346,6 +358,7 @@ public actor TestDatabaseManager {
         await prepared.pool?.close()
         for name in unreleased { await prepared.dropper.enqueue(name, phases: nil) }
         await prepared.dropper.close()
+        await prepared.lanes.close()
         await prepared.keeper.stop()
         await prepared.admin.close()
     }

@@ -11,16 +11,16 @@ import Darwin
 ///
 /// Spawned with `posix_spawn`, closing every inherited descriptor above stderr: `pg_ctl start`
 /// leaves a daemon behind, and a daemon that inherited one of our pipes would keep us waiting.
-enum Subprocess {
-    struct Output: Sendable {
-        let status: Int32
-        let output: String
-        var succeeded: Bool { status == 0 }
+package enum Subprocess {
+    package struct Output: Sendable {
+        package let status: Int32
+        package let output: String
+        package var succeeded: Bool { status == 0 }
     }
 
     /// Runs `executable` with `arguments`; stdout and stderr are captured together, or
     /// passed through to ours when `captureOutput` is false.
-    static func run(
+    package static func run(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
         captureOutput: Bool = true
     ) async throws -> Output {

@@ -262,6 +262,12 @@ struct Bench: Sendable {
             throw error
         }
 
+        // A burst: 32 tests at once on a cold pool, then the first test of a fresh process.
+        let burstSize = 32
+        let cores = ProcessInfo.processInfo.activeProcessorCount   // the server runs on this machine
+        let burst = try await burst(fixture, size: burstSize)
+        let first = try await firstTest(fixture)
+
         // The table's rows for this fixture.
         func row(_ name: String, _ value: Double, floorName: String? = nil, floor: Double? = nil,
                  target: String? = nil, limit: Double? = nil, note: String? = nil) -> BenchFigure {
@@ -304,6 +310,15 @@ struct Bench: Sendable {
             row("with 20 ms test body: acquire+release p50", withBody.both.p50, floorName: "bare connect p50", floor: bareConnect,
                 note: "\(withBody.fromPool)/\(n) from pool"),
             row("with 20 ms test body: acquire+release p95", withBody.both.p95, floorName: "bare connect p50", floor: bareConnect),
+        ]
+        let burstFloor = Double(burstSize) * cycleFloor / Double(min(burstSize, cores))
+        out.figures += [
+            row("burst: \(burstSize) parallel acquire+release, cold pool", burst.total.milliseconds,
+                floorName: "\(burstSize) x floor cycle / min(\(burstSize), \(cores) cores)", floor: burstFloor,
+                target: "<= 1.3x floor", limit: 1.3, note: "\(burst.fromPool)/\(burstSize) from pool, drops included"),
+            row("time to first test, cold process, template present", first.templatePresent, floorName: cycleName, floor: cycleFloor,
+                target: "<= 3x floor cycle", limit: 3, note: "pgtestkit prepare --acquire 1, from its start"),
+            row("time to first test, cold process, template built", first.withBuild, floorName: cycleName, floor: cycleFloor),
         ]
         for run in runs {
             let label = run.tasks == 1 ? "back-to-back" : "back-to-back, \(run.tasks) tasks"

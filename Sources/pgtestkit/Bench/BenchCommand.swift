@@ -25,9 +25,20 @@ struct BenchCommand: AsyncParsableCommand {
     var json: String?
     @Option(help: "Clones the warm pool keeps ahead.")
     var poolSize = 4
+    @Option(help: "Measure your own schema: a directory of *.sql migrations (run in version order).")
+    var migrations: String?
+    @Option(help: "With --migrations: a directory of *.sql seed files run after them, in name order.")
+    var seeds: String?
 
     func validate() throws {
         if let iterations, iterations < 1 { throw ValidationError("--iterations must be at least 1") }
+        if seeds != nil && migrations == nil { throw ValidationError("--seeds goes with --migrations") }
+        for directory in [migrations, seeds].compactMap({ $0 }) {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("\(directory) is not a directory of .sql files")
+            }
+        }
         if poolSize < 1 { throw ValidationError("--pool-size must be at least 1") }
     }
 
@@ -49,14 +60,22 @@ struct BenchCommand: AsyncParsableCommand {
                           poolSize: poolSize, logger: logger)
         let fixtures = NotificationsFixture.fixturesDirectory
         let bench40 = fixtures.appendingPathComponent("bench40")
-        let sets: [BenchFixture] = [
-            BenchFixture(name: "notifications", title: "notifications (3 migrations + NotificationTypeSync)",
-                         migrations: .sqlDirectory(fixtures.appendingPathComponent("notifications/Migrations")),
-                         seeders: [NotificationTypeSync()]),
-            BenchFixture(name: "bench40", title: "bench40 (5 migrations, 42 tables + 0001_seed.sql)",
-                         migrations: .sqlDirectory(bench40.appendingPathComponent("Migrations")),
-                         seeders: [Seeders.sqlFiles([bench40.appendingPathComponent("Seeds/0001_seed.sql")])]),
+        var sets: [BenchFixture] = [
+            .sql(name: "notifications", title: "notifications (3 migrations + NotificationTypeSync)",
+                 migrations: fixtures.appendingPathComponent("notifications/Migrations"), seeds: [], swiftSeeders: [NotificationTypeSync()]),
+            .sql(name: "bench40", title: "bench40 (5 migrations, 42 tables + 0001_seed.sql)",
+                 migrations: bench40.appendingPathComponent("Migrations"), seeds: [bench40.appendingPathComponent("Seeds/0001_seed.sql")]),
         ]
+        if let migrations {
+            // The user's own schema instead of ours.
+            let directory = URL(fileURLWithPath: migrations)
+            let seedFiles = try seeds.map { seeds in
+                try FileManager.default.contentsOfDirectory(atPath: seeds).filter { $0.hasSuffix(".sql") }.sorted()
+                    .map { URL(fileURLWithPath: seeds).appendingPathComponent($0) }
+            } ?? []
+            sets = [.sql(name: directory.deletingLastPathComponent().lastPathComponent, title: "your schema (\(migrations))",
+                         migrations: directory, seeds: seedFiles)]
+        }
 
         var figures: [BenchFigure] = []
         var templates: [String] = []
@@ -157,5 +176,15 @@ struct BenchCommand: AsyncParsableCommand {
             print(pad("  " + figure.name, 62), pad(value, 12, right: true), pad(floor, 10, right: true), pad(ratio, 8, right: true), target)
         }
         print("")
+    }
+}
+
+extension BenchFixture {
+    /// A fixture of SQL migrations (and seed files, plus Swift seeders the subprocess lacks).
+    static func sql(name: String, title: String, migrations: URL, seeds: [URL], swiftSeeders: [any Seeder] = []) -> BenchFixture {
+        BenchFixture(
+            name: name, title: title, migrations: .sqlDirectory(migrations),
+            seeders: swiftSeeders + (seeds.isEmpty ? [] : [Seeders.sqlFiles(seeds)]),
+            prepareArguments: ["--migrations", migrations.path] + seeds.flatMap { ["--seed", $0.path] })
     }
 }

@@ -7,6 +7,9 @@ struct BenchFixture: Sendable {
     let title: String
     let migrations: SchemaMigrations
     let seeders: [any Seeder]
+    /// The `pgtestkit prepare` arguments that build the same schema in a fresh process (for the
+    /// time-to-first-test figures).
+    let prepareArguments: [String]
 }
 
 /// One measured figure, as printed and written to JSON.

@@ -1,0 +1,314 @@
+import Foundation
+import Logging
+
+/// Layer 4 of premature-write flagging: the write-ahead log as witness. Between two marks,
+/// `pg_get_wal_records_info` (the `pg_walinspect` extension, PostgreSQL 15+) names the
+/// database of every persistent change, whatever made it — a function called from `SELECT`,
+/// `DO`, `CALL`, a writing CTE, `nextval`, `COPY` — none of which `log_statement = mod` logs.
+///
+/// The extension is installed only into a small database of the witness's own, created with
+/// an owner marker (`<prefix>_<run>_wal`) and dropped by ``close()``: never into `postgres`,
+/// `template1` or any database the toolkit did not create, since that would itself be a write
+/// there. Every query runs on a connection to that database.
+///
+/// It needs a superuser (to install the extension, which is not trusted, and run its functions;
+/// a member of `pg_read_server_files` may run them where a superuser installed it).
+/// ``open(server:prefix:logger:)`` throws a ``TestKitError`` saying what is missing when it
+/// cannot work: callers say so once and fall back to the statement log.
+///
+/// WAL is kept from the first mark on with a temporary physical replication slot when the role
+/// may make one (superuser or `REPLICATION`), so a checkpoint cannot recycle WAL not yet read;
+/// ``release(through:)`` lets it go. Records that reads and maintenance cause (hint-bit page
+/// images, pruning, vacuum, row locks) are not changes: see ``WalRecord/change``.
+package final class WalWitness: Sendable {
+    /// The witness's own database (where `pg_walinspect` is installed).
+    package let databaseName: String
+    /// Its OID: changes there are the witness's own, never reported.
+    package let databaseOID: UInt32
+    /// The server's connection string (used to resolve relation names, read-only).
+    package let server: ConnectionString
+    /// The server's major version.
+    package let serverMajorVersion: Int
+    private let admin: AdminConnection
+    private let connection: Connection
+    private let runID: RunID
+    /// The temporary replication slot keeping WAL, if the role could create one.
+    package let slot: String?
+    /// Whether the role may force a WAL flush (`pg_logical_emit_message`: superuser or REPLICATION).
+    private let canForceFlush: Bool
+    /// `wal_block_size`.
+    private let pageSize: UInt64
+    private let logger: Logger
+
+    private init(
+        databaseName: String, databaseOID: UInt32, server: ConnectionString, serverMajorVersion: Int,
+        admin: AdminConnection, connection: Connection, runID: RunID, slot: String?, canForceFlush: Bool,
+        pageSize: UInt64, logger: Logger
+    ) {
+        self.databaseName = databaseName
+        self.databaseOID = databaseOID
+        self.server = server
+        self.serverMajorVersion = serverMajorVersion
+        self.admin = admin
+        self.connection = connection
+        self.runID = runID
+        self.slot = slot
+        self.canForceFlush = canForceFlush
+        self.pageSize = pageSize
+        self.logger = logger
+    }
+
+    /// What the audit says, once, when the witness cannot work: the fallback and what it misses.
+    package static func unavailableNote(_ error: TestKitError) -> String {
+        "the WAL witness is unavailable: \(error.message) Auditing from the statement log alone: writes made inside functions called from SELECT, DO blocks, CALL, writing CTEs and nextval are not seen."
+    }
+
+    /// Creates the witness database, installs `pg_walinspect` there and reserves WAL.
+    ///
+    /// Throws a ``TestKitError`` when the witness cannot work on this server — older than 15,
+    /// no `pg_walinspect` (the PostgreSQL 16 wheel `pgserver` lacks it), or a role that may not
+    /// install it — saying what would make it work. Nothing is left behind then.
+    package static func open(
+        server: ConnectionString, prefix: String? = nil, logger: Logger = Logger(label: "PostgresTestKit")
+    ) async throws -> WalWitness {
+        let prefix = prefix ?? ProcessInfo.processInfo.environment["PGTESTKIT_PREFIX"].flatMap { $0.isEmpty ? nil : $0 } ?? "pgtk"
+        try DatabaseName.validatePrefix(prefix)
+        let runID = RunID()
+        let admin = try await AdminConnection.connect(to: server, runID: runID, logger: logger)
+        do {
+            return try await open(admin: admin, server: server, prefix: prefix, runID: runID, logger: logger)
+        } catch {
+            await admin.close()
+            throw error
+        }
+    }
+
+    private static func open(
+        admin: AdminConnection, server: ConnectionString, prefix: String, runID: RunID, logger: Logger
+    ) async throws -> WalWitness {
+        let major = admin.serverMajorVersion
+        guard major >= 15 else {
+            throw TestKitError(.configuration, "it needs PostgreSQL 15 or later (pg_walinspect); this server is \(major). Use a newer server (PGTESTKIT_PG_BINDIR) for the WAL witness.")
+        }
+        guard let role = try await admin.query("""
+            SELECT rolsuper, rolreplication, pg_has_role(current_user, 'pg_read_server_files', 'USAGE'),
+                   EXISTS (SELECT FROM pg_available_extensions WHERE name = 'pg_walinspect'),
+                   current_setting('wal_block_size')
+            FROM pg_roles WHERE rolname = current_user
+            """).rows.first else {
+            throw TestKitError(.configuration, "the current role is not in pg_roles; connect as a superuser for the WAL witness.")
+        }
+        let superuser = try role.decode(Bool.self, at: 0)
+        let replication = try role.decode(Bool.self, at: 1)
+        guard try role.decode(Bool.self, at: 3) else {
+            throw TestKitError(.postgresNotInstalled, "this PostgreSQL \(major) server has no pg_walinspect extension (Debian and Ubuntu ship it with the server package; the PostgreSQL 16 wheel pgserver does not). Install the contrib modules of your server, or use one that has them.")
+        }
+        guard superuser else {
+            let reader = try role.decode(Bool.self, at: 2)
+            throw TestKitError(.configuration, "it needs a superuser: pg_walinspect is not a trusted extension, so only a superuser can install it into the witness's own database\(reader ? "" : ", and reading the WAL takes superuser or pg_read_server_files"). Run the audit as a superuser (the embedded server's postgres role is one).")
+        }
+        let pageSize = UInt64(role[4] ?? "") ?? 8192
+        let name = DatabaseName.appendingTestName("\(prefix)_\(runID.rawValue)", "wal")
+        try DatabaseName.validate(name)
+        try await admin.createDatabase(name, marker: OwnerMarker(kind: .clone, run: runID, test: "WAL witness (pg_walinspect)"))
+        let connection: Connection
+        do {
+            connection = try await Connection.connect(to: server, database: name, applicationName: "pgtestkit-wal:\(runID.rawValue)", logger: logger)
+        } catch {
+            _ = try? await admin.dropDatabase(name)
+            throw error
+        }
+        do {
+            try await connection.execute("CREATE EXTENSION pg_walinspect")
+            guard try await connection.scalar("SELECT has_function_privilege('pg_get_wal_records_info(pg_lsn, pg_lsn)', 'EXECUTE')", as: Bool.self) else {
+                throw TestKitError(.configuration, "the role may not run pg_get_wal_records_info; grant it pg_read_server_files or run the audit as a superuser.")
+            }
+        } catch {
+            await connection.close()
+            _ = try? await admin.dropDatabase(name)
+            if let error = error as? PGError {
+                throw TestKitError(.configuration, "pg_walinspect could not be installed into the witness database \(name) (SQLSTATE \(error.sqlState ?? "?"): \(error.message)); install the server's contrib modules and run the audit as a superuser.", underlying: error)
+            }
+            throw error
+        }
+        let oid = UInt32(try await connection.scalar("SELECT oid::text FROM pg_database WHERE datname = current_database()", as: String.self)) ?? 0
+        // Keep WAL from now on (a temporary slot goes away with the session). Without one, a
+        // checkpoint may recycle WAL the witness has not read yet: ``changes(from:to:)`` says so.
+        var slot: String? = DatabaseName.appendingTestName("\(prefix)_\(runID.rawValue)", "wal")
+        do {
+            try await connection.execute("SELECT pg_create_physical_replication_slot($1, true, true)", slot)
+        } catch {
+            logger.debug("WAL witness: no replication slot (\(error)); WAL may be recycled before it is read")
+            slot = nil
+        }
+        logger.debug("WAL witness ready", metadata: ["database": "\(name)", "slot": "\(slot ?? "none")"])
+        return WalWitness(
+            databaseName: name, databaseOID: oid, server: server, serverMajorVersion: major, admin: admin,
+            connection: connection, runID: runID, slot: slot, canForceFlush: superuser || replication,
+            pageSize: pageSize, logger: logger)
+    }
+
+    /// The server backends the witness itself uses (to leave them out of a log audit).
+    package func backendPIDs() async -> Set<Int32> {
+        [await connection.backendPID, await admin.connection.backendPID]
+    }
+
+    /// The current WAL insert position (`pg_current_wal_insert_lsn()`): everything a session
+    /// wrote before this call is before it.
+    package func mark() async throws -> WalLSN {
+        let text = try await connection.scalar("SELECT pg_current_wal_insert_lsn()::text", as: String.self)
+        guard let lsn = WalLSN(text) else {
+            throw TestKitError(.configuration, "the server answered '\(text)' for pg_current_wal_insert_lsn(); is this PostgreSQL?")
+        }
+        return lsn
+    }
+
+    /// The changes between two marks, per database OID (the witness's own database and the
+    /// shared catalogs left out). Waits (a second at most) for the WAL up to `to` to be
+    /// flushed, which `pg_walinspect` requires; a superuser forces the flush at once.
+    package func changes(from: WalLSN, to: WalLSN) async throws -> [UInt32: [WalChange]] {
+        let start = from.backingOffPageHeader(pageSize: pageSize)
+        let end = try await flushed(through: to.backingOffPageHeader(pageSize: pageSize))
+        guard start < end else { return [:] }
+        let rows: [Row]
+        do {
+            rows = try await connection.execute(Self.recordsQuery, start.description, end.description).rows
+        } catch let error as PGError {
+            throw TestKitError(.configuration, "the WAL between \(start) and \(end) could not be read (\(error.message)). \(slot == nil ? "Without a replication slot (the role needs REPLICATION or superuser) a checkpoint can recycle it: raise wal_keep_size, or " : "")read it more often.", underlying: error)
+        }
+        var records: [WalRecord] = []
+        for row in rows {
+            guard let manager = row[0], let type = row[1], let tablespace = row[2].flatMap({ UInt32($0) }),
+                  let database = row[3].flatMap({ UInt32($0) }), let relfilenode = row[4].flatMap({ UInt32($0) }),
+                  let count = row[5].flatMap({ Int($0) }), database != databaseOID else { continue }
+            records.append(WalRecord(resourceManager: manager, recordType: type, tablespace: tablespace,
+                                     database: database, relfilenode: relfilenode, count: count))
+        }
+        return Dictionary(grouping: WalChange.changes(from: records), by: \.database)
+    }
+
+    /// `pg_get_wal_records_info` grouped on the server by resource manager, record type and
+    /// relation. Only records with a block reference, and `Storage`/`RelMap` records (which name
+    /// their relation or database in the description), can be changes: the rest is left out here.
+    static let recordsQuery = #"""
+        WITH r AS MATERIALIZED (
+            SELECT resource_manager AS rm, record_type AS rt, block_ref, description
+            FROM pg_get_wal_records_info($1::pg_lsn, $2::pg_lsn)
+            WHERE block_ref IS NOT NULL OR resource_manager IN ('Storage', 'RelMap')
+        )
+        SELECT rm, rt, b[1], b[2], b[3], count(*)::text
+        FROM r, LATERAL regexp_matches(r.block_ref, 'rel (\d+)/(\d+)/(\d+)', 'g') AS b
+        WHERE r.block_ref IS NOT NULL
+        GROUP BY 1, 2, 3, 4, 5
+        UNION ALL
+        SELECT rm, rt, coalesce(m[1], '0'), m[2], m[3], count(*)::text
+        FROM r, LATERAL regexp_match(r.description, '(?:pg_tblspc/(\d+)/[^/ ]+/)?(\d+)/(\d+)') AS m
+        WHERE r.rm = 'Storage' AND m IS NOT NULL
+        GROUP BY 1, 2, 3, 4, 5
+        UNION ALL
+        SELECT rm, rt, '0', m[1], '0', count(*)::text
+        FROM r, LATERAL regexp_match(r.description, 'database (\d+)') AS m
+        WHERE r.rm = 'RelMap' AND m IS NOT NULL
+        GROUP BY 1, 2, 3, 4, 5
+        """#
+
+    /// `lsn`, once the server has flushed the WAL that far, or the flushed end if it stays
+    /// behind (only records nobody committed or aborted can be in that tail then).
+    private func flushed(through lsn: WalLSN) async throws -> WalLSN {
+        func flushPosition() async throws -> WalLSN {
+            WalLSN(try await connection.scalar("SELECT pg_current_wal_flush_lsn()::text", as: String.self)) ?? WalLSN(0)
+        }
+        var flushed = try await flushPosition()
+        if flushed >= lsn { return lsn }
+        if canForceFlush {
+            // A transactional logical message commits synchronously: the WAL is flushed up to
+            // it. It touches no relation of any database (LogicalMessage: not a change).
+            try await connection.simpleQuery("""
+                BEGIN; SET LOCAL synchronous_commit = on; SELECT pg_logical_emit_message(true, 'pgtestkit', 'flush'); COMMIT
+                """)
+            flushed = try await flushPosition()
+            if flushed >= lsn { return lsn }
+        }
+        // The WAL writer flushes committed work within three wal_writer_delay (200 ms).
+        let deadline = ContinuousClock.now + .seconds(1)
+        while ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            flushed = try await flushPosition()
+            if flushed >= lsn { return lsn }
+        }
+        return flushed
+    }
+
+    /// Lets the server recycle the WAL before `lsn` (advances the replication slot).
+    package func release(through lsn: WalLSN) async {
+        guard let slot else { return }
+        do {
+            try await connection.execute("SELECT pg_replication_slot_advance($1, $2::pg_lsn)", slot, lsn.description)
+        } catch {
+            logger.debug("WAL witness: could not advance the slot \(slot): \(error)")
+        }
+    }
+
+    /// Fills in the relation names of `changes` (all in the database `name`), from a read-only
+    /// session on it: `pg_filenode_relation`, and the table an index, TOAST table or owned
+    /// sequence belongs to. Changes it cannot resolve (the database or relation is gone, the
+    /// database refuses connections) are returned as they were.
+    package func resolveNames(of changes: [WalChange], in name: String) async -> [WalChange] {
+        let wanted = changes.filter { $0.relfilenode != 0 }
+        guard !wanted.isEmpty else { return changes }
+        let session: Connection
+        do {
+            session = try await Connection.connect(to: server, database: name, applicationName: "pgtestkit-wal:\(runID.rawValue)", logger: logger)
+        } catch {
+            logger.debug("WAL witness: cannot resolve relation names in \(name): \(error)")
+            return changes
+        }
+        defer { Task { await session.close() } }
+        let tablespaces = "{" + wanted.map { String($0.tablespace) }.joined(separator: ",") + "}"
+        let nodes = "{" + wanted.map { String($0.relfilenode) }.joined(separator: ",") + "}"
+        let rows: [Row]
+        do {
+            try await session.simpleQuery("SET default_transaction_read_only = on")
+            rows = try await session.execute("""
+                SELECT n.spc::text, n.node::text, format('%I.%I', ns.nspname, c.relname), c.oid::bigint,
+                       (SELECT format('%I.%I', ons.nspname, o.relname) FROM pg_class o JOIN pg_namespace ons ON ons.oid = o.relnamespace
+                        WHERE o.oid = coalesce(i.indrelid, t.oid, d.refobjid))
+                FROM unnest($1::oid[], $2::oid[]) AS n(spc, node)
+                JOIN pg_class c ON c.oid = pg_filenode_relation(n.spc, n.node)
+                JOIN pg_namespace ns ON ns.oid = c.relnamespace
+                LEFT JOIN pg_index i ON i.indexrelid = c.oid
+                LEFT JOIN pg_class t ON t.reltoastrelid = c.oid
+                LEFT JOIN pg_depend d ON c.relkind = 'S' AND d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                     AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+                """, tablespaces, nodes).rows
+        } catch {
+            logger.debug("WAL witness: cannot resolve relation names in \(name): \(error)")
+            return changes
+        }
+        var resolved: [[UInt32]: (relation: String, oid: Int64, table: String?)] = [:]
+        for row in rows {
+            guard let spc = row[0].flatMap({ UInt32($0) }), let node = row[1].flatMap({ UInt32($0) }),
+                  let relation = row[2], let oid = row[3].flatMap({ Int64($0) }) else { continue }
+            resolved[[spc, node]] = (relation, oid, row[4])
+        }
+        return changes.map { change in
+            guard let found = resolved[[change.tablespace, change.relfilenode]] else { return change }
+            var change = change
+            change.relation = found.relation
+            change.table = found.table ?? found.relation
+            change.isCatalog = found.oid < Int64(WalRecord.firstNormalObjectID)
+            return change
+        }
+    }
+
+    /// Drops the witness database and closes the witness's connections (the slot goes with them).
+    package func close() async {
+        await connection.close()
+        do {
+            try await admin.dropDatabase(databaseName)
+        } catch {
+            logger.warning("WAL witness: could not drop its database \(databaseName): \(error); pgtestkit reap drops it later")
+        }
+        await admin.close()
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import PostgresTestKit
+
+extension Bench {
+    /// `size` tests starting at once — what a Swift Testing suite does — on a manager whose
+    /// pool is cold (template present, just prepared): every acquire+release, drops included.
+    func burst(_ fixture: BenchFixture, size: Int) async throws -> (total: Duration, fromPool: Int) {
+        let manager = TestDatabaseManager(prefix: prefix, migrations: fixture.migrations, seeders: fixture.seeders,
+                                          poolSize: poolSize, logger: logger)
+        do {
+            try await manager.prepare()
+            let started = clock.now
+            let fromPool = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<size {
+                    group.addTask {
+                        let db = try await manager.acquire(testName: "burst")
+                        try await db.release()
+                        return db.fromPool ? 1 : 0
+                    }
+                }
+                return try await group.reduce(0, +)
+            }
+            await manager.waitForDrops()
+            let total = clock.now - started
+            await manager.shutdown()
+            return (total, fromPool)
+        } catch {
+            await manager.shutdown()
+            throw error
+        }
+    }
+
+    /// Time to the first test database in a fresh `pgtestkit prepare --acquire 1` process, as
+    /// that process measured it from its command's start: once building the template (a new
+    /// prefix), once with the template present (the same prefix again). Returns both, in ms.
+    func firstTest(_ fixture: BenchFixture) async throws -> (withBuild: Double, templatePresent: Double) {
+        let executable = CommandLine.arguments[0].hasPrefix("/")
+            ? CommandLine.arguments[0] : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0]
+        let subprefix = prefix + "c"
+        func run() async throws -> Double {
+            let output = try await Subprocess.run(executable, ["prepare", "--prefix", subprefix, "--acquire", "1"] + fixture.prepareArguments)
+            let marker = "first test database after "
+            guard output.succeeded,
+                  let line = output.output.split(separator: "\n").first(where: { $0.hasPrefix(marker) }),
+                  let ms = Double(line.dropFirst(marker.count).split(separator: " ").first ?? "") else {
+                throw TestKitError(.subprocessFailed, "pgtestkit prepare did not report its first test: \(output.output)")
+            }
+            return ms
+        }
+        let withBuild = try await run()
+        let present = try await run()
+        return (withBuild, present)
+    }
+}
