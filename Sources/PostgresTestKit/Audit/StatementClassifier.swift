@@ -40,4 +40,81 @@ enum StatementClassifier {
         let first = statement.uppercased().split(whereSeparator: { $0.isWhitespace }).first.map(String.init) ?? ""
         return ["CREATE", "ALTER", "DROP"].contains(first) && !isDatabaseAdministration(statement)
     }
+
+    /// The statements of a logged string, one by one: `log_statement` logs a multi-statement
+    /// simple query (`psql -c 'SELECT 1; INSERT …'`) as one entry when any of them writes.
+    /// A single statement comes back as it is.
+    static func statements(of logged: String) -> [String] {
+        let pieces = SQLScript(logged).statements.map(\.text)
+        return pieces.count > 1 ? pieces : [logged]
+    }
+
+    /// Whether one statement of a multi-statement string is one that `log_statement = mod`
+    /// logs (DDL, data-modifying statements): everything but reads, session and transaction
+    /// control. What a `SELECT`, `DO` or `CALL` writes only the WAL witness sees.
+    static func isLoggedAsWrite(_ statement: String) -> Bool {
+        let words = statement.uppercased().split(whereSeparator: { !($0.isLetter || $0 == "_") }).map(String.init)
+        guard let first = words.first else { return false }
+        let notWrites: Set<String> = [
+            "SELECT", "VALUES", "TABLE", "SHOW", "SET", "RESET", "BEGIN", "START", "COMMIT", "END", "ROLLBACK",
+            "ABORT", "SAVEPOINT", "RELEASE", "DO", "CALL", "LISTEN", "UNLISTEN", "NOTIFY", "DISCARD", "DEALLOCATE",
+            "LOCK", "FETCH", "DECLARE", "CLOSE", "MOVE", "ANALYZE", "ANALYSE", "VACUUM", "CHECKPOINT", "LOAD",
+        ]
+        let modifying: Set<String> = ["INSERT", "UPDATE", "DELETE", "MERGE"]
+        switch first {
+        case "WITH":   // a writing CTE's INSERT/UPDATE/DELETE/MERGE makes the whole a write
+            return words.contains(where: modifying.contains)
+        case "EXPLAIN":   // EXPLAIN ANALYZE runs the statement
+            return words.contains { $0 == "ANALYZE" || $0 == "ANALYSE" } && words.contains(where: modifying.contains)
+        default:
+            break
+        }
+        return !notWrites.contains(first)
+    }
+
+    /// The database a `CREATE DATABASE` creates and the template it names (`nil`: the
+    /// default, `template1`), with identifiers folded as the server folds them.
+    static func createdDatabase(_ statement: String) -> (name: String, template: String?)? {
+        let tokens = identifierTokens(statement)
+        guard tokens.count >= 3, tokens[0].folded == "create", tokens[1].folded == "database" else { return nil }
+        let name = tokens[2].folded
+        var template: String?
+        if let index = tokens.indices.dropFirst(3).first(where: { tokens[$0].folded == "template" && !tokens[$0].quoted }) {
+            var next = index + 1
+            if next < tokens.count, tokens[next].folded == "=" { next += 1 }
+            if next < tokens.count { template = tokens[next].folded }
+        }
+        return (name, template)
+    }
+
+    /// Words, quoted identifiers (unquoted and `""` undone) and `=`; unquoted words lower-cased.
+    private static func identifierTokens(_ text: String) -> [(folded: String, quoted: Bool)] {
+        var tokens: [(folded: String, quoted: Bool)] = []
+        var chars = Array(text)[...]
+        while let c = chars.first {
+            if c == "\"" {
+                chars.removeFirst()
+                var word = ""
+                while let d = chars.first {
+                    chars.removeFirst()
+                    if d == "\"" {
+                        if chars.first == "\"" { word.append("\""); chars.removeFirst() } else { break }
+                    } else {
+                        word.append(d)
+                    }
+                }
+                tokens.append((word, true))
+            } else if c == "=" {
+                chars.removeFirst()
+                tokens.append(("=", false))
+            } else if c.isLetter || c.isNumber || c == "_" || c == "$" {
+                var word = ""
+                while let d = chars.first, d.isLetter || d.isNumber || d == "_" || d == "$" { word.append(d); chars.removeFirst() }
+                tokens.append((word.lowercased(), false))
+            } else {
+                chars.removeFirst()
+            }
+        }
+        return tokens
+    }
 }

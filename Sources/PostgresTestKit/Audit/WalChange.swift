@@ -11,8 +11,8 @@ package struct WalChange: Sendable, Hashable, CustomStringConvertible {
 
     /// The database OID.
     package let database: UInt32
-    /// The tablespace OID.
-    package let tablespace: UInt32
+    /// The tablespace OID (0: the database's default, when only a `Storage` record named it).
+    package var tablespace: UInt32
     /// The relfilenode written (0 for a whole-database record such as `RelMap`).
     package let relfilenode: UInt32
     /// What the records did (``Effect/rows`` when any of them wrote rows).
@@ -60,15 +60,17 @@ package struct WalChange: Sendable, Hashable, CustomStringConvertible {
     /// Folds grouped records into changes, one per database and relation, keeping only those
     /// the rules of ``WalRecord/change`` count.
     package static func changes(from records: [WalRecord]) -> [WalChange] {
+        // Keyed by database and relfilenode: Storage records name no tablespace (0 there).
         var byRelation: [[UInt32]: WalChange] = [:]
         for record in records {
             // Database 0 is the shared catalogs (roles, pg_database, comments on databases).
             guard record.database != 0, let effect = record.change else { continue }
-            let key = [record.database, record.tablespace, record.relfilenode]
+            let key = [record.database, record.relfilenode]
             let kind = "\(record.resourceManager)/\(record.recordType)"
             if var existing = byRelation[key] {
                 existing.records[kind, default: 0] += record.count
                 if effect == .rows { existing.effect = .rows }
+                if existing.tablespace == 0 { existing.tablespace = record.tablespace }
                 byRelation[key] = existing
             } else {
                 byRelation[key] = WalChange(

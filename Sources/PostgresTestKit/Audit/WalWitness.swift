@@ -134,7 +134,7 @@ package final class WalWitness: Sendable {
         let oid = UInt32(try await connection.scalar("SELECT oid::text FROM pg_database WHERE datname = current_database()", as: String.self)) ?? 0
         // Keep WAL from now on (a temporary slot goes away with the session). Without one, a
         // checkpoint may recycle WAL the witness has not read yet: ``changes(from:to:)`` says so.
-        var slot: String? = DatabaseName.appendingTestName("\(prefix)_\(runID.rawValue)", "wal")
+        var slot: String? = name   // slot names take the same characters
         do {
             try await connection.execute("SELECT pg_create_physical_replication_slot($1, true, true)", slot)
         } catch {
@@ -263,7 +263,6 @@ package final class WalWitness: Sendable {
             logger.debug("WAL witness: cannot resolve relation names in \(name): \(error)")
             return changes
         }
-        defer { Task { await session.close() } }
         let tablespaces = "{" + wanted.map { String($0.tablespace) }.joined(separator: ",") + "}"
         let nodes = "{" + wanted.map { String($0.relfilenode) }.joined(separator: ",") + "}"
         let rows: [Row]
@@ -282,17 +281,19 @@ package final class WalWitness: Sendable {
                      AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
                 """, tablespaces, nodes).rows
         } catch {
+            await session.close()
             logger.debug("WAL witness: cannot resolve relation names in \(name): \(error)")
             return changes
         }
-        var resolved: [[UInt32]: (relation: String, oid: Int64, table: String?)] = [:]
+        await session.close()
+        var resolved: [UInt32: (relation: String, oid: Int64, table: String?)] = [:]
         for row in rows {
-            guard let spc = row[0].flatMap({ UInt32($0) }), let node = row[1].flatMap({ UInt32($0) }),
-                  let relation = row[2], let oid = row[3].flatMap({ Int64($0) }) else { continue }
-            resolved[[spc, node]] = (relation, oid, row[4])
+            guard let node = row[1].flatMap({ UInt32($0) }), let relation = row[2],
+                  let oid = row[3].flatMap({ Int64($0) }) else { continue }
+            resolved[node] = (relation, oid, row[4])
         }
         return changes.map { change in
-            guard let found = resolved[[change.tablespace, change.relfilenode]] else { return change }
+            guard let found = resolved[change.relfilenode] else { return change }
             var change = change
             change.relation = found.relation
             change.table = found.table ?? found.relation

@@ -1,14 +1,17 @@
 import Logging
 
-/// Drops released databases off the test's critical path, on its own admin connection.
+/// Drops released databases off the test's critical path: on its own admin connection, and
+/// when a backlog builds up (a burst), on the manager's admin lanes too, in parallel.
 actor BackgroundDropper {
     private let admin: AdminConnection
+    private let lanes: AdminLanes?
     private let logger: Logger
     private var queue: [(String, PhaseLog?)] = []
     private var worker: Task<Void, Never>?
 
-    init(admin: AdminConnection, logger: Logger) {
+    init(admin: AdminConnection, lanes: AdminLanes? = nil, logger: Logger) {
         self.admin = admin
+        self.lanes = lanes
         self.logger = logger
     }
 
@@ -24,10 +27,27 @@ actor BackgroundDropper {
         // Let the release that queued the first drop return before the server starts the
         // (CPU- and I/O-heavy) DROP: on a small machine they would compete.
         try? await Task.sleep(for: .milliseconds(5))
-        while !queue.isEmpty {
-            let (name, phases) = queue.removeFirst()
+        // One worker on the dropper's own connection; more on the lanes while a backlog lasts.
+        let helpers = min(queue.count - 1, (lanes?.limit ?? 1) - 1)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.work(onLanes: false) }
+            for _ in 0..<max(0, helpers) { group.addTask { await self.work(onLanes: true) } }
+        }
+        worker = nil
+    }
+
+    private func next() -> (String, PhaseLog?)? {
+        queue.isEmpty ? nil : queue.removeFirst()
+    }
+
+    private func work(onLanes: Bool) async {
+        while let (name, phases) = next() {
             do {
-                try await admin.dropDatabase(name)
+                if onLanes, let lanes {
+                    _ = try await lanes.withLane { try await $0.dropDatabase(name) }
+                } else {
+                    try await admin.dropDatabase(name)
+                }
                 ExitCleanup.shared.forget(name)
                 try? phases?.enter(.dropped)
                 RunReport.shared.update { $0.databasesDropped += 1 }
@@ -35,7 +55,6 @@ actor BackgroundDropper {
                 logger.warning("could not drop \(name) (the exit cleanup and the reaper will retry): \(error)")
             }
         }
-        worker = nil
     }
 
     /// Waits until every queued drop is done.

@@ -71,9 +71,11 @@ extension TestDatabaseManager {
             }
             var strategy: CloneStrategy?
             if let template { strategy = try await CloneStrategyProbe.choose(template: template, admin: admin, logger: logger) }
+            let lanes = AdminLanes(server: connectionString, runID: runID,
+                                   limit: AdminLanes.defaultLimit(host: parameters["host"] ?? ""), logger: logger)
             let dropper = BackgroundDropper(
                 admin: try await AdminConnection.connect(to: connectionString, runID: runID, applicationName: runID.adminApplicationName + ":drop", logger: logger),
-                logger: logger)
+                lanes: lanes, logger: logger)
             var pool: ClonePool?
             if let template, poolSize > 0 {
                 let poolAdmin = try await AdminConnection.connect(to: connectionString, runID: runID, applicationName: runID.adminApplicationName + ":pool", logger: logger)
@@ -92,8 +94,7 @@ extension TestDatabaseManager {
             }
             return Prepared(admin: admin, dropper: dropper, pool: pool, serverParameters: parameters, template: template,
                             strategy: strategy, logAudit: logAudit,
-                            lanes: AdminLanes(server: connectionString, runID: runID,
-                                              limit: AdminLanes.defaultLimit(host: parameters["host"] ?? ""), logger: logger),
+                            lanes: lanes,
                             keeper: keeper!, generation: generation)
         } catch {
             await keeper?.stop()
