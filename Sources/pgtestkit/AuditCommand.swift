@@ -7,13 +7,18 @@ import PostgresTestKit
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
-        abstract: "Run a test command against the embedded server and flag premature writes from the server log.",
+        abstract: "Run a test command against the embedded server and flag premature writes from the server log and the WAL.",
         discussion: """
             The command gets PGHOST, PGPORT, PGUSER, PGDATABASE and DATABASE_URL pointing at the \
-            embedded server. Reported: writes to the maintenance databases (postgres, template1); \
-            writes to databases that existed before the command (your dev database); writes to a \
-            database the command created, before its first schema DDL; connections to databases \
-            that existed before the command. Create and migrate your dev database first \
+            embedded server. Findings (they fail the run): writes to the maintenance databases \
+            (postgres, template1) and to databases that existed before the command (your dev \
+            database), from the statement log and — PostgreSQL 15+ with pg_walinspect — from the \
+            WAL, which also sees writes made by functions called from SELECT, DO, CALL, writing \
+            CTEs and nextval; writes to a database the command created, before its first schema \
+            DDL (a database created from a template is born migrated); statements that failed in \
+            a maintenance database for want of the app's tables (42P01, 42703, 42883, 3F000). \
+            Warnings (--strict makes them fail): connections to databases that existed before \
+            the command. Create and migrate your dev database first \
             (eval "$(pgtestkit server env)") to reproduce the worst form of the bug.
             """)
     @OptionGroup var options: GlobalOptions
@@ -21,7 +26,9 @@ struct AuditCommand: AsyncParsableCommand {
     var database = "postgres"
     @Option(help: "fail: exit 1 on a finding; warn: report only.")
     var policy: String = "fail"
-    @Option(help: "Write the findings as JSON to this path.")
+    @Flag(help: "Fail on warnings too (connections to databases that existed before the command).")
+    var strict = false
+    @Option(help: "Write the findings (those that fail the run) as JSON to this path.")
     var json: String?
     @Argument(parsing: .captureForPassthrough, help: "The command to run, after --.")
     var command: [String] = []
@@ -31,13 +38,30 @@ struct AuditCommand: AsyncParsableCommand {
         guard let program = arguments.first else {
             throw ValidationError("give the command to audit after --, e.g. pgtestkit audit -- pytest")
         }
+        guard ["fail", "warn"].contains(policy) else {
+            throw ValidationError("--policy is fail or warn, not '\(policy)'")
+        }
         let logger = options.logger()
         let server = try await EmbeddedServer.locate()
         try await server.start(logger: logger)
         let admin = try await Connection.connect(to: server.connectionString, applicationName: "pgtestkit-audit")
-        let existing = Set(try await admin.execute("SELECT datname FROM pg_database").rows.compactMap { $0[0] })
+        let witness: WalWitness?
+        do {
+            witness = try await WalWitness.open(server: server.connectionString, logger: logger)
+        } catch {
+            witness = nil
+            let reason = error as? TestKitError ?? TestKitError(.configuration, "it could not be set up (\(error)).", underlying: error)
+            FileHandle.standardError.write(Data("pgtestkit audit: \(WalWitness.unavailableNote(reason))\n".utf8))
+        }
+        let before = try await admin.execute("SELECT oid::text, datname, shobj_description(oid, 'pg_database') FROM pg_database").rows
+            .compactMap { row -> CommandAudit.Database? in
+                guard let oid = row[0].flatMap({ UInt32($0) }), let name = row[1] else { return nil }
+                return CommandAudit.Database(oid: oid, name: name, isToolkit: OwnerMarker(comment: row[2]) != nil)
+            }
         var reader = ServerLogReader(path: server.logFile)
         _ = try await reader.readThrough(admin)   // everything before the command is skipped
+        var wal = WalReading(witness: witness)
+        await wal.start()
 
         var environment = ProcessInfo.processInfo.environment
         environment["PGHOST"] = server.socketDirectory
@@ -47,21 +71,33 @@ struct AuditCommand: AsyncParsableCommand {
         environment["DATABASE_URL"] = "postgresql://\(EmbeddedServer.superuser)@/\(database)?host=\(server.socketDirectory)&port=\(server.port)"
         let executable = program.contains("/") ? program : (which(program) ?? program)
         FileHandle.standardError.write(Data("pgtestkit audit: running \(arguments.joined(separator: " "))\n".utf8))
-        let result = try await runPassingThrough(executable, Array(arguments.dropFirst()), environment)
+        let result = try await runPassingThrough(executable, Array(arguments.dropFirst()), environment) {
+            await wal.readIfDue()   // WAL read (and let go) while the command runs
+        }
+        await wal.read()
 
-        let ownPID = await admin.backendPID
-        let entries = try await reader.readThrough(admin).filter { $0.pid != ownPID }
+        var ownPIDs: Set<Int32> = [await admin.backendPID]
+        if let witness { ownPIDs.formUnion(await witness.backendPIDs()) }
+        let entries = try await reader.readThrough(admin).filter { !ownPIDs.contains($0.pid ?? -1) }
         await admin.close()
-        let findings = CommandAudit(existingBefore: existing).findings(in: entries)
-        print("\npgtestkit audit: \(entries.count) log entries read, \(findings.count) finding(s); command exited \(result)")
-        for finding in findings { print("  ✗ \(finding)") }
+        var changes = wal.changes
+        if let witness {
+            for database in before where !database.isToolkit && changes[database.oid] != nil {
+                changes[database.oid] = await witness.resolveNames(of: changes[database.oid] ?? [], in: database.name)
+            }
+            await witness.close()
+        }
+        let outcome = CommandAudit(before: before, strict: strict).audit(entries, wal: witness == nil ? nil : changes)
+        print("\npgtestkit audit: \(entries.count) log entries read, WAL witness: \(wal.summary), \(outcome.findings.count) finding(s); \(outcome.warnings.count) warning(s); command exited \(result)")
+        for finding in outcome.findings { print("  ✗ \(finding)") }
+        for warning in outcome.warnings { print("  ⚠ \(warning)") }
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             encoder.dateEncodingStrategy = .iso8601
-            try encoder.encode(findings).write(to: URL(fileURLWithPath: json))
+            try encoder.encode(outcome.findings).write(to: URL(fileURLWithPath: json))
         }
-        if !findings.isEmpty && policy == "fail" { throw ExitCode(result == 0 ? 1 : result) }
+        if !outcome.findings.isEmpty && policy == "fail" { throw ExitCode(result == 0 ? 1 : result) }
         if result != 0 { throw ExitCode(result) }
     }
 
@@ -70,17 +106,21 @@ struct AuditCommand: AsyncParsableCommand {
             .map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    private func runPassingThrough(_ executable: String, _ arguments: [String], _ environment: [String: String]) async throws -> Int32 {
+    /// Runs the command with our standard streams, calling `tick` every 50 ms until it exits.
+    private func runPassingThrough(
+        _ executable: String, _ arguments: [String], _ environment: [String: String], tick: () async -> Void
+    ) async throws -> Int32 {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.environment = environment
-        return try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: ValidationError("cannot run \(executable): \(error)"))
-            }
+        do { try process.run() } catch {
+            throw ValidationError("cannot run \(executable): \(error)")
         }
+        while process.isRunning {
+            await tick()
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return process.terminationStatus
     }
 }

@@ -1,63 +1,226 @@
 import Foundation
 
-/// The server-log audit behind `pgtestkit audit -- COMMAND`: given the databases that existed
-/// before a command ran and the log entries written while it ran, finds the article's bug in
-/// any language's test suite.
+/// The audit behind `pgtestkit audit -- COMMAND`: given the databases that existed before a
+/// command ran, the log entries written while it ran and, when the WAL witness works, the WAL's
+/// changes between the command's start and end, finds the article's bug in any language's
+/// test suite.
 ///
-/// Heuristics (and their limits): a *write* is what `log_statement = mod` logged (DDL and
-/// data-modifying statements, including failed ones); writes made inside functions called by
-/// a `SELECT` are not logged. A *created* database is one that did not exist before the command.
-/// "Before its schema" means before the first DDL logged in that database.
+/// Heuristics (and their limits):
+/// - A logged *write* is what `log_statement = mod` logged (DDL and data-modifying statements,
+///   including failed ones); a multi-statement string is judged statement by statement, and
+///   only its writes count. Writes inside functions called from `SELECT`, `DO`, `CALL`, writing
+///   CTEs and `nextval` are not logged: only the WAL witness sees them (``WalWitness``), and it
+///   sees them in the maintenance databases and in databases that existed before the command
+///   (by OID), which is where a write is a finding whatever made it.
+/// - A *created* database is one that did not exist before the command, or that a logged
+///   `CREATE DATABASE` (re-)created. Its writes are its own business except before its schema:
+///   a logged write before the first DDL logged in it is flagged — unless it was created from a
+///   template other than `template0`/`template1` (a template clone is born migrated).
+/// - A pre-existing database carrying the toolkit's owner marker (a published template,
+///   another run's clone, the WAL witness's own) is the toolkit's, not the developer's: neither
+///   its writes nor connections to it are findings.
+/// - Errors are evidence: a statement that failed in a maintenance database because a table,
+///   column, function or schema is missing (42P01, 42703, 42883, 3F000) is app code using the
+///   admin connection (Django's `connection_created` receiver on the connection to `postgres`).
+/// - A connection to a pre-existing database (the dev database) is a warning: it does not fail
+///   the run unless ``strict``.
 package struct CommandAudit: Sendable {
-    /// The maintenance databases.
-    package static let maintenance: Set<String> = ["postgres", "template1"]
+    /// A database that existed before the command.
+    package struct Database: Sendable, Hashable {
+        /// Its OID (what the WAL names).
+        package let oid: UInt32
+        /// Its name (what the log names).
+        package let name: String
+        /// Whether it carries the toolkit's owner marker.
+        package let isToolkit: Bool
 
-    /// Databases that existed before the command started.
-    package let existingBefore: Set<String>
-
-    /// Creates an audit over the databases that existed before the command.
-    package init(existingBefore: Set<String>) {
-        self.existingBefore = existingBefore
+        /// A database as listed before the command.
+        package init(oid: UInt32, name: String, isToolkit: Bool) {
+            self.oid = oid
+            self.name = name
+            self.isToolkit = isToolkit
+        }
     }
 
-    /// The violations found in `entries`.
-    package func findings(in entries: [ServerLogEntry]) -> [LifecycleViolation] {
-        var findings: [LifecycleViolation] = []
+    /// What the audit found.
+    package struct Outcome: Sendable {
+        /// Findings: they fail the run.
+        package var findings: [LifecycleViolation] = []
+        /// Warnings: reported, not failing the run (under ``CommandAudit/strict`` they are findings).
+        package var warnings: [LifecycleViolation] = []
+    }
+
+    /// The maintenance databases.
+    package static let maintenance: Set<String> = ["postgres", "template1"]
+    /// The SQLSTATEs of a statement that used objects its database does not have: undefined
+    /// table, column, function, schema.
+    package static let missingObjectStates: Set<String> = ["42P01", "42703", "42883", "3F000"]
+    /// The templates a database created empty comes from.
+    static let emptyTemplates: Set<String> = ["template0", "template1"]
+
+    /// Databases that existed before the command started.
+    package let before: [Database]
+    /// Whether warnings (connections to pre-existing databases) fail the run too.
+    package let strict: Bool
+
+    /// Creates an audit over the databases that existed before the command.
+    package init(before: [Database], strict: Bool = false) {
+        self.before = before
+        self.strict = strict
+    }
+
+    /// The findings and warnings in `entries` and, if the witness read it, `wal` (the WAL's
+    /// changes per database OID between the command's start and end, names resolved where the
+    /// database is still there).
+    package func audit(_ entries: [ServerLogEntry], wal: [UInt32: [WalChange]]? = nil) -> Outcome {
+        var outcome = Outcome()
+        let beforeByName = Dictionary(before.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var recreated: Set<String> = []        // pre-existing names a logged CREATE DATABASE made anew
+        var bornMigrated: Set<String> = []     // created from a template other than template0/1
         var schemaStarted: Set<String> = []
-        var reportedConnections: Set<String> = []
+        var warnedConnections: Set<String> = []
+        var sessions: [String: [(pid: Int32?, application: String?)]] = [:]
+        var loggedFindings: [String: Int] = [:]   // "pid|statement" → index in outcome.findings
+
+        /// The database existed before the command (and was not re-created by it): the
+        /// developer's, unless it carries the toolkit's marker.
+        func preExisting(_ name: String) -> Database? {
+            recreated.contains(name) ? nil : beforeByName[name]
+        }
+
+        /// A failed statement as evidence (see the type's documentation).
+        func evidence(in entry: ServerLogEntry, state: String, database: String, time: Date) {
+            if state == "42P04", let statement = entry.statement,
+               let created = StatementClassifier.createdDatabase(statement) {
+                recreated.remove(created.name)   // CREATE DATABASE failed: it already existed
+            }
+            guard Self.maintenance.contains(database), Self.missingObjectStates.contains(state) else { return }
+            let statement = entry.statement ?? "(statement not logged)"
+            let note = "a statement failed in the maintenance database with SQLSTATE \(state) (\(entry.message ?? "")): app code used the admin connection and looked for the app's tables there — a connection hook (Django's connection_created) runs on the test runner's connection to \(database) too; guard it, or seed after migrations (post_migrate)"
+            if let index = loggedFindings["\(entry.pid ?? 0)|\(statement)"] {
+                outcome.findings[index].sqlState = state   // the logged write that failed
+                outcome.findings[index].note = note
+                return
+            }
+            outcome.findings.append(LifecycleViolation(
+                kind: .appQueryInMaintenanceDatabase, phase: nil, database: database, statement: statement, sqlState: state,
+                sessionPID: entry.pid, applicationName: entry.applicationName, time: time, note: note))
+        }
+
         for entry in entries {
             guard let database = entry.dbname, !database.isEmpty else { continue }
-            let time = Date()
-            if let target = entry.authorizedDatabase, existingBefore.contains(target),
-               !Self.maintenance.contains(target), !reportedConnections.contains(target) {
-                reportedConnections.insert(target)
-                findings.append(LifecycleViolation(
-                    kind: .connectionToForeignDatabase, phase: nil, database: target, sessionPID: entry.pid,
-                    applicationName: entry.applicationName, time: time,
-                    note: "the command connected to a database that existed before it started (a hook or app start-up using the dev database, or a test runner falling back to it); tests should use only the databases they create"))
-            }
-            guard let statement = entry.loggedStatement else { continue }
-            if Self.maintenance.contains(database) {
-                if !StatementClassifier.isAdministration(statement) {
-                    findings.append(LifecycleViolation(
-                        kind: .writeToMaintenanceDatabase, phase: nil, database: database, statement: statement,
-                        sessionPID: entry.pid, applicationName: entry.applicationName, time: time,
-                        note: "a write into the maintenance database: a connection hook or app code ran on the admin connection"))
+            let time = RunLogAudit.parse(entry.timestamp) ?? Date()
+            if let target = entry.authorizedDatabase {
+                // A connection entry has no application_name field yet: it is in the message.
+                let application = entry.message.flatMap { message in
+                    message.range(of: " application_name=").map { String(message[$0.upperBound...]) }
                 }
-            } else if existingBefore.contains(database) {
-                findings.append(LifecycleViolation(
-                    kind: .writeToForeignDatabase, phase: nil, database: database, statement: statement,
-                    sessionPID: entry.pid, applicationName: entry.applicationName, time: time,
-                    note: "a write into a database that existed before the command (your dev database?): it landed there silently"))
-            } else if StatementClassifier.isSchemaDDL(statement) {
-                schemaStarted.insert(database)
-            } else if !schemaStarted.contains(database) {
-                findings.append(LifecycleViolation(
-                    kind: .writeBeforeMigrations, phase: .connecting, database: database, statement: statement,
-                    sessionPID: entry.pid, applicationName: entry.applicationName, time: time,
-                    note: "a write into a database the command created, before its first schema DDL: a hook ran on the still-empty test database"))
+                sessions[target, default: []].append((entry.pid, application ?? entry.applicationName))
+                if let existing = preExisting(target), !existing.isToolkit, !Self.maintenance.contains(target),
+                   !warnedConnections.contains(target) {
+                    warnedConnections.insert(target)
+                    outcome.warnings.append(LifecycleViolation(
+                        kind: .connectionToForeignDatabase, phase: nil, database: target, sessionPID: entry.pid,
+                        applicationName: application ?? entry.applicationName, time: time,
+                        note: "the command connected to a database that existed before it started (a hook or app start-up using the dev database, or a test runner falling back to it); tests should use only the databases they create. A read: a warning (--strict makes it fail the run)"))
+                }
+            }
+            if entry.severity == "ERROR", let state = entry.stateCode {
+                evidence(in: entry, state: state, database: database, time: time)
+                continue
+            }
+            guard let logged = entry.loggedStatement else { continue }
+            let pieces = StatementClassifier.statements(of: logged)
+            for statement in pieces {
+                if let created = StatementClassifier.createdDatabase(statement) {
+                    if beforeByName[created.name] != nil { recreated.insert(created.name) }
+                    if let template = created.template, !Self.emptyTemplates.contains(template) {
+                        bornMigrated.insert(created.name)
+                    }
+                }
+                let isWrite = pieces.count == 1 || StatementClassifier.isLoggedAsWrite(statement)
+                func flag(_ kind: LifecycleViolation.Kind, phase: Phase? = nil, _ note: String) {
+                    loggedFindings["\(entry.pid ?? 0)|\(statement)"] = outcome.findings.count
+                    outcome.findings.append(LifecycleViolation(
+                        kind: kind, phase: phase, database: database, statement: statement,
+                        sessionPID: entry.pid, applicationName: entry.applicationName, time: time, note: note))
+                }
+                if Self.maintenance.contains(database) {
+                    if isWrite && !StatementClassifier.isAdministration(statement) {
+                        flag(.writeToMaintenanceDatabase, "a write into the maintenance database: a connection hook or app code ran on the admin connection")
+                    }
+                } else if let existing = preExisting(database) {
+                    if isWrite && !existing.isToolkit {
+                        flag(.writeToForeignDatabase, "a write into a database that existed before the command (your dev database?): it landed there silently")
+                    }
+                } else if StatementClassifier.isSchemaDDL(statement) {
+                    schemaStarted.insert(database)
+                } else if isWrite && !schemaStarted.contains(database) && !bornMigrated.contains(database) {
+                    flag(.writeBeforeMigrations, phase: .connecting, "a write into a database the command created, before its first schema DDL: a hook ran on the still-empty test database")
+                }
             }
         }
-        return findings
+
+        if let wal { witness(wal, sessions: sessions, into: &outcome) }
+        if strict {
+            outcome.findings += outcome.warnings
+            outcome.warnings = []
+        }
+        return outcome
+    }
+
+    /// Adds the WAL's changes in maintenance and pre-existing databases (by OID: a database
+    /// re-created under the same name has another). A change on a table that a logged write in
+    /// that database names confirms that finding, as does one on a relation gone by the end
+    /// when there are logged writes; any other is a finding of its own, one per table.
+    private func witness(_ wal: [UInt32: [WalChange]], sessions: [String: [(pid: Int32?, application: String?)]], into outcome: inout Outcome) {
+        for database in before.sorted(by: { $0.oid < $1.oid }) where !database.isToolkit {
+            let changes = (wal[database.oid] ?? []).filter(\.isDataChange)
+            guard !changes.isEmpty else { continue }
+            let maintenance = Self.maintenance.contains(database.name)
+            let logged = outcome.findings.indices.filter {
+                outcome.findings[$0].database == database.name
+                    && [.writeToMaintenanceDatabase, .writeToForeignDatabase].contains(outcome.findings[$0].kind)
+            }
+            var unexplained: [String: [WalChange]] = [:]
+            var order: [String] = []
+            for change in changes {
+                let table = change.table ?? change.relation ?? "relation \(change.relfilenode)"
+                if let index = logged.first(where: { Self.statement(outcome.findings[$0].statement, names: table) }) {
+                    outcome.findings[index].note = (outcome.findings[index].note ?? "") + "; the WAL confirms: \(change)"
+                    continue
+                }
+                // A relation gone by the end (created and dropped, or rewritten) has no name to
+                // match: with logged writes there, it is taken as theirs.
+                if change.relation == nil, let index = logged.first {
+                    outcome.findings[index].note = (outcome.findings[index].note ?? "") + "; the WAL also shows: \(change)"
+                    continue
+                }
+                if unexplained[table] == nil { order.append(table) }
+                unexplained[table, default: []].append(change)
+            }
+            let connected = (sessions[database.name] ?? [])
+            let who = connected.isEmpty ? "no session of the command logged a connection to it (an earlier session, or its log was lost)"
+                : "sessions connected to it during the command: " + connected.prefix(5).map { "\($0.application ?? "?") (pid \($0.pid.map(String.init) ?? "?"))" }.joined(separator: ", ") + (connected.count > 5 ? ", …" : "")
+            for table in order {
+                let seen = unexplained[table, default: []].map(\.description).joined(separator: "; ")
+                outcome.findings.append(LifecycleViolation(
+                    kind: maintenance ? .writeToMaintenanceDatabase : .writeToForeignDatabase, phase: nil, database: database.name,
+                    statement: "unknown (seen in the WAL: \(seen))",
+                    sessionPID: connected.count == 1 ? connected[0].pid : nil,
+                    applicationName: connected.count == 1 ? connected[0].application : nil,
+                    note: (maintenance
+                        ? "a write into the maintenance database that the statement log has no line for (a function called from SELECT, a DO block, CALL, a writing CTE, nextval): app code ran on the admin connection; "
+                        : "a write into a database that existed before the command (your dev database?) that the statement log has no line for (a function called from SELECT, a DO block, CALL, a writing CTE, nextval); ") + who))
+            }
+        }
+    }
+
+    /// Whether `statement` names the table `qualified` (`public.notes` → `notes`), as a word.
+    static func statement(_ statement: String?, names qualified: String) -> Bool {
+        guard let statement else { return false }
+        let bare = qualified.split(separator: ".").last.map { $0.replacingOccurrences(of: "\"", with: "") } ?? qualified
+        let words = statement.lowercased().split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_" || $0 == "$") })
+        return words.contains { $0 == bare.lowercased() }
     }
 }

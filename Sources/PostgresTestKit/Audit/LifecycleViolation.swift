@@ -23,6 +23,9 @@ public struct LifecycleViolation: Sendable, Codable, Hashable, CustomStringConve
         public static let writeToForeignDatabase = Kind(rawValue: "write_to_foreign_database")
         /// A session connected to a database that existed before the run (audit command).
         public static let connectionToForeignDatabase = Kind(rawValue: "connection_to_foreign_database")
+        /// A statement failed in a maintenance database because the app's tables (columns,
+        /// functions, schemas) are not there: app code or a hook used the admin connection.
+        public static let appQueryInMaintenanceDatabase = Kind(rawValue: "app_query_in_maintenance_database")
         /// A session was still connected to a test database when it was released.
         public static let leakedSession = Kind(rawValue: "leaked_session")
 

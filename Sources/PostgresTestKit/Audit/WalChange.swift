@@ -80,4 +80,19 @@ package struct WalChange: Sendable, Hashable, CustomStringConvertible {
         }
         return byRelation.values.sorted { ($0.database, $0.relfilenode) < ($1.database, $1.relfilenode) }
     }
+
+    /// `existing` with `more` added (same database): records of the same relation summed.
+    package static func merging(_ existing: [WalChange], _ more: [WalChange]) -> [WalChange] {
+        var merged = existing
+        for change in more {
+            guard let index = merged.firstIndex(where: { $0.database == change.database && $0.relfilenode == change.relfilenode }) else {
+                merged.append(change)
+                continue
+            }
+            merged[index].records.merge(change.records, uniquingKeysWith: +)
+            if change.effect == .rows { merged[index].effect = .rows }
+            if merged[index].tablespace == 0 { merged[index].tablespace = change.tablespace }
+        }
+        return merged
+    }
 }

@@ -29,5 +29,6 @@ package struct WalLSN: Sendable, Hashable, Comparable, CustomStringConvertible {
         return offset == 24 || offset == 40 ? WalLSN(value - offset) : self
     }
 
+    /// Earlier in the WAL.
     package static func < (lhs: WalLSN, rhs: WalLSN) -> Bool { lhs.value < rhs.value }
 }

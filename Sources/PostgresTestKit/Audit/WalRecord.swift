@@ -18,16 +18,22 @@ package struct WalRecord: Sendable, Hashable {
     package let database: UInt32
     /// The relfilenode (0 for a whole-database record such as `RelMap`).
     package let relfilenode: UInt32
+    /// The fork written: `main`, `init` (unlogged relations), `fsm`, `vm`.
+    package let fork: String
     /// How many such records.
     package let count: Int
 
     /// A group of records; a `+INIT` suffix on `recordType` (the page was initialised) is dropped.
-    package init(resourceManager: String, recordType: String, tablespace: UInt32, database: UInt32, relfilenode: UInt32, count: Int) {
+    package init(
+        resourceManager: String, recordType: String, tablespace: UInt32, database: UInt32, relfilenode: UInt32,
+        fork: String = "main", count: Int
+    ) {
         self.resourceManager = resourceManager
         self.recordType = recordType.hasSuffix("+INIT") ? String(recordType.dropLast("+INIT".count)) : recordType
         self.tablespace = tablespace
         self.database = database
         self.relfilenode = relfilenode
+        self.fork = fork
         self.count = count
     }
 
@@ -38,6 +44,9 @@ package struct WalRecord: Sendable, Hashable {
     /// What the records did, if it is a change: `nil` for what a read, a row lock or
     /// maintenance also produces. The rules, by resource manager (PostgreSQL 15 to 18 names):
     package var change: WalChange.Effect? {
+        // The free space map and visibility map forks are hints vacuum keeps (VACUUM's
+        // truncation logs their pages whole): whatever writes them, no data is there.
+        if fork == "fsm" || fork == "vm" { return nil }
         switch resourceManager {
         case "Heap":
             switch recordType {
@@ -115,9 +124,15 @@ package struct WalRecord: Sendable, Hashable {
         case "Sequence": return .rows
         // Generic WAL (extensions' index access methods such as bloom): a page changed.
         case "Generic": return .rows
-        // Storage CREATE/TRUNCATE: a relation's file created or truncated (CREATE TABLE, CREATE
-        // INDEX, TRUNCATE, a rewriting ALTER TABLE): DDL.
-        case "Storage": return .storage
+        case "Storage":
+            switch recordType {
+            // CREATE: a relation's file created (CREATE TABLE/INDEX/SEQUENCE, TRUNCATE — which
+            // gives the table a new file —, a rewriting ALTER TABLE, VACUUM FULL): DDL.
+            case "CREATE": return .storage
+            // TRUNCATE: VACUUM cutting empty pages off a table's end (and a TRUNCATE of a table
+            // created in the same transaction, whose CREATE is the change). Not a change.
+            default: return nil
+            }
         // RelMap UPDATE: a mapped catalog got a new file (VACUUM FULL of pg_class, a new database's map).
         case "RelMap": return .storage
         case "XLOG":

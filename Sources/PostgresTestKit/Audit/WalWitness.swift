@@ -11,9 +11,10 @@ import Logging
 /// `template1` or any database the toolkit did not create, since that would itself be a write
 /// there. Every query runs on a connection to that database.
 ///
-/// It needs a superuser (to install the extension, which is not trusted, and run its functions;
-/// a member of `pg_read_server_files` may run them where a superuser installed it).
-/// ``open(server:prefix:logger:)`` throws a ``TestKitError`` saying what is missing when it
+/// It needs a superuser: `pg_walinspect` is not a trusted extension, so only a superuser can
+/// install it, even into the witness's own database (`pg_read_server_files`, which may run its
+/// functions, would do only where the extension already is — and the witness uses no database
+/// it did not create). ``open(server:prefix:logger:)`` throws a ``TestKitError`` saying what is missing when it
 /// cannot work: callers say so once and fall back to the statement log.
 ///
 /// WAL is kept from the first mark on with a temporary physical replication slot when the role
@@ -105,7 +106,7 @@ package final class WalWitness: Sendable {
         }
         guard superuser else {
             let reader = try role.decode(Bool.self, at: 2)
-            throw TestKitError(.configuration, "it needs a superuser: pg_walinspect is not a trusted extension, so only a superuser can install it into the witness's own database\(reader ? "" : ", and reading the WAL takes superuser or pg_read_server_files"). Run the audit as a superuser (the embedded server's postgres role is one).")
+            throw TestKitError(.configuration, "it needs a superuser: pg_walinspect is not a trusted extension, so only a superuser can install it, even into the witness's own database\(reader ? " (this role is in pg_read_server_files, which is not enough)" : ""). Run the audit as a superuser (the embedded server's postgres role is one).")
         }
         let pageSize = UInt64(role[4] ?? "") ?? 8192
         let name = DatabaseName.appendingTestName("\(prefix)_\(runID.rawValue)", "wal")
@@ -180,15 +181,15 @@ package final class WalWitness: Sendable {
         for row in rows {
             guard let manager = row[0], let type = row[1], let tablespace = row[2].flatMap({ UInt32($0) }),
                   let database = row[3].flatMap({ UInt32($0) }), let relfilenode = row[4].flatMap({ UInt32($0) }),
-                  let count = row[5].flatMap({ Int($0) }), database != databaseOID else { continue }
+                  let count = row[6].flatMap({ Int($0) }), database != databaseOID else { continue }
             records.append(WalRecord(resourceManager: manager, recordType: type, tablespace: tablespace,
-                                     database: database, relfilenode: relfilenode, count: count))
+                                     database: database, relfilenode: relfilenode, fork: row[5] ?? "main", count: count))
         }
         return Dictionary(grouping: WalChange.changes(from: records), by: \.database)
     }
 
-    /// `pg_get_wal_records_info` grouped on the server by resource manager, record type and
-    /// relation. Only records with a block reference, and `Storage`/`RelMap` records (which name
+    /// `pg_get_wal_records_info` grouped on the server by resource manager, record type,
+    /// relation and fork. Only records with a block reference, and `Storage`/`RelMap` records (which name
     /// their relation or database in the description), can be changes: the rest is left out here.
     static let recordsQuery = #"""
         WITH r AS MATERIALIZED (
@@ -196,20 +197,20 @@ package final class WalWitness: Sendable {
             FROM pg_get_wal_records_info($1::pg_lsn, $2::pg_lsn)
             WHERE block_ref IS NOT NULL OR resource_manager IN ('Storage', 'RelMap')
         )
-        SELECT rm, rt, b[1], b[2], b[3], count(*)::text
-        FROM r, LATERAL regexp_matches(r.block_ref, 'rel (\d+)/(\d+)/(\d+)', 'g') AS b
+        SELECT rm, rt, b[1], b[2], b[3], coalesce(b[4], 'main'), count(*)::text
+        FROM r, LATERAL regexp_matches(r.block_ref, 'rel (\d+)/(\d+)/(\d+)(?: fork (\w+))?', 'g') AS b
         WHERE r.block_ref IS NOT NULL
-        GROUP BY 1, 2, 3, 4, 5
+        GROUP BY 1, 2, 3, 4, 5, 6
         UNION ALL
-        SELECT rm, rt, coalesce(m[1], '0'), m[2], m[3], count(*)::text
-        FROM r, LATERAL regexp_match(r.description, '(?:pg_tblspc/(\d+)/[^/ ]+/)?(\d+)/(\d+)') AS m
+        SELECT rm, rt, coalesce(m[1], '0'), m[2], m[3], coalesce(m[4], 'main'), count(*)::text
+        FROM r, LATERAL regexp_match(r.description, '(?:pg_tblspc/(\d+)/[^/ ]+/)?(\d+)/(\d+)(?:_(\w+))?') AS m
         WHERE r.rm = 'Storage' AND m IS NOT NULL
-        GROUP BY 1, 2, 3, 4, 5
+        GROUP BY 1, 2, 3, 4, 5, 6
         UNION ALL
-        SELECT rm, rt, '0', m[1], '0', count(*)::text
+        SELECT rm, rt, '0', m[1], '0', 'main', count(*)::text
         FROM r, LATERAL regexp_match(r.description, 'database (\d+)') AS m
         WHERE r.rm = 'RelMap' AND m IS NOT NULL
-        GROUP BY 1, 2, 3, 4, 5
+        GROUP BY 1, 2, 3, 4, 5, 6
         """#
 
     /// `lsn`, once the server has flushed the WAL that far, or the flushed end if it stays

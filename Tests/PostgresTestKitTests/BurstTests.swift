@@ -1,0 +1,64 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import PostgresTestKit
+
+/// A burst of parallel acquires — a Swift Testing suite starting its tests at once — is served
+/// on several admin lanes, never more than the bound, and the pool learns its size.
+@Suite("Bursts of parallel acquires")
+struct BurstTests {
+    @Test func lanesNeverExceedTheirBoundAndAreReused() async throws {
+        let lanes = AdminLanes(server: try await TestSupport.server(), runID: RunID(), limit: 2, logger: TestSupport.logger)
+        final class Seen: Sendable {
+            let running = Mutex((now: 0, most: 0))
+            let backends = Mutex(Set<Int32>())
+        }
+        let seen = Seen()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<6 {
+                group.addTask {
+                    try await lanes.withLane { lane in
+                        seen.running.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
+                        let pid = await lane.connection.backendPID
+                        seen.backends.withLock { _ = $0.insert(pid) }
+                        try await lane.connection.execute("SELECT pg_sleep(0.05)")
+                        seen.running.withLock { $0.now -= 1 }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        await lanes.close()
+        #expect(seen.running.withLock { $0.most } == 2, "two at once, as bounded")
+        #expect(seen.backends.withLock { $0.count } == 2, "six statements, two connections")
+    }
+
+    @Test func thePoolLearnsTheSizeOfABurst() async throws {
+        let manager = TestDatabaseManager(
+            prefix: TestSupport.uniquePrefix(),
+            migrations: .sqlDirectory(TestSupport.fixtures.appendingPathComponent("notifications/Migrations")),
+            poolSize: 1, logger: TestSupport.logger)
+        try await manager.prepare()
+        let databases = try await withThrowingTaskGroup(of: PostgresTestDatabase.self) { group in
+            for _ in 0..<5 { group.addTask { try await manager.acquire(testName: "burst") } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(databases.contains { !$0.fromPool }, "a pool of 1 cannot serve 5 at once")
+        for db in databases { try await db.release() }
+        let deadline = ContinuousClock.now + .seconds(20)
+        var ready = 0
+        while ContinuousClock.now < deadline {
+            ready = try await manager.pooledClones
+            if ready >= 4 { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let template = try await manager.templateName
+        await manager.shutdown()
+        if let template {
+            let admin = try await TestSupport.admin()
+            _ = try? await admin.dropDatabase(template)
+            await admin.close()
+        }
+        #expect(ready >= 4, "the pool grew towards the burst it saw (ready: \(ready))")
+    }
+}
