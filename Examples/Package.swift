@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/fluent-kit", from: "1.57.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/vapor/postgres-kit", from: "2.17.0"),
     ],
     targets: [
         .target(
@@ -31,6 +32,7 @@ let package = Package(
                 .product(name: "VaporTesting", package: "vapor"),
                 .product(name: "XCTVapor", package: "vapor"),
                 .product(name: "XCTFluent", package: "fluent-kit"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "PostgresTestKit", package: "PostgresTestKit"),
                 .product(name: "PostgresTestKitTesting", package: "PostgresTestKit"),
                 .product(name: "PostgresTestKitXCTest", package: "PostgresTestKit"),
