@@ -228,14 +228,15 @@ package final class RunKeeper: Sendable {
 
     private init(task: Task<Void, Never>) { self.task = task }
 
-    /// Starts keeping `runID` alive on `server`; returns once the first attempt to take the
-    /// lock is done (when it failed, the keeper goes on trying every `interval`).
+    /// Starts keeping `runID` alive on `server`, at once: the lock is taken in the background
+    /// (when that fails, the keeper goes on trying every `interval`).
     package static func start(
         server: ConnectionString, runID: RunID, interval: Duration = .seconds(1), logger: Logger
     ) async -> RunKeeper {
-        let first = await connectAndLock(server, runID, logger)
-        return RunKeeper(task: Task {
-            var session = first
+        // The first lock is taken in the background: until then the admin session proves the
+        // run alive, and a preparation does not wait a connection for it.
+        RunKeeper(task: Task {
+            var session = await connectAndLock(server, runID, logger)
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
                 if Task.isCancelled { break }

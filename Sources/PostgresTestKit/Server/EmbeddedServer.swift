@@ -104,6 +104,8 @@ package struct EmbeddedServer: Sendable {
     package func isRunning() async -> Bool {
         guard (try? checkDirectory(baseDirectory)) == true else { return false }
         guard FileManager.default.fileExists(atPath: dataDirectory + "/PG_VERSION") else { return false }
+        // Fast path, no subprocess: a live postmaster and its socket.
+        if livePostmasterPID() != nil, FileManager.default.fileExists(atPath: socketDirectory + "/.s.PGSQL.\(port)") { return true }
         guard let status = try? await runAsServerUser(binaries.path("pg_ctl"), ["status", "-D", dataDirectory]) else {
             return false
         }
@@ -189,7 +191,10 @@ package struct EmbeddedServer: Sendable {
     private func livePostmasterPID() -> Int32? {
         guard let text = try? readFile(dataDirectory + "/postmaster.pid"),
               let pid = text.split(separator: "\n").first.flatMap({ Int32($0.trimmingCharacters(in: .whitespaces)) }), pid > 0 else { return nil }
-        return kill(pid, 0) == 0 || errno == EPERM ? pid : nil
+        guard kill(pid, 0) == 0 || errno == EPERM else { return nil }
+        // A recycled pid is not a postmaster (where /proc says what a process is).
+        if let name = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8), !name.hasPrefix("postgres") { return nil }
+        return pid
     }
 
     private var markerFile: String { dataDirectory + "/pgtestkit.conf" }

@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 
 /// Where PostgreSQL's server programs (`initdb`, `pg_ctl`, `postgres`) live, and their version.
@@ -22,6 +23,17 @@ package struct PostgresBinaries: Sendable, Hashable {
 
     /// Finds the binaries, or throws `.postgresNotInstalled` naming the package to install.
     package static func locate(environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> PostgresBinaries {
+        // The programs do not move while a process runs: look them up (two subprocesses) once.
+        let key = (environment["PGTESTKIT_PG_BINDIR"] ?? "") + "\u{1f}" + (environment["PATH"] ?? "")
+        if let known = located.withLock({ $0[key] }) { return known }
+        let found = try await search(environment: environment)
+        located.withLock { $0[key] = found }
+        return found
+    }
+
+    private static let located = Mutex<[String: PostgresBinaries]>([:])
+
+    private static func search(environment: [String: String]) async throws -> PostgresBinaries {
         if let explicit = environment["PGTESTKIT_PG_BINDIR"], !explicit.isEmpty {
             guard isServerDirectory(explicit) else {
                 throw TestKitError(.postgresNotInstalled, "PGTESTKIT_PG_BINDIR=\(explicit) does not contain initdb, pg_ctl and postgres. \(installHint)")
