@@ -23,7 +23,7 @@ struct ListCommand: AsyncParsableCommand {
             for name in names { print(name) }
             return
         }
-        let databases = try await admin.ownedDatabases(prefix: prefix)
+        let databases = try await admin.ownedDatabases(prefix: prefix, withSizes: true)
         await admin.close()
         func seconds(since date: Date?) -> String { date.map { "\(Int(Date().timeIntervalSince($0)))s" } ?? "?" }
         print("NAME".padding(toLength: 52, withPad: " ", startingAt: 0), "KIND     RUN         PID      AGE      LAST USE SIZE    TEST")

@@ -132,15 +132,17 @@ package final class AdminConnection: Sendable {
     }
 
     /// Every database carrying a toolkit marker, optionally only those whose name starts with
-    /// `prefix_`.
-    package func ownedDatabases(prefix: String? = nil) async throws -> [OwnedDatabase] {
+    /// `prefix_`. Sizes (a walk of each database's files on the server) only when asked for.
+    package func ownedDatabases(prefix: String? = nil, withSizes: Bool = false) async throws -> [OwnedDatabase] {
         let rows = try await connection.execute("""
-            SELECT datname, shobj_description(oid, 'pg_database'), coalesce(CASE WHEN has_database_privilege(oid, 'CONNECT') THEN pg_database_size(oid) END, 0), datistemplate
+            SELECT datname, shobj_description(oid, 'pg_database'),
+                   CASE WHEN $2 AND has_database_privilege(oid, 'CONNECT') THEN coalesce(pg_database_size(oid), 0) ELSE 0 END,
+                   datistemplate
             FROM pg_database
             WHERE shobj_description(oid, 'pg_database') LIKE 'pgtestkit %'
               AND ($1::text IS NULL OR starts_with(datname, $1 || '_'))
             ORDER BY datname
-            """, prefix).rows
+            """, prefix, withSizes).rows
         return try rows.compactMap { row in
             guard let marker = OwnerMarker(comment: try row.decode(String?.self, at: 1)) else { return nil }
             return OwnedDatabase(

@@ -4,7 +4,7 @@ package struct OwnedDatabase: Sendable, Hashable {
     package let name: String
     /// Its owner marker.
     package let marker: OwnerMarker
-    /// Its size in bytes.
+    /// Its size in bytes (0 unless listed with sizes).
     package let size: Int64
     /// Whether it is a template (`datistemplate`).
     package let isTemplate: Bool
