@@ -1,10 +1,10 @@
-import Synchronization
 import Foundation
+import Synchronization
 
 /// Where PostgreSQL's server programs (`initdb`, `pg_ctl`, `postgres`) live, and their version.
 ///
-/// Looked up in order: `PGTESTKIT_PG_BINDIR`, `pg_config --bindir`, the newest
-/// `/usr/lib/postgresql/*/bin`, then `PATH`.
+/// Looked up once per process, in order: `PGTESTKIT_PG_BINDIR`, the newest
+/// `/usr/lib/postgresql/*/bin` (Debian, Ubuntu), `pg_config --bindir`, then `PATH`.
 package struct PostgresBinaries: Sendable, Hashable {
     /// The directory holding `initdb`, `pg_ctl` and `postgres`.
     package let directory: String
@@ -40,12 +40,13 @@ package struct PostgresBinaries: Sendable, Hashable {
             }
             return try await describe(explicit)
         }
-        var candidates: [String] = []
-        if let pgConfig = Subprocess.which("pg_config"),
+        // Debian's layout first: its pg_config is a script that spends ~75 ms finding the same
+        // newest /usr/lib/postgresql/<major>/bin that a directory listing gives at once.
+        var candidates = debianDirectories()
+        if candidates.isEmpty, let pgConfig = Subprocess.which("pg_config"),
            let output = try? await Subprocess.run(pgConfig, ["--bindir"]), output.succeeded {
             candidates.append(output.output.trimmed)
         }
-        candidates += debianDirectories()
         if let initdb = Subprocess.which("initdb") {
             let resolved = URL(fileURLWithPath: initdb).resolvingSymlinksInPath().deletingLastPathComponent().path
             candidates.append(resolved)
