@@ -235,7 +235,8 @@ public actor TestDatabaseManager {
         }
         if !fromPool {   // a miss: the pool is behind, and learns how many came at once
             await prepared.pool?.learn(burst: acquiresInFlight)
-            await prepared.pool?.replenish()
+            // Refilling in the middle of a burst only competes with its own creates.
+            if acquiresInFlight <= 1 { await prepared.pool?.replenish() }
         }
         prepared.logAudit?.began(name)
         let elapsed = (ContinuousClock.now - started).milliseconds
@@ -311,8 +312,8 @@ public actor TestDatabaseManager {
             await prepared.dropper.enqueue(database.name, phases: database.phases)
         }
         // Refill once the test is done: the CREATE DATABASE then overlaps the gap before the
-        // next test, not this test's release or the next one's acquire.
-        await prepared.pool?.replenish()
+        // next test, not this test's release or the next one's acquire — nor a burst's creates.
+        if acquiresInFlight == 0 { await prepared.pool?.replenish() }
         if let failure { throw failure }
     }
 
