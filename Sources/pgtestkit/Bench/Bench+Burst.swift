@@ -47,8 +47,17 @@ extension Bench {
             }
             return ms
         }
-        let withBuild = try await run()
-        let present = try await run()
-        return (withBuild, present)
+        func dropTheirTemplate() async {   // the subprocesses' template, under their own prefix
+            for database in (try? await admin.ownedDatabases(prefix: subprefix)) ?? [] { _ = try? await admin.dropDatabase(database.name) }
+        }
+        do {
+            let withBuild = try await run()
+            let present = try await run()
+            await dropTheirTemplate()
+            return (withBuild, present)
+        } catch {
+            await dropTheirTemplate()
+            throw error
+        }
     }
 }
