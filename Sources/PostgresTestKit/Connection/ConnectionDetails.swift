@@ -77,8 +77,8 @@ public struct ConnectionDetails: Sendable, Hashable, CustomStringConvertible {
 
     /// The URL that libpq, `psql` and Python stacks read (`DATABASE_URL`).
     ///
-    /// Over TCP: `postgresql://user:password@host:port/db?sslmode=disable` (`disable` for a
-    /// loopback host unless TLS was asked for). Over a socket:
+    /// Over TCP: `postgresql://USER@HOST:PORT/DB?sslmode=disable`, the password (when there is
+    /// one) after the user and a colon; `disable` for a loopback host unless TLS was asked for. Over a socket:
     /// `postgresql://user@/db?host=<directory>&port=<port>`, as libpq documents it.
     public var url: String {
         let credentials = Self.encode(user) + (password.map { ":" + Self.encode($0) } ?? "") + "@"
