@@ -67,6 +67,12 @@ public struct ConnectionDetails: Sendable, Hashable, CustomStringConvertible {
         ConnectionDetails(host: host ?? socketDirectory!, port: port, user: user, password: password, database: database, sslMode: sslMode)
     }
 
+    /// The same address without the password, for what is printed or exported (libpq then
+    /// takes `PGPASSWORD` or a `.pgpass` file).
+    public var withoutPassword: ConnectionDetails {
+        ConnectionDetails(host: host ?? socketDirectory!, port: port, user: user, password: nil, database: database, sslMode: sslMode)
+    }
+
     /// The libpq keyword form, every value quoted.
     public var connectionString: ConnectionString {
         var parameters = ["host": host ?? socketDirectory!, "port": String(port), "user": user, "dbname": database]
@@ -104,7 +110,7 @@ public struct ConnectionDetails: Sendable, Hashable, CustomStringConvertible {
     /// `PGPASSWORD` or `PGPASSFILE` yourself where one is needed).
     public var environment: [String: String] {
         var variables = ["PGHOST": host ?? socketDirectory!, "PGPORT": String(port), "PGUSER": user, "PGDATABASE": database]
-        variables["DATABASE_URL"] = ConnectionDetails(host: host ?? socketDirectory!, port: port, user: user, password: nil, database: database, sslMode: sslMode).url
+        variables["DATABASE_URL"] = withoutPassword.url
         if host != nil { variables["PGSSLMODE"] = sslMode }
         return variables
     }

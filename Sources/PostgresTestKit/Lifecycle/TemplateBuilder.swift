@@ -33,7 +33,7 @@ struct TemplateBuilder: Sendable {
         let started = ContinuousClock.now
         let inputs = try await TemplateFingerprint.inputs(
             migrations: migrations, seeders: seeders, hooks: hookGuard.hooks, serverMajorVersion: admin.serverMajorVersion,
-            role: try await admin.connection.scalar("SELECT current_user::text", as: String.self))
+            role: serverParameters["user"] ?? "")   // the user libpq logged in as (PQuser)
         let fingerprint = try await TemplateFingerprint.compute(inputs, on: admin)
         let name = "\(prefix)_tpl_\(fingerprint.prefix(16))"
         try DatabaseName.validate(name)

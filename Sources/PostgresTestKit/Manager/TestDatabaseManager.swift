@@ -303,8 +303,7 @@ public actor TestDatabaseManager {
             // A line that connects as printed: the URL without its password (libpq then takes
             // PGPASSWORD or .pgpass; the embedded TCP server's .pgpass is in its directory).
             let details = database.connectionDetails
-            let url = ConnectionDetails(host: details.host ?? details.socketDirectory ?? "", port: details.port, user: details.user,
-                                        password: nil, database: details.database, sslMode: details.sslMode).url
+            let url = details.withoutPassword.url
             let line = "\(database.name) (test \(database.testName ?? "?")): psql '\(url)'\(details.password == nil ? "" : " (password: PGPASSWORD or PGPASSFILE)")"
             RunReport.shared.update { $0.databasesKept += 1; $0.kept.append(line) }
             logger.notice("kept test database \(line)")

@@ -180,8 +180,9 @@ package struct EmbeddedServer: Sendable {
             }
             try await connection.execute("SELECT pg_rotate_logfile()")
             // The logging collector opens the new file asynchronously; wait for it (bounded).
-            _ = try? await Deadline.retry(for: .seconds(2), while: { _ in true }) {
-                guard FileManager.default.fileExists(atPath: logFile) else { throw CancellationError() }
+            let deadline = ContinuousClock.now + .seconds(2)
+            while !FileManager.default.fileExists(atPath: logFile), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
             }
             return true
         }
@@ -274,8 +275,9 @@ package struct EmbeddedServer: Sendable {
         }
         // A TCP server whose port was taken while it was stopped moves to a free one.
         if tcp, !Self.isFree(port), let settings = try? readFile(markerFile) {
+            let newPort = try choosePort()
             let moved = settings.split(separator: "\n", omittingEmptySubsequences: false)
-                .map { $0.hasPrefix("port = ") ? "port = \(try! choosePort())" : String($0) }.joined(separator: "\n")
+                .map { $0.hasPrefix("port = ") ? "port = \(newPort)" : String($0) }.joined(separator: "\n")
             try write(moved, to: markerFile)
         }
         if tcp, let password {
