@@ -38,7 +38,9 @@ package final class RunReport: Sendable {
     package static let shared = RunReport()
 
     private let state = Mutex(Snapshot())
-    private let installed = Mutex(false)
+    /// The servers the exit hook was registered after (see ``installExitHook(after:)``), and
+    /// whether it has run.
+    private let hooks = Mutex((servers: Set<[String: String]>(), registered: false, ran: false))
 
     /// The current counters.
     package var snapshot: Snapshot { state.withLock { $0 } }
@@ -86,15 +88,34 @@ package final class RunReport: Sendable {
         try encoder.encode(snapshot).write(to: URL(fileURLWithPath: path))
     }
 
-    func installExitHook() {
-        let first = installed.withLock { done -> Bool in
-            defer { done = true }
-            return !done
+    /// Registers the exit hook (the cleanup, then the summary) once; and once more after the
+    /// first connection to each `server`, so that it runs before the `atexit` handlers that
+    /// libraries registered during that connection. libpq's SCRAM and MD5 authentication
+    /// initialise libcrypto, whose cleanup handler frees its locks: a cleanup that ran after
+    /// it would crash the exiting process on its next password login. Whichever registration
+    /// runs first does the work; the rest return.
+    func installExitHook(after server: [String: String]? = nil) {
+        let register = hooks.withLock { state -> Bool in
+            if let server {
+                guard state.servers.insert(server).inserted else { return false }
+                state.registered = true
+                return true
+            }
+            defer { state.registered = true }
+            return !state.registered
         }
-        guard first else { return }
+        guard register else { return }
         atexit {
-            RunReport.shared.finish()
+            RunReport.shared.finishOnce()
         }
+    }
+
+    private func finishOnce() {
+        let first = hooks.withLock { state -> Bool in
+            defer { state.ran = true }
+            return !state.ran
+        }
+        if first { finish() }
     }
 
     func finish() {

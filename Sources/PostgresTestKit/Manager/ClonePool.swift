@@ -96,13 +96,15 @@ actor ClonePool {
             let name = "\(namePrefix)\(counter)"
             var created = false
             do {
-                try await ExitCleanup.shared.creating(name, server: serverParameters) {
+                // The login is inside `creating` too: an exit waits for it, so that no login
+                // is under way while the process's exit handlers tear libcrypto down.
+                let connection = try await ExitCleanup.shared.creating(name, server: serverParameters) {
                     try await admin.createDatabase(name, template: template, strategy: strategy, marker: OwnerMarker(kind: .clone, run: admin.runID))
+                    created = true
+                    var parameters = serverParameters
+                    parameters["dbname"] = name
+                    return try await Connection.connect(to: .keywordForm(parameters), applicationName: applicationName, logger: logger)
                 }
-                created = true
-                var parameters = serverParameters
-                parameters["dbname"] = name
-                let connection = try await Connection.connect(to: .keywordForm(parameters), applicationName: applicationName, logger: logger)
                 do {
                     try await hookGuard.run(on: connection, database: name, phase: .connecting, migrated: true)
                 } catch {

@@ -25,7 +25,7 @@ final class ExitCleanup: Sendable {
     var isExiting: Bool { state.withLock { $0.exiting } }
 
     func register(_ database: String, server: [String: String]) {
-        RunReport.shared.installExitHook()
+        RunReport.shared.installExitHook(after: server)
         state.withLock { $0.databases[database] = server }
     }
 
@@ -39,7 +39,7 @@ final class ExitCleanup: Sendable {
         _ name: String, server: [String: String], isolation: isolated (any Actor)? = #isolation,
         _ create: () async throws -> T
     ) async throws -> T {
-        RunReport.shared.installExitHook()
+        RunReport.shared.installExitHook(after: server)
         let (allowed, known) = state.withLock { state -> (Bool, Bool) in
             guard !state.exiting else { return (false, false) }
             let known = state.databases[name] != nil
