@@ -43,6 +43,12 @@ package struct OwnerMarker: Codable, Sendable, Hashable {
     package var cloneStrategy: String?
     /// For templates: when a run last prepared from it (ISO 8601), for collection by last use.
     package var lastUsed: String?
+    /// For templates: `ok` when its clones may be recycled (``CloneRecycler``), else why not —
+    /// unlogged relations, sequences that could not be left uncached. `nil` on a template
+    /// built before recycling existed, which is not recycled either.
+    package var recycling: String?
+    /// For clones: how many tests have used it (more than one once it was recycled).
+    package var uses: Int?
 
     /// A marker for a database created now by this process.
     package init(kind: Kind, run: RunID, test: String? = nil, fingerprint: String? = nil, label: String? = nil) {

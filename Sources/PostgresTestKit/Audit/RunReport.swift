@@ -12,6 +12,8 @@ package final class RunReport: Sendable {
         package var databasesCreated = 0
         /// Of those, taken ready-made from the pool.
         package var databasesFromPool = 0
+        /// Released clones the WAL showed unchanged, put back into the pool instead of dropped.
+        package var databasesRecycled = 0
         /// Databases kept after their test (keep-on-failure).
         package var databasesKept = 0
         /// Databases dropped.
@@ -59,7 +61,7 @@ package final class RunReport: Sendable {
         let s = snapshot
         var lines = [
             "PostgresTestKit summary: \(s.databasesCreated) test databases (\(s.databasesFromPool) from the pool), "
-                + "\(s.databasesDropped) dropped, \(s.databasesKept) kept; templates: \(s.templatesBuilt) built, \(s.templatesReused) reused; "
+                + "\(s.databasesRecycled) recycled unchanged, \(s.databasesDropped) dropped, \(s.databasesKept) kept; templates: \(s.templatesBuilt) built, \(s.templatesReused) reused; "
                 + String(format: "database set-up %.0f ms vs in tests %.0f ms (summed over tests); ", s.setupMilliseconds, s.testMilliseconds)
                 + "violations: \(s.violations.count)",
         ]

@@ -41,6 +41,15 @@ package struct WalRecord: Sendable, Hashable {
     /// (until a `VACUUM FULL` of a catalog gives it a new one; names resolve those).
     package static let firstNormalObjectID: UInt32 = 16384
 
+    /// Whether the records leave a database other than it was, for a clone to be recycled:
+    /// every ``change``, and also `Heap/INPLACE` — the statistics VACUUM and ANALYZE write
+    /// into `pg_class` (relpages, reltuples), which shape the next test's query plans. Reads
+    /// leave only what ``change`` already ignores (hint-bit page images, pruning, row locks,
+    /// visibility-map and free-space-map pages).
+    package var altersDatabase: Bool {
+        change != nil || (resourceManager == "Heap" && recordType == "INPLACE")
+    }
+
     /// What the records did, if it is a change: `nil` for what a read, a row lock or
     /// maintenance also produces. The rules, by resource manager (PostgreSQL 15 to 18 names):
     package var change: WalChange.Effect? {

@@ -69,15 +69,19 @@ package final class WalWitness: Sendable {
     /// Throws a ``TestKitError`` when the witness cannot work on this server — older than 15,
     /// no `pg_walinspect` (the PostgreSQL 16 wheel `pgserver` lacks it), or a role that may not
     /// install it — saying what would make it work. Nothing is left behind then.
+    ///
+    /// `reserveWAL: false` makes no replication slot: WAL not read before a checkpoint
+    /// recycles it is then an error from ``changes(from:to:)``, which a caller that must
+    /// vouch for a window (clone recycling) takes as "cannot vouch".
     package static func open(
-        server: ConnectionString, prefix: String? = nil, logger: Logger = Logger(label: "PostgresTestKit")
+        server: ConnectionString, prefix: String? = nil, reserveWAL: Bool = true, logger: Logger = Logger(label: "PostgresTestKit")
     ) async throws -> WalWitness {
         let prefix = prefix ?? ProcessInfo.processInfo.environment["PGTESTKIT_PREFIX"].flatMap { $0.isEmpty ? nil : $0 } ?? "pgtk"
         try DatabaseName.validatePrefix(prefix)
         let runID = RunID()
         let admin = try await AdminConnection.connect(to: server, runID: runID, logger: logger)
         do {
-            return try await open(admin: admin, server: server, prefix: prefix, runID: runID, logger: logger)
+            return try await open(admin: admin, server: server, prefix: prefix, runID: runID, reserveWAL: reserveWAL, logger: logger)
         } catch {
             await admin.close()
             throw error
@@ -85,7 +89,7 @@ package final class WalWitness: Sendable {
     }
 
     private static func open(
-        admin: AdminConnection, server: ConnectionString, prefix: String, runID: RunID, logger: Logger
+        admin: AdminConnection, server: ConnectionString, prefix: String, runID: RunID, reserveWAL: Bool, logger: Logger
     ) async throws -> WalWitness {
         let major = admin.serverMajorVersion
         guard major >= 15 else {
@@ -135,12 +139,14 @@ package final class WalWitness: Sendable {
         let oid = UInt32(try await connection.scalar("SELECT oid::text FROM pg_database WHERE datname = current_database()", as: String.self)) ?? 0
         // Keep WAL from now on (a temporary slot goes away with the session). Without one, a
         // checkpoint may recycle WAL the witness has not read yet: ``changes(from:to:)`` says so.
-        var slot: String? = name   // slot names take the same characters
-        do {
-            try await connection.execute("SELECT pg_create_physical_replication_slot($1, true, true)", slot)
-        } catch {
-            logger.debug("WAL witness: no replication slot (\(error)); WAL may be recycled before it is read")
-            slot = nil
+        var slot: String? = reserveWAL ? name : nil   // slot names take the same characters
+        if let name = slot {
+            do {
+                try await connection.execute("SELECT pg_create_physical_replication_slot($1, true, true)", name)
+            } catch {
+                logger.debug("WAL witness: no replication slot (\(error)); WAL may be recycled before it is read")
+                slot = nil
+            }
         }
         logger.debug("WAL witness ready", metadata: ["database": "\(name)", "slot": "\(slot ?? "none")"])
         return WalWitness(
@@ -168,9 +174,15 @@ package final class WalWitness: Sendable {
     /// shared catalogs left out). Waits (a second at most) for the WAL up to `to` to be
     /// flushed, which `pg_walinspect` requires; a superuser forces the flush at once.
     package func changes(from: WalLSN, to: WalLSN) async throws -> [UInt32: [WalChange]] {
+        Dictionary(grouping: WalChange.changes(from: try await records(from: from, to: to)), by: \.database)
+    }
+
+    /// The records between two marks that name a relation or database, grouped (the
+    /// witness's own database left out); ``changes(from:to:)`` keeps those that are changes.
+    package func records(from: WalLSN, to: WalLSN) async throws -> [WalRecord] {
         let start = from.backingOffPageHeader(pageSize: pageSize)
         let end = try await flushed(through: to.backingOffPageHeader(pageSize: pageSize))
-        guard start < end else { return [:] }
+        guard start < end else { return [] }
         let rows: [Row]
         do {
             rows = try await connection.execute(Self.recordsQuery, start.description, end.description).rows
@@ -185,7 +197,30 @@ package final class WalWitness: Sendable {
             records.append(WalRecord(resourceManager: manager, recordType: type, tablespace: tablespace,
                                      database: database, relfilenode: relfilenode, fork: row[5] ?? "main", count: count))
         }
-        return Dictionary(grouping: WalChange.changes(from: records), by: \.database)
+        return records
+    }
+
+    /// What the shared catalogs hold for one database, which the WAL names no database for:
+    /// its `pg_database` row (settings such as the connection limit, ACL, owner, template and
+    /// connection flags; not its name, nor the frozen-xid horizons vacuum moves), its
+    /// `ALTER DATABASE … SET` and `ALTER ROLE … IN DATABASE … SET` settings, security labels,
+    /// subscriptions; its comment (the owner marker) apart. Also how many prepared
+    /// transactions and replication slots it has, which outlive every session.
+    package func sharedState(of name: String) async throws -> SharedDatabaseState? {
+        guard let row = try await connection.execute(#"""
+            SELECT d.oid::text,
+                   ((to_jsonb(d) - 'datname' - 'datfrozenxid' - 'datminmxid')::text
+                    || coalesce((SELECT string_agg(s.setrole::text || ':' || array_to_string(s.setconfig, ','), ';' ORDER BY s.setrole)
+                                 FROM pg_db_role_setting s WHERE s.setdatabase = d.oid), '')
+                    || '|' || coalesce((SELECT string_agg(l.provider || ':' || l.label, ';' ORDER BY l.provider)
+                                        FROM pg_shseclabel l WHERE l.objoid = d.oid AND l.classoid = 'pg_database'::regclass), '')
+                    || '|' || (SELECT count(*) FROM pg_subscription s WHERE s.subdbid = d.oid)::text),
+                   shobj_description(d.oid, 'pg_database'),
+                   ((SELECT count(*) FROM pg_prepared_xacts p WHERE p.database = d.datname)
+                    + (SELECT count(*) FROM pg_replication_slots r WHERE r.database = d.datname))::text
+            FROM pg_database d WHERE d.datname = $1
+            """#, name).rows.first, let oid = row[0].flatMap({ UInt32($0) }) else { return nil }
+        return SharedDatabaseState(oid: oid, catalogs: row[1] ?? "", comment: row[2], lingering: Int(row[3] ?? "") ?? 0)
     }
 
     /// `pg_get_wal_records_info` grouped on the server by resource manager, record type,

@@ -133,10 +133,11 @@ struct TemplateBuilder: Sendable {
                 catch let error as TestKitError { throw error }
                 catch { throw TestKitError(.seedFailed, "seeder \(seeder.identity) failed on \(scratch): \(error). Nothing was published.", underlying: error) }
             }
+            let recycling = await readyForRecycling(session)
             try phases.enter(.ready)
             await session.close()
             connection = nil
-            try await publish(scratch, as: name, fingerprint, replacing: replacing, admin)
+            try await publish(scratch, as: name, fingerprint, replacing: replacing, recycling: recycling, admin)
         } catch {
             await connection?.close()
             _ = try? await admin.waitForNoSessions(on: scratch, timeout: .seconds(1))
@@ -199,7 +200,7 @@ struct TemplateBuilder: Sendable {
     /// Publishes the scratch database under `name`. When `replacing` a template another run
     /// still holds, the old one is renamed aside first (runs clone by name, so they clone the
     /// new one from then on) and dropped.
-    private func publish(_ scratch: String, as name: String, _ fingerprint: String, replacing: Bool, _ admin: AdminConnection) async throws {
+    private func publish(_ scratch: String, as name: String, _ fingerprint: String, replacing: Bool, recycling: String, _ admin: AdminConnection) async throws {
         let leftover = try await admin.waitForNoSessions(on: scratch)
         if !leftover.isEmpty {
             logger.warning("sessions still connected to \(scratch) after migrations and seeding (closing them): \(leftover)")
@@ -227,7 +228,42 @@ struct TemplateBuilder: Sendable {
             }
         }
         try await admin.setTemplate(name, true)
-        try await admin.writeMarker(OwnerMarker(kind: .template, run: runID, fingerprint: fingerprint, label: label), on: name)
+        var marker = OwnerMarker(kind: .template, run: runID, fingerprint: fingerprint, label: label)
+        marker.recycling = recycling
+        try await admin.writeMarker(marker, on: name)
+    }
+
+    /// `setval` of every sequence to its own value: nothing cached, so the next `nextval` logs.
+    static let settleSequences = """
+        DO $pgtk$ DECLARE s regclass; BEGIN
+          FOR s IN SELECT c.oid::regclass FROM pg_class c WHERE c.relkind = 'S' AND c.relpersistence = 'p' LOOP
+            EXECUTE format('SELECT setval(%L, last_value, is_called) FROM %s', s, s);
+          END LOOP;
+        END $pgtk$
+        """
+
+    /// Leaves the finished template so that the WAL can vouch for its clones (``CloneRecycler``),
+    /// and says whether it can: `ok`, or why not.
+    ///
+    /// A sequence logs WAL once per 32 values, so a page cloned with values still cached takes
+    /// its first `nextval` without a WAL record. `setval` to its own value leaves nothing
+    /// cached: every clone's first `nextval` is logged. Unlogged relations are written
+    /// without WAL at all: their clones are never recycled.
+    private func readyForRecycling(_ session: Connection) async -> String {
+        do {
+            let unlogged = try await session.execute("""
+                SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE c.relpersistence = 'u' ORDER BY 1 LIMIT 5
+                """).rows.compactMap { $0[0] }
+            if !unlogged.isEmpty {
+                return "it has unlogged relations (\(unlogged.joined(separator: ", "))), whose writes leave no WAL"
+            }
+            try await session.simpleQuery(Self.settleSequences)
+            return "ok"
+        } catch {
+            logger.info("the template's clones will not be recycled: its sequences could not be left uncached (\(error))")
+            return "its sequences could not be left uncached (\(error))"
+        }
     }
 
     private func dropSuperseded(by name: String, _ admin: AdminConnection) async {

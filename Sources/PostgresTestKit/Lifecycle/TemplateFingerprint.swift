@@ -5,7 +5,8 @@
 /// The hash is computed by the server (`sha256()`), so the toolkit carries no hash code.
 enum TemplateFingerprint {
     /// Bump when the toolkit changes what it puts into a template.
-    static let schemaVersion = 1
+    /// 2: sequences are left with nothing cached, and the marker says whether clones may be recycled.
+    static let schemaVersion = 2
 
     static func inputs(migrations: SchemaMigrations, seeders: [any Seeder], hooks: [ConnectHook], serverMajorVersion: Int, role: String) async throws -> String {
         var parts = [

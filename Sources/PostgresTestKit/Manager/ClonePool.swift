@@ -13,6 +13,8 @@ actor ClonePool {
     struct ReadyClone: Sendable {
         let name: String
         let connection: Connection
+        /// Its WAL window, when the pool has a recycler: only such clones can be recycled.
+        let window: CloneRecycler.Window?
     }
 
     private let admin: AdminConnection
@@ -31,9 +33,19 @@ actor ClonePool {
     private var counter = 0
     private var filler: Task<Void, Never>?
     private var closed = false
+    /// Judges released clones for recycling (`nil` without a WAL witness).
+    private var recycler: CloneRecycler?
+    /// The witness being opened: the first fill waits for it, so every pooled clone has a window.
+    private var opening: Task<CloneRecycler?, Never>?
+    /// Released clones being judged now: a refill counts them as on their way back.
+    private var judging: [String: Task<Void, Never>] = [:]
+    /// The verdicts so far (tests read them).
+    private(set) var verdicts: [RecycleVerdict] = []
 
     init(admin: AdminConnection, template: String, strategy: CloneStrategy?, size: Int, namePrefix: String,
-         serverParameters: [String: String], applicationName: String, hookGuard: HookGuard, logger: Logger) {
+         serverParameters: [String: String], applicationName: String, hookGuard: HookGuard,
+         recycler: Task<CloneRecycler?, Never>? = nil, logger: Logger) {
+        self.opening = recycler
         self.admin = admin
         self.template = template
         self.strategy = strategy
@@ -86,24 +98,32 @@ actor ClonePool {
     }
 
     private func refill() {
-        guard filler == nil, !closed, ready.count < target else { return }
+        guard filler == nil, !closed, ready.count + judging.count < target else { return }
         filler = Task { await self.fill() }
     }
 
     private func fill() async {
-        while !closed && ready.count < target {
+        if let opening {
+            recycler = await opening.value
+            self.opening = nil
+            if closed { await recycler?.close(); recycler = nil }
+        }
+        while !closed && ready.count + judging.count < target {
             counter += 1
             let name = "\(namePrefix)\(counter)"
             var created = false
             do {
                 // The login is inside `creating` too: an exit waits for it, so that no login
                 // is under way while the process's exit handlers tear libcrypto down.
-                let connection = try await ExitCleanup.shared.creating(name, server: serverParameters) {
+                let recycler = self.recycler
+                let (connection, window) = try await ExitCleanup.shared.creating(name, server: serverParameters) {
                     try await admin.createDatabase(name, template: template, strategy: strategy, marker: OwnerMarker(kind: .clone, run: admin.runID))
                     created = true
-                    var parameters = serverParameters
-                    parameters["dbname"] = name
-                    return try await Connection.connect(to: .keywordForm(parameters), applicationName: applicationName, logger: logger)
+                    // The window opens before any session reaches the clone.
+                    var window: CloneRecycler.Window?
+                    do { window = try await recycler?.openWindow(on: name, uses: 0) }
+                    catch { logger.debug("no recycling window for \(name): \(error)") }
+                    return (try await connect(to: name), window)
                 }
                 do {
                     try await hookGuard.run(on: connection, database: name, phase: .connecting, migrated: true)
@@ -117,7 +137,7 @@ actor ClonePool {
                     ExitCleanup.shared.forget(name)
                     break
                 }
-                ready.append(ReadyClone(name: name, connection: connection))
+                ready.append(ReadyClone(name: name, connection: connection, window: window))
             } catch {
                 // A refill racing the process's exit is expected, not a failure worth a warning.
                 logger.log(level: ExitCleanup.shared.isExiting || closed ? .debug : .warning,
@@ -132,9 +152,88 @@ actor ClonePool {
         filler = nil
     }
 
+    /// Takes a released clone back when its window shows no change, in the background: it
+    /// is renamed (which fails while any session is connected, and leaves a stray client no
+    /// name to reconnect with), judged, reconnected and its hooks run, then put first in line;
+    /// else it goes to `dropper`. Returns at once.
+    func recycle(_ name: String, window: CloneRecycler.Window, expectedComment: String?, dropper: BackgroundDropper, phases: PhaseLog?) {
+        guard let recycler, !closed, judging[name] == nil else {
+            Task { await dropper.enqueue(name, phases: phases) }
+            return
+        }
+        judging[name] = Task {
+            let verdict = await self.judge(name, window, expectedComment, recycler)
+            if verdict.recycledAs == nil { await dropper.enqueue(verdict.database, phases: phases) }
+            self.verdicts.append(verdict)
+            self.judging[name] = nil
+        }
+    }
+
+    private func judge(_ name: String, _ window: CloneRecycler.Window, _ expectedComment: String?, _ recycler: CloneRecycler) async -> RecycleVerdict {
+        await awaitAnnotation(of: name)   // the test's marker is the comment expected
+        counter += 1
+        let renamed = "\(namePrefix)\(counter)"
+        ExitCleanup.shared.register(renamed, server: serverParameters)
+        do {
+            try await admin.renameDatabase(name, to: renamed)
+        } catch {
+            ExitCleanup.shared.forget(renamed)
+            await recycler.discard(window)
+            return .init(database: name, recycledAs: nil, reason: "it could not be renamed (\(error))")
+        }
+        ExitCleanup.shared.forget(name)
+        switch await recycler.judge(renamed, window, expectedComment: expectedComment) {
+        case .failure(let reason):
+            return .init(database: renamed, recycledAs: nil, reason: reason.text)
+        case .success(let next):
+            do {
+                let connection = try await connect(to: renamed)
+                do {
+                    try await hookGuard.run(on: connection, database: renamed, phase: .connecting, migrated: true)
+                } catch {
+                    await connection.close()
+                    throw error
+                }
+                guard !closed, ready.count < ceiling else {
+                    await connection.close()
+                    await recycler.discard(next)
+                    return .init(database: renamed, recycledAs: nil, reason: "the pool is full")
+                }
+                ready.insert(ReadyClone(name: renamed, connection: connection, window: next), at: 0)
+                RunReport.shared.update { $0.databasesRecycled += 1 }
+                return .init(database: name, recycledAs: renamed, reason: nil)
+            } catch {
+                await recycler.discard(next)
+                return .init(database: renamed, recycledAs: nil, reason: "it could not be reconnected (\(error))")
+            }
+        }
+    }
+
+    /// Closes the window of a clone that is dropped or kept without a verdict.
+    func discard(_ window: CloneRecycler.Window) async {
+        await recycler?.discard(window)
+    }
+
+    /// Whether released clones can be recycled (the WAL witness is open).
+    var recycles: Bool { recycler != nil }
+
+    /// Waits until every released clone has its verdict.
+    func settle() async {
+        while let next = judging.values.first { await next.value }
+    }
+
+    private func connect(to name: String) async throws -> Connection {
+        var parameters = serverParameters
+        parameters["dbname"] = name
+        return try await Connection.connect(to: .keywordForm(parameters), applicationName: applicationName, logger: logger)
+    }
+
     /// Drops every pooled clone and closes the pool's connections.
     func close() async {
         closed = true
+        if let opening { await opening.value?.close(); self.opening = nil }
+        for verdict in judging.values { await verdict.value }
+        judging.removeAll()
         let clones = ready      // taken before any await: take() now returns nil
         ready.removeAll()
         await filler?.value
@@ -147,6 +246,8 @@ actor ClonePool {
         }
         for annotation in annotations.values { await annotation.value }
         annotations.removeAll()
+        await recycler?.close()
+        recycler = nil
         await admin.close()
     }
 }

@@ -81,10 +81,14 @@ extension TestDatabaseManager {
                 let poolAdmin = try await AdminConnection.connect(to: connectionString, runID: runID, applicationName: runID.adminApplicationName + ":pool", logger: logger)
                 // The generation keeps the names of a pool made after a recovery apart from the
                 // clones of the previous pool that tests may still hold.
+                let recycler = Task { [prefix, logger, parameters, connectionString] in
+                    await CloneRecycler.start(template: template, server: connectionString, serverParameters: parameters,
+                                              prefix: prefix, logger: logger)
+                }
                 let clones = ClonePool(admin: poolAdmin, template: template.name, strategy: strategy, size: poolSize,
                                        namePrefix: "\(prefix)_\(runID)_g\(generation)p", serverParameters: parameters,
                                        applicationName: testApplicationName,
-                                       hookGuard: HookGuard(hooks: hooks, recorder: recorder), logger: logger)
+                                       hookGuard: HookGuard(hooks: hooks, recorder: recorder), recycler: recycler, logger: logger)
                 await clones.start()
                 pool = clones
             }
@@ -131,6 +135,30 @@ extension TestDatabaseManager {
             }
             try await Task.sleep(for: .milliseconds(5))
         }
+    }
+
+    /// The verdicts on released clones so far (recycled, or dropped and why).
+    package var recycleVerdicts: [RecycleVerdict] {
+        get async {
+            guard let preparation, let pool = (try? await preparation.value)?.pool else { return [] }
+            return await pool.verdicts
+        }
+    }
+
+    /// Whether released clones are recycled (the WAL witness is open); waits for the pool's
+    /// first fill to know.
+    package var recyclesClones: Bool {
+        get async throws {
+            guard let pool = try await prepared().pool else { return false }
+            try await waitForPool(1)
+            return await pool.recycles
+        }
+    }
+
+    /// Waits until every released clone has its verdict.
+    package func settleRecycling() async {
+        guard let preparation, let prepared = try? await preparation.value else { return }
+        await prepared.pool?.settle()
     }
 
     /// Whether preparing this manager built the template (`false`: reused, no migration work).

@@ -48,6 +48,8 @@ public actor TestDatabaseManager {
     /// Clone acquires under way right now (the size of a burst, for the pool to learn).
     var acquiresInFlight = 0
     var outstanding: Set<String> = []
+    /// The WAL windows of outstanding pooled clones, with the owner marker written at hand-out.
+    var recycleWindows: [String: (window: CloneRecycler.Window, comment: String)] = [:]
     /// Transaction mode: the shared clone, its idle sandbox connections, and the live ones.
     var sharedClone: Task<PostgresTestDatabase, any Error>?
     var idleSandboxes: [Connection] = []
@@ -176,7 +178,7 @@ public actor TestDatabaseManager {
     private func acquireClone(testName: String?, _ prepared: Prepared, _ started: ContinuousClock.Instant) async throws -> PostgresTestDatabase {
         counter += 1
         let number = counter   // taken before any suspension: other acquires move `counter` on
-        let marker = OwnerMarker(kind: .clone, run: runID, test: testName)
+        var marker = OwnerMarker(kind: .clone, run: runID, test: testName)
         let name: String
         let connection: Connection
         let fromPool: Bool
@@ -193,11 +195,15 @@ public actor TestDatabaseManager {
             name = clone.name
             connection = clone.connection
             fromPool = true
+            if let window = clone.window {
+                marker.uses = window.uses + 1
+                recycleWindows[name] = (window, marker.comment)
+            }
             await pool.annotate(name, with: marker)
         } else {
             name = DatabaseName.appendingTestName("\(prefix)_\(runID)_\(number)", testName)
             try await ExitCleanup.shared.creating(name, server: prepared.serverParameters) {
-                let (template, strategy) = (prepared.template?.name, prepared.strategy)
+                let (template, strategy, marker) = (prepared.template?.name, prepared.strategy, marker)
                 try await prepared.lanes.withLane { lane in
                     try await lane.createDatabase(name, template: template, strategy: strategy, marker: marker)
                 }
@@ -275,6 +281,7 @@ public actor TestDatabaseManager {
     public func release(_ database: PostgresTestDatabase, testFailed: Bool = false) async throws {
         if database.isolation == .transaction { return await releaseSandbox(database) }
         guard outstanding.remove(database.name) != nil, let preparation else { return }
+        let window = recycleWindows.removeValue(forKey: database.name)
         let prepared = try await preparation.value   // never starts a new preparation (e.g. after shutdown)
         database.recordTestTime()
         try? database.phases.enter(.releasing)
@@ -294,6 +301,7 @@ public actor TestDatabaseManager {
             failure = recorder.record(violation) ?? failure
         }
         if keepPolicy == .all || (keepPolicy == .failed && testFailed) {
+            if let window { await prepared.pool?.discard(window.window) }
             await prepared.pool?.awaitAnnotation(of: database.name)   // its marker write must not land after ours
             var marker = OwnerMarker(kind: .clone, run: runID, test: database.testName)
             marker.kept = true
@@ -307,7 +315,12 @@ public actor TestDatabaseManager {
             let line = "\(database.name) (test \(database.testName ?? "?")): psql '\(url)'\(details.password == nil ? "" : " (password: PGPASSWORD or PGPASSFILE)")"
             RunReport.shared.update { $0.databasesKept += 1; $0.kept.append(line) }
             logger.notice("kept test database \(line)")
+        } else if leaked.isEmpty, failure == nil, let window, let pool = prepared.pool {
+            // Judged off the test's path: back into the pool if the WAL shows no change.
+            await pool.recycle(database.name, window: window.window, expectedComment: window.comment,
+                               dropper: prepared.dropper, phases: database.phases)
         } else {
+            if let window { await prepared.pool?.discard(window.window) }
             await prepared.dropper.enqueue(database.name, phases: database.phases)
         }
         // Refill once the test is done: the CREATE DATABASE then overlaps the gap before the
