@@ -175,6 +175,7 @@ package final class AdminConnection: Sendable {
             throw TestKitError(.notOwned, "refusing to drop the database '\(name)': it carries no PostgresTestKit owner marker, so the toolkit did not create it.")
         }
         let leftover = try await sessions(on: name)
+        try await rollBackPreparedTransactions(in: name)
         let quoted = try await connection.quoteIdentifier(name)
         if marker.kind == .template {
             try await connection.execute("ALTER DATABASE \(quoted) WITH IS_TEMPLATE false")
@@ -187,6 +188,27 @@ package final class AdminConnection: Sendable {
         }
         logger.debug("dropped database", metadata: ["database": "\(name)", "leftover": "\(leftover.count)"])
         return leftover
+    }
+
+    /// Rolls back the prepared transactions a test left in one of the toolkit's databases:
+    /// they outlive every session and keep `DROP DATABASE` from going on. `ROLLBACK PREPARED`
+    /// works only from a session on that database.
+    private func rollBackPreparedTransactions(in name: String) async throws {
+        let gids = try await connection.execute("SELECT gid FROM pg_prepared_xacts WHERE database = $1", name).rows.compactMap { $0[0] }
+        guard !gids.isEmpty else { return }
+        var parameters = await connection.effectiveParameters()
+        parameters["dbname"] = name
+        let session = try await Connection.connect(to: .keywordForm(parameters), applicationName: runID.adminApplicationName, logger: logger)
+        do {
+            for gid in gids {
+                try await session.execute("ROLLBACK PREPARED \(try await session.quoteLiteral(gid))")
+                logger.notice("rolled back the prepared transaction '\(gid)' a test left in \(name), so that it can be dropped")
+            }
+        } catch {
+            await session.close()
+            throw error
+        }
+        await session.close()
     }
 
     /// Renames a toolkit database (no session may be connected to it).

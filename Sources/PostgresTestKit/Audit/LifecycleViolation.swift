@@ -28,6 +28,13 @@ public struct LifecycleViolation: Sendable, Codable, Hashable, CustomStringConve
         public static let appQueryInMaintenanceDatabase = Kind(rawValue: "app_query_in_maintenance_database")
         /// A session was still connected to a test database when it was released.
         public static let leakedSession = Kind(rawValue: "leaked_session")
+        /// A connect hook ended, replaced or tried to leave the read-only transaction the hook
+        /// guard runs it in (`COMMIT`, `BEGIN READ WRITE`, `SET TRANSACTION READ WRITE`, ...).
+        public static let hookEscapedGuard = Kind(rawValue: "hook_escaped_guard")
+        /// A test in isolation `.transaction` ended the outer transaction of its sandbox
+        /// (`COMMIT` in a multi-statement string, `COMMIT AND CHAIN`, `PREPARE TRANSACTION`, ...),
+        /// committing to the clone shared with other tests; the clone was replaced.
+        public static let transactionSandboxEscaped = Kind(rawValue: "transaction_sandbox_escaped")
 
         public var description: String { rawValue }
     }

@@ -23,8 +23,11 @@ public actor Connection {
     private var secrets: [String] = []
     private var databaseName = ""
     private let logger: Logger
-    /// Savepoint depth while the connection is a transaction sandbox; `nil` otherwise.
-    private var sandboxDepth: Int?
+    /// The savepoint rewriting while the connection is a transaction sandbox; `nil` otherwise.
+    private var sandbox: SavepointRewriter?
+    /// Set once a statement ended the sandbox's outer transaction: every later statement is
+    /// refused with it, until ``leaveSandbox()``.
+    private var sandboxEscape: (error: TestKitError, statement: String?)?
 
     private init(label: String, logger: Logger) {
         self.executor = ConnectionExecutor(label: label)
@@ -266,46 +269,52 @@ public actor Connection {
     }
 
     /// Makes the connection a transaction sandbox: from now on `BEGIN`, `COMMIT` and
-    /// `ROLLBACK` sent through it become savepoint operations inside the outer transaction.
+    /// `ROLLBACK` sent through it become savepoint operations inside the outer transaction
+    /// (see ``SavepointRewriter``), and a statement that ends the outer transaction anyway
+    /// fails with a `.lifecycleViolation` error.
     func enterSandbox() throws {
+        sandbox = nil
+        sandboxEscape = nil
         _ = try run("BEGIN")
-        sandboxDepth = 0
+        sandbox = SavepointRewriter()
     }
 
-    /// Rolls the sandbox's outer transaction back and ends the sandbox.
-    func leaveSandbox() throws {
-        sandboxDepth = nil
-        _ = try run("ROLLBACK")
-    }
-
-    private func sandboxed(_ sql: String) -> String {
-        guard let depth = sandboxDepth else { return sql }
-        var word = sql.trimmed.uppercased()
-        if word.hasSuffix(";") { word = String(word.dropLast()).trimmed }
-        let begin: Set = ["BEGIN", "START TRANSACTION", "BEGIN TRANSACTION", "BEGIN WORK"]
-        let commit: Set = ["COMMIT", "END", "COMMIT TRANSACTION", "COMMIT WORK"]
-        let rollback: Set = ["ROLLBACK", "ABORT", "ROLLBACK TRANSACTION", "ROLLBACK WORK"]
-        switch word {
-        case let w where begin.contains(w):
-            sandboxDepth = depth + 1
-            return "SAVEPOINT pgtestkit_user_\(depth + 1)"
-        case let w where (commit.contains(w) || rollback.contains(w)) && depth == 0:
-            return "SELECT 'no transaction in progress (transaction sandbox)' WHERE false"
-        case let w where commit.contains(w):
-            sandboxDepth = depth - 1
-            return "RELEASE SAVEPOINT pgtestkit_user_\(depth)"
-        case let w where rollback.contains(w):
-            sandboxDepth = depth - 1
-            return "ROLLBACK TO SAVEPOINT pgtestkit_user_\(depth); RELEASE SAVEPOINT pgtestkit_user_\(depth)"
-        default:
-            return sql
+    /// Ends the sandbox and rolls its outer transaction back (whatever transaction is open).
+    ///
+    /// - Returns: the error of the statement that ended the outer transaction and that
+    ///   statement (redacted), if one did: the test's work after that point is not undone by
+    ///   this rollback. `nil` when the outer transaction was intact.
+    func leaveSandbox() throws -> (error: TestKitError, statement: String?)? {
+        var escape = sandboxEscape
+        if escape == nil, sandbox != nil, let handle, PQtransactionStatus(handle) == PQTRANS_IDLE {
+            escape = (sandboxError("the outer transaction ended", statement: nil, underlying: nil), nil)
         }
+        sandbox = nil
+        sandboxEscape = nil
+        _ = try run("ROLLBACK")
+        return escape
+    }
+
+    private func sandboxError(_ what: String, statement: String?, underlying: (any Error)?) -> TestKitError {
+        var message = "a statement broke out of the transaction sandbox (isolation .transaction) on database \(databaseName): \(what)."
+        if let statement { message += " Statement: \(Redaction.redact(statement, secrets: secrets).prefix(300))." }
+        message += " The test runs inside one transaction on a clone shared with other tests, so what it ran after that point ran outside the sandbox, and any write there was committed to the shared clone;"
+        message += " the clone is replaced when the test is released, and this connection refuses further statements."
+        message += " Send BEGIN, COMMIT and ROLLBACK as statements of their own (they become savepoints), without AND CHAIN and without PREPARE TRANSACTION,"
+        message += " or give a test that must really commit its own database (isolation .database)."
+        return TestKitError(.lifecycleViolation, message, underlying: underlying)
     }
 
     /// Runs one statement synchronously on the connection's executor.
     func run(_ sql: String, parameters: [(any PGBindable)?] = [], token: UInt64? = nil) throws -> QueryResult {
-        let sql = sandboxed(sql)
-        if sql.hasPrefix("ROLLBACK TO SAVEPOINT pgtestkit_user_") { return try runScript(sql, token: token) }
+        if let sandboxEscape { throw sandboxEscape.error }
+        var sql = sql
+        if var rewriter = sandbox {
+            let rewrite = rewriter.rewrite(sql)
+            sandbox = rewriter
+            if rewrite.isScript { return try send(script: rewrite.sql, token: token) }
+            sql = rewrite.sql
+        }
         guard let handle else { throw closedError(sql) }
         let token = try beginStatement(sql, token)
         defer { canceller.finish(token) }
@@ -319,7 +328,16 @@ public actor Connection {
 
     /// Runs a multi-statement script synchronously on the connection's executor.
     func runScript(_ script: String, token: UInt64? = nil) throws -> QueryResult {
-        let script = sandboxed(script)
+        if let sandboxEscape { throw sandboxEscape.error }
+        var script = script
+        if var rewriter = sandbox {
+            script = rewriter.rewrite(script).sql
+            sandbox = rewriter
+        }
+        return try send(script: script, token: token)
+    }
+
+    private func send(script: String, token: UInt64?) throws -> QueryResult {
         guard let handle else { throw closedError(script) }
         let token = try beginStatement(script, token)
         defer { canceller.finish(token) }
@@ -342,9 +360,11 @@ public actor Connection {
         guard sent == 1 else { throw connectionError(handle, sql) }
         var outcome: Result<QueryResult, PGError>?
         var cancelRequested = false
+        var tags: [String] = []
         while let result = PQgetResult(handle) {
             defer { PQclear(result) }
             let status = PQresultStatus(result)
+            if sandbox != nil, status == PGRES_COMMAND_OK { tags.append(String(cString: PQcmdStatus(result))) }
             if status == PGRES_COPY_IN {
                 _ = PQputCopyEnd(handle, "COPY FROM STDIN is not supported by PostgresTestKit")
             } else if status == PGRES_COPY_OUT {
@@ -362,6 +382,14 @@ public actor Connection {
         if cancelRequested, case .failure(var error) = outcome, error.sqlState == "57014" {
             error.code = .cancelled
             outcome = .failure(error)
+        }
+        if sandbox != nil, let escape = SavepointRewriter.escape(
+            commandTags: tags, inTransaction: PQtransactionStatus(handle) != PQTRANS_IDLE, sql: sql) {
+            var underlying: (any Error)?
+            if case .failure(let error) = outcome { underlying = error }
+            let error = sandboxError(escape, statement: sql, underlying: underlying)
+            sandboxEscape = (error, Redaction.redact(sql, secrets: secrets))
+            throw error
         }
         switch outcome {
         case .success(let result): return result

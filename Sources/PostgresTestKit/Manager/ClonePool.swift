@@ -39,6 +39,8 @@ actor ClonePool {
     private var opening: Task<CloneRecycler?, Never>?
     /// Released clones being judged now: a refill counts them as on their way back.
     private var judging: [String: Task<Void, Never>] = [:]
+    /// The names in `judging`, oldest first.
+    private var judgingOrder: [String] = []
     /// The verdicts so far (tests read them).
     private(set) var verdicts: [RecycleVerdict] = []
 
@@ -67,6 +69,26 @@ actor ClonePool {
     func take() -> ReadyClone? {
         guard !closed, !ready.isEmpty else { return nil }
         return ready.removeFirst()
+    }
+
+    /// Takes a ready clone; when none is ready but a released clone is being judged, waits
+    /// for the oldest verdict first (a few milliseconds, against a `CREATE DATABASE`'s tens).
+    func takeOrAwaitVerdict() async -> ReadyClone? {
+        if let clone = take() { return clone }
+        guard let oldest = judgingOrder.first, let verdict = judging[oldest] else { return nil }
+        await verdict.value
+        return take()
+    }
+
+    /// Opens a WAL window on a clone made outside the pool (an acquire that missed it), so
+    /// that it too can be recycled; `nil` without a recycler.
+    func openWindow(on name: String) async -> CloneRecycler.Window? {
+        guard let recycler, !closed else { return nil }
+        do { return try await recycler.openWindow(on: name, uses: 0) }
+        catch {
+            logger.debug("no recycling window for \(name): \(error)")
+            return nil
+        }
     }
 
     /// Starts making clones until the pool is full again; returns at once.
@@ -106,7 +128,7 @@ actor ClonePool {
         if let opening {
             recycler = await opening.value
             self.opening = nil
-            if closed { await recycler?.close(); recycler = nil }
+            if closed { recycler = nil }
         }
         while !closed && ready.count + judging.count < target {
             counter += 1
@@ -161,11 +183,13 @@ actor ClonePool {
             Task { await dropper.enqueue(name, phases: phases) }
             return
         }
+        judgingOrder.append(name)
         judging[name] = Task {
             let verdict = await self.judge(name, window, expectedComment, recycler)
             if verdict.recycledAs == nil { await dropper.enqueue(verdict.database, phases: phases) }
             self.verdicts.append(verdict)
             self.judging[name] = nil
+            self.judgingOrder.removeAll { $0 == name }
         }
     }
 
@@ -187,6 +211,10 @@ actor ClonePool {
             return .init(database: renamed, recycledAs: nil, reason: reason.text)
         case .success(let next):
             do {
+                // A spare again: a marker without a test, counting its uses.
+                var marker = OwnerMarker(kind: .clone, run: admin.runID)
+                marker.uses = next.uses
+                try await admin.writeMarker(marker, on: renamed)
                 let connection = try await connect(to: renamed)
                 do {
                     try await hookGuard.run(on: connection, database: renamed, phase: .connecting, migrated: true)
@@ -194,7 +222,8 @@ actor ClonePool {
                     await connection.close()
                     throw error
                 }
-                guard !closed, ready.count < ceiling else {
+                // Never more ready clones (each an open connection) than the pool's target.
+                guard !closed, ready.count < target else {
                     await connection.close()
                     await recycler.discard(next)
                     return .init(database: renamed, recycledAs: nil, reason: "the pool is full")
@@ -231,7 +260,7 @@ actor ClonePool {
     /// Drops every pooled clone and closes the pool's connections.
     func close() async {
         closed = true
-        if let opening { await opening.value?.close(); self.opening = nil }
+        if let opening { _ = await opening.value; self.opening = nil }
         for verdict in judging.values { await verdict.value }
         judging.removeAll()
         let clones = ready      // taken before any await: take() now returns nil
@@ -246,8 +275,7 @@ actor ClonePool {
         }
         for annotation in annotations.values { await annotation.value }
         annotations.removeAll()
-        await recycler?.close()
-        recycler = nil
+        recycler = nil   // the process's recycler: its witness serves other pools, until the exit
         await admin.close()
     }
 }

@@ -42,6 +42,10 @@ actor CloneRecycler {
     private let logger: Logger
     /// The starts of the windows still open (a start → how many windows share it).
     private var openStarts: [WalLSN: Int] = [:]
+    /// Set when the witness's session died (a server restart, a terminated backend): the next
+    /// preparation opens a new recycler.
+    private let broken = Mutex(false)
+    private nonisolated var isBroken: Bool { broken.withLock { $0 } }
 
     private init(witness: WalWitness, logger: Logger) {
         self.witness = witness
@@ -54,12 +58,14 @@ actor CloneRecycler {
     }
 
     private static let saidWhyNot = Mutex(Set<String>())
+    /// One recycler per server per process: one witness database, one slot, two connections.
+    private static let shared = Mutex([[String: String]: Task<CloneRecycler?, Never>]())
 
-    /// Opens the WAL witness for recycling clones of `template`, or says once why clones are
-    /// dropped instead and returns `nil`.
+    /// The process's recycler for clones of `template` on this server, or `nil` after saying
+    /// once why clones are dropped instead.
     static func start(
         template: TemplateBuilder.Outcome, server: ConnectionString, serverParameters: [String: String],
-        prefix: String, logger: Logger
+        enabled: Bool, logger: Logger
     ) async -> CloneRecycler? {
         func whyNot(_ reason: String) -> CloneRecycler? {
             if saidWhyNot.withLock({ $0.insert(reason).inserted }) {
@@ -67,26 +73,54 @@ actor CloneRecycler {
             }
             return nil
         }
-        guard isEnabled() else { return whyNot("PGTESTKIT_RECYCLE=0") }
+        guard enabled else { return whyNot("recycling is off (recycle: false or PGTESTKIT_RECYCLE=0)") }
         guard let recycling = template.marker?.recycling else {
             return whyNot("the template \(template.name) was built before recycling existed (PGTESTKIT_REBUILD=1 rebuilds it)")
         }
         guard recycling == "ok" else { return whyNot("the template \(template.name): \(recycling)") }
-        do {
-            let witness = try await WalWitness.open(server: server, prefix: prefix, logger: logger)
-            ExitCleanup.shared.register(witness.databaseName, server: serverParameters)
-            return CloneRecycler(witness: witness, logger: logger)
-        } catch let error as TestKitError {
-            return whyNot("the WAL cannot vouch for them (\(error.message))")
-        } catch {
-            return whyNot("the WAL cannot vouch for them (\(error))")
+        if let cached = shared.withLock({ $0[serverParameters] }), let recycler = await cached.value, recycler.isBroken {
+            shared.withLock { cache in
+                if cache[serverParameters] == cached { cache[serverParameters] = nil }
+            }
         }
+        let opening = shared.withLock { cache in
+            if let existing = cache[serverParameters] { return existing }
+            let task = Task { () -> Result<CloneRecycler, TestKitError> in
+                do {
+                    // The witness's own prefix (PGTESTKIT_PREFIX, default pgtk): it serves every manager.
+                    let witness = try await WalWitness.open(server: server, logger: logger)
+                    ExitCleanup.shared.register(witness.databaseName, server: serverParameters)
+                    return .success(CloneRecycler(witness: witness, logger: logger))
+                } catch {
+                    return .failure(error as? TestKitError ?? TestKitError(.configuration, "\(error)", underlying: error))
+                }
+            }
+            let recycler = Task { () -> CloneRecycler? in
+                switch await task.value {
+                case .success(let recycler): return recycler
+                case .failure(let error):
+                    _ = whyNot("the WAL cannot vouch for them (\(error.message))")
+                    return nil
+                }
+            }
+            cache[serverParameters] = recycler
+            return recycler
+        }
+        return await opening.value
     }
 
     /// Opens a clone's window: call it before anything but the toolkit may reach the clone.
     func openWindow(on name: String, uses: Int) async throws -> Window {
-        let start = try await witness.mark()
-        guard let state = try await witness.sharedState(of: name) else {
+        let start: WalLSN
+        let found: SharedDatabaseState?
+        do {
+            start = try await witness.mark()
+            found = try await witness.sharedState(of: name)
+        } catch {
+            noteIfBroken(error)
+            throw error
+        }
+        guard let state = found else {
             throw TestKitError(.configuration, "the clone \(name) is not in pg_database")
         }
         openStarts[start, default: 0] += 1
@@ -138,7 +172,14 @@ actor CloneRecycler {
             if state.comment != expectedComment { return .failure(Reason("its comment changed (COMMENT ON DATABASE)")) }
             return .success(Window(start: end, state: state, uses: window.uses + 1))
         } catch {
+            noteIfBroken(error)
             return .failure(Reason("the WAL could not vouch for it (\(error))"))
+        }
+    }
+
+    private nonisolated func noteIfBroken(_ error: any Error) {
+        if let error = error as? PGError, error.code == .connectionClosed || error.code == .connectionFailed {
+            broken.withLock { $0 = true }
         }
     }
 
@@ -148,9 +189,4 @@ actor CloneRecycler {
         init(_ text: String) { self.text = text }
     }
 
-    /// Drops the witness's database.
-    func close() async {
-        await witness.close()
-        ExitCleanup.shared.forget(witness.databaseName)
-    }
 }

@@ -81,9 +81,9 @@ extension TestDatabaseManager {
                 let poolAdmin = try await AdminConnection.connect(to: connectionString, runID: runID, applicationName: runID.adminApplicationName + ":pool", logger: logger)
                 // The generation keeps the names of a pool made after a recovery apart from the
                 // clones of the previous pool that tests may still hold.
-                let recycler = Task { [prefix, logger, parameters, connectionString] in
+                let recycler = Task { [logger, parameters, connectionString, recycle] in
                     await CloneRecycler.start(template: template, server: connectionString, serverParameters: parameters,
-                                              prefix: prefix, logger: logger)
+                                              enabled: recycle, logger: logger)
                 }
                 let clones = ClonePool(admin: poolAdmin, template: template.name, strategy: strategy, size: poolSize,
                                        namePrefix: "\(prefix)_\(runID)_g\(generation)p", serverParameters: parameters,

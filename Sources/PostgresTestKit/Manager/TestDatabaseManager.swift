@@ -33,6 +33,8 @@ public actor TestDatabaseManager {
     nonisolated let hooks: [ConnectHook]
     nonisolated let label: String
     nonisolated let poolSize: Int
+    /// Whether released clones the WAL shows unchanged go back to the pool.
+    nonisolated let recycle: Bool
     nonisolated let rebuildTemplate: Bool
     /// How old a dead run's database must be before the start-up pass reaps it
     /// (`PGTESTKIT_REAP_GRACE` seconds, default 120).
@@ -86,6 +88,8 @@ public actor TestDatabaseManager {
     ///     `PGTESTKIT_AUDIT` overrides it, so CI can tighten or loosen every manager at once.
     ///   - keep: which databases survive; `nil` reads `PGTESTKIT_KEEP`.
     ///   - poolSize: ready clones kept ahead; `nil` reads `PGTESTKIT_POOL_SIZE`, default 2.
+    ///   - recycle: put released clones the WAL proves unchanged back into the pool instead of
+    ///     dropping them; `nil` reads `PGTESTKIT_RECYCLE` (`0` turns it off), default on.
     ///   - label: names the template family; templates of the same label and prefix supersede
     ///     each other. Defaults to the migrations directory's name.
     ///   - logger: the toolkit never bootstraps logging; pass yours.
@@ -98,6 +102,7 @@ public actor TestDatabaseManager {
         audit: AuditPolicy? = nil,
         keep: KeepPolicy? = nil,
         poolSize: Int? = nil,
+        recycle: Bool? = nil,
         label: String? = nil,
         logger: Logger = Logger(label: "PostgresTestKit")
     ) {
@@ -113,6 +118,7 @@ public actor TestDatabaseManager {
         self.auditPolicy = AuditPolicy.fromEnvironment(environment, fallback: audit)
         self.keepPolicy = keep ?? KeepPolicy.fromEnvironment(environment)
         self.poolSize = max(0, poolSize ?? environment["PGTESTKIT_POOL_SIZE"].flatMap { Int($0) } ?? 2)
+        self.recycle = recycle ?? CloneRecycler.isEnabled(environment)
         self.rebuildTemplate = environment["PGTESTKIT_REBUILD"] == "1"
         self.reapGrace = .seconds(environment["PGTESTKIT_REAP_GRACE"].flatMap { Int($0) } ?? 120)
         self.label = label ?? Self.defaultLabel(for: migrations, seeders: seeders, hooks: connectHooks)
@@ -182,7 +188,7 @@ public actor TestDatabaseManager {
         let name: String
         let connection: Connection
         let fromPool: Bool
-        if let pool = prepared.pool, let clone = await pool.take() {
+        if let pool = prepared.pool, let clone = await pool.takeOrAwaitVerdict() {
             // A pop: created, connected and hook-initialised ahead by the pool. One round trip
             // proves the connection survived (a server restart kills pooled sessions).
             do {
@@ -210,8 +216,19 @@ public actor TestDatabaseManager {
             }
             fromPool = false
             do {
-                connection = try await connectAndRunHooks(to: name, prepared)
+                // The window opens before the hooks run, beside the connect (which is longer).
+                async let window = prepared.pool?.openWindow(on: name)
+                let opened: Connection
+                do {
+                    opened = try await connect(to: name, prepared)
+                } catch {
+                    if let window = await window { await prepared.pool?.discard(window) }
+                    throw error
+                }
+                if let window = await window { recycleWindows[name] = (window, marker.comment) }
+                connection = try await runHooks(on: opened)
             } catch {
+                if let window = recycleWindows.removeValue(forKey: name) { await prepared.pool?.discard(window.window) }
                 await prepared.dropper.enqueue(name, phases: nil)
                 throw error
             }
@@ -258,11 +275,20 @@ public actor TestDatabaseManager {
 
     /// Opens the toolkit's connection to a test database and runs the connect hooks (guarded).
     func connectAndRunHooks(to name: String, _ prepared: Prepared) async throws -> Connection {
+        try await runHooks(on: try await connect(to: name, prepared))
+    }
+
+    /// Opens the toolkit's connection to a test database.
+    private func connect(to name: String, _ prepared: Prepared) async throws -> Connection {
         var parameters = prepared.serverParameters
         parameters["dbname"] = name
-        let connection = try await Connection.connect(to: .keywordForm(parameters), applicationName: testApplicationName, logger: logger)
+        return try await Connection.connect(to: .keywordForm(parameters), applicationName: testApplicationName, logger: logger)
+    }
+
+    /// Runs the connect hooks (guarded) on a test database's new connection; closes it when they fail.
+    private func runHooks(on connection: Connection) async throws -> Connection {
         do {
-            try await HookGuard(hooks: hooks, recorder: recorder).run(on: connection, database: name, phase: .connecting, migrated: true)
+            try await HookGuard(hooks: hooks, recorder: recorder).run(on: connection, database: await connection.database, phase: .connecting, migrated: true)
         } catch {
             await connection.close()
             throw error
@@ -376,9 +402,10 @@ public actor TestDatabaseManager {
         await prepared.admin.close()
     }
 
-    /// Waits until every released database has been dropped.
+    /// Waits until every released database has been dropped, or recycled into the pool.
     public func waitForDrops() async {
         guard let preparation, let prepared = try? await preparation.value else { return }
+        await prepared.pool?.settle()
         await prepared.dropper.flush()
     }
 }

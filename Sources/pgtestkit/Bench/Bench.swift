@@ -267,6 +267,7 @@ struct Bench: Sendable {
         let cores = ProcessInfo.processInfo.activeProcessorCount   // the server runs on this machine
         let burst = try await burst(fixture, size: burstSize)
         let first = try await firstTest(fixture)
+        let recycled = try await recycling(fixture, bareConnect: bareConnect, burstSize: burstSize)
 
         // The table's rows for this fixture.
         func row(_ name: String, _ value: Double, floorName: String? = nil, floor: Double? = nil,
@@ -327,6 +328,7 @@ struct Bench: Sendable {
                                    target: run.tasks == 1 ? "<= 1.2x floor cycle" : nil, limit: run.tasks == 1 ? 1.2 : nil,
                                    note: "\(run.fromPool)/\(n) from pool"))
         }
+        out.figures += recycled
         if let rssBefore, let rssAfter {
             let delta = rssAfter - rssBefore
             out.figures += [
