@@ -45,6 +45,12 @@ let package = Package(
             name: "PostgresTestKitTests",
             dependencies: ["PostgresTestKit", "NotificationsFixture"]
         ),
+        // The pure logic, without a server: classification, audit rules, URL forms, markers,
+        // script splitting, savepoints, WAL rules, redaction, the exit's order.
+        .testTarget(
+            name: "PostgresTestKitUnitTests",
+            dependencies: ["PostgresTestKit"]
+        ),
         .testTarget(
             name: "PostgresTestKitTestingTests",
             dependencies: ["PostgresTestKit", "PostgresTestKitTesting", "NotificationsFixture"]

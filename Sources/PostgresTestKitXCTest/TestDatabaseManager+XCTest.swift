@@ -6,8 +6,11 @@ extension TestDatabaseManager {
     ///
     /// Call it from `setUp() async throws`. The database name carries the test's name; a
     /// failed test's database is kept under `PGTESTKIT_KEEP=failed`. Works under
-    /// `swift test --parallel`, where every process has its own run id.
+    /// `swift test --parallel`, where every process has its own run id. A run-level failure
+    /// (under audit policy `.fail`, a write the server log showed that no test can be blamed
+    /// for) is reported as a failed test after the others, once per process.
     public nonisolated func acquire(for testCase: XCTestCase, isolation: Isolation = .database) async throws -> PostgresTestDatabase {
+        await RunFailureObserver.registerOnce()
         let database = try await acquire(testName: Self.methodName(testCase.name), isolation: isolation)
         let run = TestRunObserver(testCase)
         testCase.addTeardownBlock {

@@ -26,7 +26,7 @@ struct ListCommand: AsyncParsableCommand {
         let databases = try await admin.ownedDatabases(prefix: prefix, withSizes: true)
         await admin.close()
         func seconds(since date: Date?) -> String { date.map { "\(Int(Date().timeIntervalSince($0)))s" } ?? "?" }
-        print("NAME".padding(toLength: 52, withPad: " ", startingAt: 0), "KIND     RUN         PID      AGE      LAST USE SIZE    TEST")
+        print("NAME".padding(toLength: 52, withPad: " ", startingAt: 0), "KIND     RUN         PID      AGE      LAST USE SIZE    USES TEST")
         for db in databases {
             let kind = db.marker.kept == true ? "kept" : db.marker.kind.rawValue
             print(db.name.padding(toLength: 52, withPad: " ", startingAt: 0),
@@ -36,9 +36,12 @@ struct ListCommand: AsyncParsableCommand {
                   seconds(since: db.marker.createdDate).padding(toLength: 8, withPad: " ", startingAt: 0),
                   (db.marker.kind == .template ? seconds(since: db.marker.lastUsedDate) : "-").padding(toLength: 8, withPad: " ", startingAt: 0),
                   "\(db.size / 1_048_576)MB".padding(toLength: 7, withPad: " ", startingAt: 0),
+                  (db.marker.kind == .clone ? String(db.marker.uses ?? 0) : "-").padding(toLength: 4, withPad: " ", startingAt: 0),
                   db.marker.test ?? "")
         }
         let templates = databases.filter { $0.marker.kind == .template }
+        let recycled = databases.filter { ($0.marker.uses ?? 0) > 1 || ($0.marker.uses == 1 && $0.marker.test == nil) }
+        if !recycled.isEmpty { print("\(recycled.count) clone(s) recycled at least once (the WAL showed their tests changed nothing)") }
         print("\(databases.count) toolkit database(s) on \(configuration), \(databases.map(\.size).reduce(0, +) / 1_048_576) MB; "
               + "\(templates.count) template(s), \(templates.map(\.size).reduce(0, +) / 1_048_576) MB (collected after \(Int(TemplateCollector.defaultTTL.components.seconds / 3600)) h unused, PGTESTKIT_TEMPLATE_TTL)")
     }

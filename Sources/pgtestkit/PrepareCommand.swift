@@ -21,6 +21,10 @@ struct PrepareCommand: AsyncParsableCommand {
     var acquire = 0
     @Option(help: "Then wait this many seconds before releasing (for crash tests).")
     var holdSeconds = 0
+    @Option(help: "Then run this many read-only tests back to back (acquire, one SELECT, release) and print the time per test (scripts/compare-pytest-postgresql).")
+    var readOnlyTests = 0
+    @Option(help: "The query each read-only test runs.")
+    var query = "SELECT 1"
 
     func run() async throws {
         let processStarted = ContinuousClock.now
@@ -33,7 +37,7 @@ struct PrepareCommand: AsyncParsableCommand {
         let manager = TestDatabaseManager(
             prefix: prefix, migrations: schema,
             seeders: seed.isEmpty ? [] : [Seeders.sqlFiles(seed.map { URL(fileURLWithPath: $0) })],
-            poolSize: 0, logger: options.logger())
+            poolSize: readOnlyTests > 0 ? 2 : 0, logger: options.logger())
         try await manager.prepare()
         let built = try await manager.builtTemplate
         FileHandle.standardOutput.write(Data("\(built ? "built" : "reused") \(try await manager.templateName ?? "-")\n".utf8))
@@ -49,6 +53,24 @@ struct PrepareCommand: AsyncParsableCommand {
         }
         if holdSeconds > 0 { try await Task.sleep(for: .seconds(holdSeconds)) }
         for db in databases { try await db.release() }
+        if readOnlyTests > 0 {
+            try await manager.waitForPool()
+            let started = ContinuousClock.now
+            for _ in 0..<readOnlyTests {
+                let db = try await manager.acquire(testName: "read-only")
+                _ = try await db.simpleQuery(query)
+                try await db.release()
+            }
+            await manager.waitForDrops()
+            let perTest = (ContinuousClock.now - started).milliseconds / Double(readOnlyTests)
+            let verdicts = await manager.recycleVerdicts
+            let recycled = verdicts.filter { $0.recycledAs != nil }.count
+            let durations = verdicts.map { $0.duration.milliseconds }.sorted()
+            if !durations.isEmpty {
+                FileHandle.standardOutput.write(Data("verdicts: p50 \(String(format: "%.2f", durations[durations.count / 2])) ms, max \(String(format: "%.2f", durations.last!)) ms, pool \(try await manager.pooledClones)\n".utf8))
+            }
+            FileHandle.standardOutput.write(Data("read-only tests: \(String(format: "%.2f", perTest)) ms per test (\(recycled)/\(readOnlyTests) clones recycled)\n".utf8))
+        }
         await manager.shutdown()
     }
 }

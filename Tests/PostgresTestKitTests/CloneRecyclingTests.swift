@@ -46,6 +46,7 @@ struct CloneRecyclingTests {
         guard try await manager.recyclesClones else { return nil }
         let db = try await manager.acquire(testName: "recycling")
         #expect(db.fromPool)
+        #expect(await manager.hasRecycleWindow(db.name), "the pooled clone \(db.name) has no WAL window")
         try await body(db, manager)
         try? await db.release()
         await manager.waitForDrops()

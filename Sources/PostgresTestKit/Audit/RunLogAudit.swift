@@ -1,45 +1,77 @@
 import Dispatch
 import Foundation
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
-/// Watches the embedded server's statement log while tests run, for writes the guards cannot
-/// see: into the maintenance databases, or into a database the toolkit did not create (the
-/// app under test writing to the developer's database instead of the test's).
+/// Watches the embedded server's statement log for the whole test process, for writes the
+/// guards cannot see: into the maintenance databases, or into a database the toolkit did not
+/// create (the app under test writing to the developer's database instead of the test's).
 ///
-/// One per log file per process, shared by every manager; each release reads only what was
-/// logged since the last read (no round trip). The log does not say which client process or
-/// test wrote, so a finding blames no test: it is reported for the run (summary, JSON,
-/// annotations), noting which tests held databases at the time, and under `.fail` it fails
-/// the run — the test process exits non-zero after the tests.
+/// The window opens when the test process started (``ProcessStartTime``), not at the first
+/// acquire: a write into the dev database made in a test's set-up before the process's first
+/// acquire is flagged the same as one after it, while entries logged before the process
+/// started (another process's, or an earlier run's) are never this process's. The first
+/// read goes back to the first entry logged at or after the process start — in the rotated
+/// log as well when the current file begins later — and each later one reads only what was
+/// logged since the previous read (no round trip).
+///
+/// One per log file per process, shared by every manager. The log does not say which client
+/// process or test wrote, so a finding blames no test: it is reported for the run (summary,
+/// JSON, annotations), noting which tests held databases at the time, and under `.fail` it
+/// fails the run — the test process exits non-zero after the tests.
 package final class RunLogAudit: Sendable {
     private struct State {
         var reader: ServerLogReader
+        /// Whether the reader was moved back to the window's start (done by the first scan,
+        /// on the audit's queue: it reads the file).
+        var positioned = false
         var windows: [String: (start: Date, end: Date?)] = [:]   // database → its test's window
+        /// When this process's first test database was handed out.
+        var firstBegan: Date?
+        /// Databases the toolkit's own sessions were seen creating in the log (scratch
+        /// databases of any name): not foreign.
+        var createdByToolkit: Set<String> = []
     }
     private let state: Mutex<State>
     /// The log file watched.
     package let path: String
+    /// The window's start given to ``init(path:since:)``; `nil`: the process start.
+    private let start: Date?
+    /// Where the window opens: entries logged before it are not looked at. The process start
+    /// is read from the system on first use (the first scan, on the audit's own queue).
+    package var since: Date { start ?? ProcessStartTime.date }
 
     private static let instances = Mutex<[String: RunLogAudit]>([:])
 
-    /// The auditor of `logFile`, created on first use (reading from the current end).
+    /// The auditor of `logFile`, created on first use; its window opens at the process start.
     package static func shared(logFile: String) -> RunLogAudit {
         instances.withLock { instances in
             if let existing = instances[logFile] { return existing }
-            let created = RunLogAudit(path: logFile)
+            let created = RunLogAudit(path: logFile, since: nil)
             instances[logFile] = created
             return created
         }
     }
 
-    private init(path: String) {
+    /// An auditor of `path` whose window opens at `since`, or at the process start when it is
+    /// `nil` (``shared(logFile:)`` is the one a process uses; this one is for tests).
+    package init(path: String, since: Date?) {
         self.path = path
+        self.start = since
         self.state = Mutex(State(reader: ServerLogReader(path: path)))
     }
 
     /// Marks a test's database as in use from now on (context for findings).
     package func began(_ database: String) {
-        state.withLock { $0.windows[database] = (Date(), nil) }
+        let now = Date()
+        state.withLock { state in
+            state.windows[database] = (now, nil)
+            if state.firstBegan == nil { state.firstBegan = now }
+        }
     }
 
     /// Ends a test's window (its release, or a shutdown that dropped it).
@@ -49,8 +81,8 @@ package final class RunLogAudit: Sendable {
 
     private static let queue = DispatchQueue(label: "PostgresTestKit.RunLogAudit")
 
-    /// The findings logged since the last read; the log is read on a queue of its own, never
-    /// on the cooperative pool.
+    /// The findings logged since the last read — the first time, since the window opened; the
+    /// log is read on a queue of its own, never on the cooperative pool.
     package func scan() async -> [LifecycleViolation] {
         await withCheckedContinuation { continuation in
             Self.queue.async { continuation.resume(returning: self.scanNow()) }
@@ -59,18 +91,33 @@ package final class RunLogAudit: Sendable {
 
     private func scanNow() -> [LifecycleViolation] {
         let now = Date()
+        let since = self.since
         return state.withLock { state in
-            let entries = (try? state.reader.readNew()) ?? []
+            let entries: [ServerLogEntry]
+            if state.positioned {
+                entries = (try? state.reader.readNew()) ?? []
+            } else {
+                entries = (try? state.reader.readSince(since)) ?? []
+                state.positioned = true
+            }
             var findings: [LifecycleViolation] = []
             for entry in entries {
-                guard var violation = Self.finding(in: entry) else { continue }
-                let time = Self.parse(entry.timestamp) ?? now
+                if let created = Self.databaseCreatedByToolkit(in: entry) { state.createdByToolkit.insert(created) }
+                guard var violation = Self.finding(in: entry, createdByToolkit: state.createdByToolkit) else { continue }
+                let time = entry.date ?? now
+                guard time >= since else { continue }   // before this process started: not its window
                 violation.time = time
                 let holders = state.windows.filter { $0.value.start <= time && ($0.value.end ?? .distantFuture) >= time }
                     .map(\.key).sorted()
-                violation.note = (violation.note ?? "") + (holders.isEmpty
-                    ? " (logged while no test of this process held a database)"
-                    : " (logged while these tests' databases were in use: \(holders.prefix(5).joined(separator: ", "))\(holders.count > 5 ? ", …" : ""))")
+                let context: String
+                if !holders.isEmpty {
+                    context = " (logged while these tests' databases were in use: \(holders.prefix(5).joined(separator: ", "))\(holders.count > 5 ? ", …" : ""))"
+                } else if time < (state.firstBegan ?? .distantFuture) {
+                    context = " (logged before this process's first test database was handed out: in the set-up of the test process or of its first test)"
+                } else {
+                    context = " (logged while no test of this process held a database)"
+                }
+                violation.note = (violation.note ?? "") + context
                 findings.append(violation)
             }
             // Ended windows are kept a little (the log is written asynchronously), then forgotten.
@@ -79,24 +126,61 @@ package final class RunLogAudit: Sendable {
         }
     }
 
-    /// The violation an entry shows, if any.
-    static func finding(in entry: ServerLogEntry) -> LifecycleViolation? {
+    /// The violation an entry shows, if any; `createdByToolkit` are databases the toolkit was
+    /// seen creating (see ``databaseCreatedByToolkit(in:)``), whatever their names.
+    static func finding(in entry: ServerLogEntry, createdByToolkit: Set<String> = []) -> LifecycleViolation? {
         guard let statement = entry.loggedStatement, let database = entry.dbname, !database.isEmpty else { return nil }
-        if (entry.applicationName ?? "").hasPrefix("pgtestkit") { return nil }   // the toolkit's own work
+        if isToolkitSession(entry) { return nil }   // the toolkit's own work
         if StatementClassifier.isAdministration(statement) { return nil }
         if CommandAudit.maintenance.contains(database) {
             return LifecycleViolation(
                 kind: .writeToMaintenanceDatabase, phase: nil, database: database, statement: statement,
                 sessionPID: entry.pid, applicationName: entry.applicationName,
-                note: "a write into the maintenance database while tests ran (found in the server log)")
+                note: "a write into the maintenance database during the test process (found in the server log)")
         }
-        if !looksLikeToolkitDatabase(database) {
+        if !looksLikeToolkitDatabase(database) && !createdByToolkit.contains(database) {
             return LifecycleViolation(
                 kind: .writeToForeignDatabase, phase: nil, database: database, statement: statement,
                 sessionPID: entry.pid, applicationName: entry.applicationName,
-                note: "a write into a database the toolkit did not create while tests ran — is the app using DATABASE_URL (the dev database) instead of the test database's url? (found in the server log)")
+                note: "a write into a database the toolkit did not create during the test process — is the app using DATABASE_URL (the dev database) instead of the test database's url? (found in the server log)")
         }
         return nil
+    }
+
+    /// Whether the entry comes from one of the toolkit's own sessions (any process's).
+    static func isToolkitSession(_ entry: ServerLogEntry) -> Bool {
+        (entry.applicationName ?? "").hasPrefix("pgtestkit")
+    }
+
+    /// The database a toolkit session's `CREATE DATABASE` made (an admin connection's scratch
+    /// or clone database, whose name need not look like the toolkit's).
+    static func databaseCreatedByToolkit(in entry: ServerLogEntry) -> String? {
+        guard isToolkitSession(entry), let statement = entry.loggedStatement else { return nil }
+        return createdDatabase(in: statement)
+    }
+
+    /// The name `CREATE DATABASE name …` creates: a quoted identifier as written (`""` is a
+    /// quote), a bare one folded to lower case.
+    static func createdDatabase(in statement: String) -> String? {
+        let words = statement.trimmed.split(maxSplits: 2, whereSeparator: \.isWhitespace)
+        guard words.count == 3, words[0].uppercased() == "CREATE", words[1].uppercased() == "DATABASE" else { return nil }
+        let rest = words[2]
+        if rest.first == "\"" {
+            var name = ""
+            var index = rest.index(after: rest.startIndex)
+            while index < rest.endIndex {
+                let character = rest[index]
+                index = rest.index(after: index)
+                if character == "\"" {
+                    guard index < rest.endIndex, rest[index] == "\"" else { return name.isEmpty ? nil : name }
+                    index = rest.index(after: index)
+                }
+                name.append(character)
+            }
+            return nil   // unterminated
+        }
+        let name = rest.prefix { !$0.isWhitespace && $0 != ";" }
+        return name.isEmpty ? nil : name.lowercased()
     }
 
     /// `<prefix>_<runid>_…`, `<prefix>_tpl_<hex>`, `<prefix>_tplb_<hex>_<runid>`.
@@ -110,7 +194,65 @@ package final class RunLogAudit: Sendable {
 
     /// Parses the log's `2026-11-24 15:34:09.461 UTC` (the embedded server logs in UTC).
     static func parse(_ timestamp: String) -> Date? {
-        guard timestamp.hasSuffix(" UTC") else { return nil }
-        return PostgresDateFormat.parse(String(timestamp.dropLast(4)) + "+00")
+        ServerLogEntry.date(fromTimestamp: timestamp)
     }
+}
+
+/// When this process started: where the run log audit's window opens.
+///
+/// Linux: the `starttime` of `/proc/self/stat` (clock ticks since boot), placed on the wall
+/// clock through `CLOCK_BOOTTIME` — to the tick (10 ms), where `/proc/stat`'s `btime` (the
+/// fallback) is only to the second. The kernel truncates to the tick (and `btime` to the
+/// second), so the value taken is the latest moment the process can have started: a write
+/// logged just before the process started (its parent's set-up, another process's) must not
+/// count as its own, and no process connects and writes within its first tick. macOS:
+/// `sysctl` `KERN_PROC_PID`'s `p_starttime` (microseconds). Elsewhere, or when those cannot
+/// be read: the first time this is asked (the window then opens at the first preparation).
+package enum ProcessStartTime {
+    /// The process's start, computed once.
+    package static let date: Date = computed() ?? Date()
+
+    /// The start as the system reports it, `nil` when it cannot be read.
+    static func computed() -> Date? {
+        #if os(Linux)
+        guard let ticks = linuxStartTicks() else { return nil }
+        let hertz = Double(sysconf(Int32(_SC_CLK_TCK)))
+        guard hertz > 0 else { return nil }
+        let sinceBoot = (ticks + 1) / hertz   // the end of the tick the process started in
+        var boot = timespec()
+        var wall = timespec()
+        if clock_gettime(CLOCK_BOOTTIME, &boot) == 0, clock_gettime(CLOCK_REALTIME, &wall) == 0 {
+            let uptime = Double(boot.tv_sec) + Double(boot.tv_nsec) / 1e9
+            let now = Double(wall.tv_sec) + Double(wall.tv_nsec) / 1e9
+            return Date(timeIntervalSince1970: now - (uptime - sinceBoot))
+        }
+        guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+              let line = stat.split(separator: "\n").first(where: { $0.hasPrefix("btime ") }),
+              let bootTime = Double(line.dropFirst("btime ".count).trimmingCharacters(in: .whitespaces)) else { return nil }
+        return Date(timeIntervalSince1970: bootTime + 1 + sinceBoot)   // btime is truncated to the second
+        #elseif canImport(Darwin)
+        var mib: [Int32] = [CTL_KERN, KERN_PROC, KERN_PROC_PID, getpid()]
+        var info = kinfo_proc()
+        var size = MemoryLayout<kinfo_proc>.stride
+        guard sysctl(&mib, UInt32(mib.count), &info, &size, nil, 0) == 0, size > 0 else { return nil }
+        let started = info.kp_proc.p_un.__p_starttime
+        guard started.tv_sec > 0 else { return nil }
+        return Date(timeIntervalSince1970: Double(started.tv_sec) + Double(started.tv_usec) / 1e6)
+        #else
+        return nil
+        #endif
+    }
+
+    #if os(Linux)
+    /// Field 22 of `/proc/self/stat` (`starttime`, in clock ticks since boot). The fields are
+    /// counted after the last `)`: the command name before it may hold spaces and parentheses.
+    static func linuxStartTicks() -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // fields[0] is field 3 (state), so starttime (field 22) is fields[19].
+        guard fields.count > 19, let ticks = Double(fields[19]) else { return nil }
+        return ticks
+    }
+    #endif
 }

@@ -4,7 +4,9 @@ import Synchronization
 /// What one test process did with its databases: the end-of-run summary, the JSON report
 /// (`PGTESTKIT_REPORT=path`) and GitHub Actions annotations (`GITHUB_ACTIONS=true`).
 ///
-/// Written once, when the process exits.
+/// It records and renders; ``ProcessShutdown`` decides when it is printed (once, after the
+/// cleanup, at the end of the tests or the process) and turns ``Snapshot/failsRun`` into
+/// a failed run.
 package final class RunReport: Sendable {
     /// The counters and findings of a run.
     package struct Snapshot: Sendable, Codable {
@@ -31,7 +33,7 @@ package final class RunReport: Sendable {
         /// Kept databases and how to connect to them (redacted).
         package var kept: [String] = []
         /// Set when, under `.fail`, the server log showed a write no test could be blamed for:
-        /// the process then exits with status 1 after the tests.
+        /// the run then fails after the tests (an XCTest failure, or exit status 1).
         package var failsRun = false
 
     }
@@ -40,18 +42,18 @@ package final class RunReport: Sendable {
     package static let shared = RunReport()
 
     private let state = Mutex(Snapshot())
-    /// The servers the exit hook was registered after (see ``installExitHook(after:)``), and
-    /// whether it has run.
-    private let hooks = Mutex((servers: Set<[String: String]>(), registered: false, ran: false))
 
     /// The current counters.
     package var snapshot: Snapshot { state.withLock { $0 } }
 
+    /// Changes the counters, from any thread or task; the first change makes sure the exit
+    /// hook is registered, so that what was recorded is printed.
     func update(_ body: (inout Snapshot) -> Void) {
-        installExitHook()
+        ProcessShutdown.shared.installExitHook()
         state.withLock { body(&$0) }
     }
 
+    /// Records a violation.
     func add(_ violation: LifecycleViolation) {
         update { $0.violations.append(violation) }
     }
@@ -90,38 +92,9 @@ package final class RunReport: Sendable {
         try encoder.encode(snapshot).write(to: URL(fileURLWithPath: path))
     }
 
-    /// Registers the exit hook (the cleanup, then the summary) once; and once more after the
-    /// first connection to each `server`, so that it runs before the `atexit` handlers that
-    /// libraries registered during that connection. libpq's SCRAM and MD5 authentication
-    /// initialise libcrypto, whose cleanup handler frees its locks: a cleanup that ran after
-    /// it would crash the exiting process on its next password login. Whichever registration
-    /// runs first does the work; the rest return.
-    func installExitHook(after server: [String: String]? = nil) {
-        let register = hooks.withLock { state -> Bool in
-            if let server {
-                guard state.servers.insert(server).inserted else { return false }
-                state.registered = true
-                return true
-            }
-            defer { state.registered = true }
-            return !state.registered
-        }
-        guard register else { return }
-        atexit {
-            RunReport.shared.finishOnce()
-        }
-    }
-
-    private func finishOnce() {
-        let first = hooks.withLock { state -> Bool in
-            defer { state.ran = true }
-            return !state.ran
-        }
-        if first { finish() }
-    }
-
-    func finish() {
-        ExitCleanup.shared.run()
+    /// Prints the summary (last, after what the process printed) and, where asked for, the
+    /// GitHub annotations and the JSON report; nothing when the run used no database.
+    func printReport() {
         let environment = ProcessInfo.processInfo.environment
         let s = snapshot
         guard s.databasesCreated + s.templatesBuilt + s.templatesReused + s.violations.count > 0 else { return }
@@ -134,10 +107,5 @@ package final class RunReport: Sendable {
         if let path = environment["PGTESTKIT_REPORT"], !path.isEmpty {
             try? writeJSON(to: path.replacingAll("%p", with: String(ProcessInfo.processInfo.processIdentifier)))
         }
-        if s.failsRun {
-            FileHandle.standardError.write(Data("PostgresTestKit: failing the run — the server log shows writes listed above that no test could be blamed for (audit policy fail). Set PGTESTKIT_AUDIT=warn to report them without failing.\n".utf8))
-            _exit(1)
-        }
-
     }
 }

@@ -38,6 +38,15 @@ package struct ServerLogEntry: Sendable, Decodable, Hashable {
         return nil
     }
 
+    /// ``timestamp`` as a date (`nil` unless the log is written in UTC, as the embedded server's is).
+    package var date: Date? { Self.date(fromTimestamp: timestamp) }
+
+    /// Parses the log's `2026-11-24 15:34:09.461 UTC` (the embedded server logs in UTC).
+    package static func date(fromTimestamp timestamp: String) -> Date? {
+        guard timestamp.hasSuffix(" UTC") else { return nil }
+        return PostgresDateFormat.parse(String(timestamp.dropLast(4)) + "+00")
+    }
+
     /// The database of a `connection authorized: user=… database=…` entry.
     package var authorizedDatabase: String? {
         guard let message, message.hasPrefix("connection authorized:"),

@@ -11,4 +11,6 @@ package struct SharedDatabaseState: Sendable, Hashable {
     package let comment: String?
     /// Prepared transactions and replication slots of the database (they outlive sessions).
     package let lingering: Int
+    /// The WAL insert position when it was read: a mark, as ``WalWitness/mark()`` takes.
+    package let lsn: WalLSN
 }

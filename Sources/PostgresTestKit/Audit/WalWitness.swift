@@ -30,7 +30,9 @@ package final class WalWitness: Sendable {
     package let server: ConnectionString
     /// The server's major version.
     package let serverMajorVersion: Int
-    private let admin: AdminConnection
+    /// The witness's admin connection (its database's create and drop; clone recycling's
+    /// renames and markers, off the pool's own admin connection, which is busy creating).
+    package let admin: AdminConnection
     private let connection: Connection
     private let runID: RunID
     /// The temporary replication slot keeping WAL, if the role could create one.
@@ -136,6 +138,9 @@ package final class WalWitness: Sendable {
             }
             throw error
         }
+        // Its commits flush the WAL (the embedded server runs with synchronous_commit = off):
+        // a logical message it commits is the cheapest way to have the WAL readable to a mark.
+        try await connection.execute("SET synchronous_commit = on")
         let oid = UInt32(try await connection.scalar("SELECT oid::text FROM pg_database WHERE datname = current_database()", as: String.self)) ?? 0
         // Keep WAL from now on (a temporary slot goes away with the session). Without one, a
         // checkpoint may recycle WAL the witness has not read yet: ``changes(from:to:)`` says so.
@@ -179,9 +184,14 @@ package final class WalWitness: Sendable {
 
     /// The records between two marks that name a relation or database, grouped (the
     /// witness's own database left out); ``changes(from:to:)`` keeps those that are changes.
-    package func records(from: WalLSN, to: WalLSN) async throws -> [WalRecord] {
+    ///
+    /// `flushed: true` when the caller made sure the WAL is flushed past `to` (a
+    /// ``sharedState(of:flushing:)`` mark): no round trip to check.
+    package func records(from: WalLSN, to: WalLSN, flushed alreadyFlushed: Bool = false) async throws -> [WalRecord] {
         let start = from.backingOffPageHeader(pageSize: pageSize)
-        let end = try await flushed(through: to.backingOffPageHeader(pageSize: pageSize))
+        let end = alreadyFlushed && canForceFlush
+            ? to.backingOffPageHeader(pageSize: pageSize)
+            : try await flushed(through: to.backingOffPageHeader(pageSize: pageSize))
         guard start < end else { return [] }
         let rows: [Row]
         do {
@@ -205,8 +215,14 @@ package final class WalWitness: Sendable {
     /// connection flags; not its name, nor the frozen-xid horizons vacuum moves), its
     /// `ALTER DATABASE … SET` and `ALTER ROLE … IN DATABASE … SET` settings, security labels,
     /// subscriptions; its comment (the owner marker) apart. Also how many prepared
-    /// transactions and replication slots it has, which outlive every session.
-    package func sharedState(of name: String) async throws -> SharedDatabaseState? {
+    /// transactions and replication slots it has, which outlive every session. One round trip,
+    /// which also reads the WAL insert position (a ``mark()``).
+    ///
+    /// `flushing: true` (a superuser's witness) also commits a logical message synchronously
+    /// in the same statement: the WAL is then flushed past the mark, and
+    /// ``records(from:to:flushed:)`` needs not wait for it.
+    package func sharedState(of name: String, flushing: Bool = false) async throws -> SharedDatabaseState? {
+        let flush = flushing && canForceFlush
         guard let row = try await connection.execute(#"""
             SELECT d.oid::text,
                    ((to_jsonb(d) - 'datname' - 'datfrozenxid' - 'datminmxid')::text
@@ -217,10 +233,12 @@ package final class WalWitness: Sendable {
                     || '|' || (SELECT count(*) FROM pg_subscription s WHERE s.subdbid = d.oid)::text),
                    shobj_description(d.oid, 'pg_database'),
                    ((SELECT count(*) FROM pg_prepared_xacts p WHERE p.database = d.datname)
-                    + (SELECT count(*) FROM pg_replication_slots r WHERE r.database = d.datname))::text
+                    + (SELECT count(*) FROM pg_replication_slots r WHERE r.database = d.datname))::text,
+                   pg_current_wal_insert_lsn()::text\#(flush ? ", pg_logical_emit_message(true, 'pgtestkit', 'flush')::text" : "")
             FROM pg_database d WHERE d.datname = $1
-            """#, name).rows.first, let oid = row[0].flatMap({ UInt32($0) }) else { return nil }
-        return SharedDatabaseState(oid: oid, catalogs: row[1] ?? "", comment: row[2], lingering: Int(row[3] ?? "") ?? 0)
+            """#, name).rows.first, let oid = row[0].flatMap({ UInt32($0) }),
+            let lsn = row[4].flatMap({ WalLSN($0) }) else { return nil }
+        return SharedDatabaseState(oid: oid, catalogs: row[1] ?? "", comment: row[2], lingering: Int(row[3] ?? "") ?? 0, lsn: lsn)
     }
 
     /// `pg_get_wal_records_info` grouped on the server by resource manager, record type,
@@ -259,9 +277,7 @@ package final class WalWitness: Sendable {
         if canForceFlush {
             // A transactional logical message commits synchronously: the WAL is flushed up to
             // it. It touches no relation of any database (LogicalMessage: not a change).
-            try await connection.simpleQuery("""
-                BEGIN; SET LOCAL synchronous_commit = on; SELECT pg_logical_emit_message(true, 'pgtestkit', 'flush'); COMMIT
-                """)
+            try await connection.execute("SELECT pg_logical_emit_message(true, 'pgtestkit', 'flush')")   // synchronous_commit = on
             flushed = try await flushPosition()
             if flushed >= lsn { return lsn }
         }

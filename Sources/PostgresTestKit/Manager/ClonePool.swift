@@ -76,6 +76,8 @@ actor ClonePool {
     func takeOrAwaitVerdict() async -> ReadyClone? {
         if let clone = take() { return clone }
         guard let oldest = judgingOrder.first, let verdict = judging[oldest] else { return nil }
+        // Verdicts lag behind the tests: keep one more clone in rotation (up to the ceiling).
+        learn(burst: target + 1, because: "an acquire waited for a recycled clone")
         await verdict.value
         return take()
     }
@@ -96,10 +98,10 @@ actor ClonePool {
 
     /// Learns from a miss: `burst` acquires were in flight at once, so keep that many ready
     /// (up to the ceiling) for the next burst; refills from now on aim there.
-    func learn(burst: Int) {
+    func learn(burst: Int, because reason: String? = nil) {
         let grown = min(ceiling, max(target, burst))
         guard grown > target else { return }
-        logger.debug("clone pool grows from \(target) to \(grown): \(burst) acquires came at once")
+        logger.debug("clone pool grows from \(target) to \(grown): \(reason ?? "\(burst) acquires came at once")")
         target = grown
     }
 
@@ -108,8 +110,11 @@ actor ClonePool {
 
     /// Writes the test's owner marker on a clone taken from the pool (off the critical path).
     func annotate(_ name: String, with marker: OwnerMarker) {
-        annotations[name] = Task { [admin, logger] in
-            do { try await admin.writeMarker(marker, on: name) }
+        // Off the pool's own connection when a recycler's is there: that one may be busy with a
+        // `CREATE DATABASE`, and a verdict waits for this marker.
+        let writer = recycler?.admin ?? admin
+        annotations[name] = Task { [logger] in
+            do { try await writer.writeMarker(marker, on: name) }
             catch { logger.debug("could not write the marker of \(name): \(error)") }
         }
     }
@@ -185,7 +190,9 @@ actor ClonePool {
         }
         judgingOrder.append(name)
         judging[name] = Task {
-            let verdict = await self.judge(name, window, expectedComment, recycler)
+            let started = ContinuousClock.now
+            var verdict = await self.judge(name, window, expectedComment, recycler)
+            verdict.duration = ContinuousClock.now - started
             if verdict.recycledAs == nil { await dropper.enqueue(verdict.database, phases: phases) }
             self.verdicts.append(verdict)
             self.judging[name] = nil
@@ -199,7 +206,7 @@ actor ClonePool {
         let renamed = "\(namePrefix)\(counter)"
         ExitCleanup.shared.register(renamed, server: serverParameters)
         do {
-            try await admin.renameDatabase(name, to: renamed)
+            try await recycler.admin.renameDatabase(name, to: renamed)
         } catch {
             ExitCleanup.shared.forget(renamed)
             await recycler.discard(window)
@@ -211,11 +218,21 @@ actor ClonePool {
             return .init(database: renamed, recycledAs: nil, reason: reason.text)
         case .success(let next):
             do {
-                // A spare again: a marker without a test, counting its uses.
+                // A spare again: a marker without a test, counting its uses (written beside the connect).
                 var marker = OwnerMarker(kind: .clone, run: admin.runID)
                 marker.uses = next.uses
-                try await admin.writeMarker(marker, on: renamed)
-                let connection = try await connect(to: renamed)
+                async let spare: Void = recycler.admin.writeMarker(marker, on: renamed)
+                let connection: Connection
+                do {
+                    connection = try await connect(to: renamed)
+                } catch {
+                    try? await spare
+                    throw error
+                }
+                do { try await spare } catch {
+                    await connection.close()
+                    throw error
+                }
                 do {
                     try await hookGuard.run(on: connection, database: renamed, phase: .connecting, migrated: true)
                 } catch {

@@ -111,11 +111,9 @@ actor CloneRecycler {
 
     /// Opens a clone's window: call it before anything but the toolkit may reach the clone.
     func openWindow(on name: String, uses: Int) async throws -> Window {
-        let start: WalLSN
         let found: SharedDatabaseState?
         do {
-            start = try await witness.mark()
-            found = try await witness.sharedState(of: name)
+            found = try await witness.sharedState(of: name)   // and the window's start mark
         } catch {
             noteIfBroken(error)
             throw error
@@ -123,9 +121,14 @@ actor CloneRecycler {
         guard let state = found else {
             throw TestKitError(.configuration, "the clone \(name) is not in pg_database")
         }
+        let start = state.lsn
         openStarts[start, default: 0] += 1
         return Window(start: start, state: state, uses: uses)
     }
+
+    /// The admin connection for a recycled clone's rename and marker: the witness's, which
+    /// nothing else keeps busy (the pool's own creates clones, a `CREATE DATABASE` at a time).
+    nonisolated var admin: AdminConnection { witness.admin }
 
     /// Closes a window without a verdict (the clone is dropped or kept anyway).
     func discard(_ window: Window) async {
@@ -155,10 +158,10 @@ actor CloneRecycler {
 
     private func verdict(_ name: String, _ window: Window, expectedComment: String?) async -> Result<Window, Reason> {
         do {
-            let end = try await witness.mark()
-            guard let state = try await witness.sharedState(of: name) else { return .failure(Reason("it is gone")) }
+            guard let state = try await witness.sharedState(of: name, flushing: true) else { return .failure(Reason("it is gone")) }
+            let end = state.lsn
             guard state.oid == window.state.oid else { return .failure(Reason("it is another database now")) }
-            let records = try await witness.records(from: window.start, to: end)
+            let records = try await witness.records(from: window.start, to: end, flushed: true)
                 .filter { $0.database == state.oid && $0.altersDatabase }
             if !records.isEmpty {
                 let kinds = Dictionary(grouping: records, by: { "\($0.resourceManager)/\($0.recordType)" })

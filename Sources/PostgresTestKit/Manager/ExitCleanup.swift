@@ -1,4 +1,5 @@
 import CLibPQ
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -6,9 +7,127 @@ import Darwin
 #endif
 import Synchronization
 
+/// The order in which a test process shuts down, as a value: first the cleanup (databases
+/// left behind are dropped), then the report (summary, JSON, annotations), then the run's
+/// failure — recorded by the test framework where it can take one, else the exit status.
+///
+/// Whichever trigger comes first (XCTest's end of the bundle, or the process exit) does the
+/// cleanup and the report; later triggers only deliver a failure not delivered yet.
+package struct ShutdownSequence: Sendable, Equatable {
+    /// What starts a shutdown.
+    package enum Trigger: Sendable, Equatable {
+        /// The test framework finished its tests and can record a failure of its own (XCTest).
+        case testsFinished
+        /// The process is exiting (`atexit`): only the exit status can fail the run.
+        case processExit
+    }
+
+    /// One step of the shutdown.
+    package enum Step: Sendable, Equatable {
+        /// Drop the databases this process left behind (``ExitCleanup``).
+        case cleanup
+        /// Print the summary and write the JSON report and annotations (``RunReport``).
+        case report
+        /// Hand the run's failure to the test framework, which fails its run with it.
+        case recordFailure
+        /// End the process with status 1.
+        case exitWithFailure
+    }
+
+    /// Whether the cleanup and the report have been done.
+    package private(set) var hasShutDown = false
+    /// Whether the run's failure has been delivered (recorded or made the exit status).
+    package private(set) var failureDelivered = false
+
+    /// A process that has not begun shutting down.
+    package init() {}
+
+    /// The steps to take now, in order, for `trigger`; `runFails` is whether the run has
+    /// findings that fail it (the report's ``RunReport/Snapshot/failsRun``).
+    package mutating func steps(on trigger: Trigger, runFails: Bool) -> [Step] {
+        var steps: [Step] = []
+        if !hasShutDown {
+            hasShutDown = true
+            steps += [.cleanup, .report]
+        }
+        if runFails && !failureDelivered {
+            failureDelivered = true
+            steps.append(trigger == .testsFinished ? .recordFailure : .exitWithFailure)
+        }
+        return steps
+    }
+}
+
+/// The one owner of a test process's shutdown: it registers the exit hook and takes the
+/// steps of ``ShutdownSequence`` — ``ExitCleanup``, then ``RunReport``, then the failure.
+///
+/// The hook is registered when the report is first updated, and once more after the first
+/// database on each server, so that it runs before the `atexit` handlers that libraries
+/// registered during that login (libpq's SCRAM and MD5 authentication initialise libcrypto,
+/// whose cleanup frees its locks: a cleanup running after it crashed the exiting process on
+/// its next password login). The XCTest adapter shuts down earlier, when the bundle finishes.
+package final class ProcessShutdown: Sendable {
+    /// The shutdown of this process.
+    package static let shared = ProcessShutdown()
+
+    /// The failure recorded or printed when the server log showed writes no test could be
+    /// blamed for, under audit policy `.fail`.
+    package static let runFailureMessage = "PostgresTestKit: failing the run — the server log shows writes listed in the summary that no test could be blamed for (audit policy fail). Set PGTESTKIT_AUDIT=warn to report them without failing."
+
+    /// The servers the hook was registered after, and whether it was registered at all.
+    private let hooks = Mutex((servers: Set<[String: String]>(), registered: false))
+    private let sequence = Mutex(ShutdownSequence())
+
+    /// Registers the exit hook once; and once more after the first connection to each
+    /// `server` (see the type's documentation). Every registration runs the same sequence,
+    /// whose later runs find nothing left to do.
+    func installExitHook(after server: [String: String]? = nil) {
+        let register = hooks.withLock { state -> Bool in
+            if let server {
+                guard state.servers.insert(server).inserted else { return false }
+                state.registered = true
+                return true
+            }
+            defer { state.registered = true }
+            return !state.registered
+        }
+        guard register else { return }
+        atexit {
+            _ = ProcessShutdown.shared.shutDown(.processExit)
+        }
+    }
+
+    /// Takes the steps due for `trigger` and returns the failure the framework must record
+    /// (only for ``ShutdownSequence/Trigger/testsFinished``, and only when the run fails).
+    /// Under ``ShutdownSequence/Trigger/processExit`` a failing run ends the process here.
+    package func shutDown(_ trigger: ShutdownSequence.Trigger) -> String? {
+        let runFails = RunReport.shared.snapshot.failsRun
+        let steps = sequence.withLock { $0.steps(on: trigger, runFails: runFails) }
+        var failure: String?
+        for step in steps {
+            switch step {
+            case .cleanup:
+                ExitCleanup.shared.run()
+            case .report:
+                RunReport.shared.printReport()
+            case .recordFailure:
+                failure = Self.runFailureMessage
+            case .exitWithFailure:
+                FileHandle.standardError.write(Data((Self.runFailureMessage + "\n").utf8))
+                fflush(nil)
+                // exit() may not be called again from an atexit handler; the handlers still
+                // to run (registered before this one) are skipped.
+                _exit(1)
+            }
+        }
+        return failure
+    }
+}
+
 /// Drops, when the process exits, every database this process created and did not drop or
 /// keep — pooled clones, drops still queued in the background, databases of tests that
 /// crashed the task. Runs synchronously with plain libpq: there is no async context at exit.
+/// ``ProcessShutdown`` runs it, first of the shutdown's steps.
 final class ExitCleanup: Sendable {
     static let shared = ExitCleanup()
 
@@ -25,7 +144,7 @@ final class ExitCleanup: Sendable {
     var isExiting: Bool { state.withLock { $0.exiting } }
 
     func register(_ database: String, server: [String: String]) {
-        RunReport.shared.installExitHook(after: server)
+        ProcessShutdown.shared.installExitHook(after: server)
         state.withLock { $0.databases[database] = server }
     }
 
@@ -39,7 +158,7 @@ final class ExitCleanup: Sendable {
         _ name: String, server: [String: String], isolation: isolated (any Actor)? = #isolation,
         _ create: () async throws -> T
     ) async throws -> T {
-        RunReport.shared.installExitHook(after: server)
+        ProcessShutdown.shared.installExitHook(after: server)
         let (allowed, known) = state.withLock { state -> (Bool, Bool) in
             guard !state.exiting else { return (false, false) }
             let known = state.databases[name] != nil
@@ -59,6 +178,8 @@ final class ExitCleanup: Sendable {
         }
     }
 
+    /// Drops every database still registered, after the creates under way have finished;
+    /// no database is created from then on.
     func run() {
         // No new CREATE DATABASE from now on (a pool refill may still be running on another
         // thread); let those on the wire finish (bounded), so that their databases exist when

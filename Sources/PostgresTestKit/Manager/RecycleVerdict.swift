@@ -7,4 +7,6 @@ package struct RecycleVerdict: Sendable, Hashable {
     package let recycledAs: String?
     /// Why it was dropped: what changed, or why the WAL could not vouch for it.
     package let reason: String?
+    /// How long the verdict took, from the release (rename, WAL read, reconnect included).
+    package var duration: Duration = .zero
 }

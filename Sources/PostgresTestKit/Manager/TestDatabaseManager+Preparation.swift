@@ -155,6 +155,11 @@ extension TestDatabaseManager {
         }
     }
 
+    /// Whether an outstanding clone has a WAL window (and can be recycled at its release).
+    package func hasRecycleWindow(_ name: String) -> Bool {
+        recycleWindows[name] != nil
+    }
+
     /// Waits until every released clone has its verdict.
     package func settleRecycling() async {
         guard let preparation, let prepared = try? await preparation.value else { return }

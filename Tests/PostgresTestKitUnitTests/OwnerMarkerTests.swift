@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+@testable import PostgresTestKit
+
+/// The owner marker's round trip through `COMMENT ON DATABASE` text: no server.
+@Suite("OwnerMarker")
+struct OwnerMarkerTests {
+    static let run = RunID(rawValue: "0123456789")
+
+    @Test func aMarkerSurvivesTheRoundTripThroughItsComment() throws {
+        var marker = OwnerMarker(kind: .template, run: Self.run, test: "placesOrder()", fingerprint: "ab12", label: "app")
+        marker.kept = true
+        marker.cloneStrategy = "FILE_COPY"
+        marker.lastUsed = "2026-11-24T15:34:09Z"
+        marker.recycling = "ok"
+        marker.uses = 3
+        let parsed = try #require(OwnerMarker(comment: marker.comment))
+        #expect(parsed == marker)
+    }
+
+    @Test(arguments: [OwnerMarker.Kind.clone, .template, .scratch])
+    func everyKindSurvivesTheRoundTrip(kind: OwnerMarker.Kind) {
+        let marker = OwnerMarker(kind: kind, run: Self.run)
+        #expect(OwnerMarker(comment: marker.comment)?.kind == kind)
+    }
+
+    /// The exit cleanup and the reaper find markers with `LIKE 'pgtestkit %'`.
+    @Test func theCommentIsThePrefixAndOneLineOfJSONWithSortedKeys() {
+        let comment = OwnerMarker(kind: .clone, run: Self.run, test: "t").comment
+        #expect(comment.hasPrefix("pgtestkit {\"created\":"))
+        #expect(!comment.contains("\n"))
+        #expect(comment.contains(#""kind":"clone""#) && comment.contains(#""run":"0123456789""#) && comment.contains(#""test":"t""#))
+    }
+
+    @Test(arguments: [
+        nil, "", "pgtestkit", "pgtestkit ", "pgtestkit {", "my database", #"pgtestkit {"kind":"clone"}"#,
+        #"pgtestkit {"pgtestkit":1,"kind":"museum","run":"r","pid":1,"host":"h","created":"c"}"#,
+        #"{"pgtestkit":1,"kind":"clone","run":"r","pid":1,"host":"h","created":"c"}"#,
+    ])
+    func aCommentThatIsNotAWholeMarkerIsNoMarker(comment: String?) {
+        #expect(OwnerMarker(comment: comment) == nil)
+    }
+
+    @Test func aMarkerOfAnOlderOrNewerToolkitStillParses() throws {
+        let older = try #require(OwnerMarker(comment: #"pgtestkit {"pgtestkit":1,"kind":"clone","run":"r","pid":7,"host":"h","created":"2026-01-01T00:00:00Z"}"#))
+        #expect(older.test == nil && older.recycling == nil && older.pid == 7)
+        let newer = try #require(OwnerMarker(comment: #"pgtestkit {"pgtestkit":2,"kind":"scratch","run":"r","pid":7,"host":"h","created":"c","shard":4}"#))
+        #expect(newer.kind == .scratch && newer.pgtestkit == 2)
+    }
+
+    @Test func aNewMarkerNamesThisProcessThisHostAndNow() throws {
+        let marker = OwnerMarker(kind: .clone, run: Self.run)
+        #expect(marker.pid == ProcessInfo.processInfo.processIdentifier)
+        #expect(marker.isFromThisHost)
+        let created = try #require(marker.createdDate)
+        #expect(abs(created.timeIntervalSinceNow) < 60)
+    }
+
+    @Test func aMarkerFromAnotherHostOrPIDNamespaceIsNotFromThisHost() {
+        var marker = OwnerMarker(kind: .clone, run: Self.run)
+        marker.host = "elsewhere"
+        #expect(!marker.isFromThisHost)
+        marker = OwnerMarker(kind: .clone, run: Self.run)
+        marker.pidNamespace = "pid:[1]"
+        #expect(!marker.isFromThisHost || OwnerMarker.thisPIDNamespace == "pid:[1]")
+    }
+
+    @Test func aTemplateNeverPreparedFromSinceCountsAsLastUsedAtItsCreation() throws {
+        var marker = OwnerMarker(kind: .template, run: Self.run)
+        #expect(marker.lastUsedDate == marker.createdDate)
+        marker.lastUsed = "2030-01-02T03:04:05Z"
+        #expect(marker.lastUsedDate == ISO8601DateFormatter().date(from: "2030-01-02T03:04:05Z"))
+    }
+}
