@@ -45,9 +45,13 @@ package enum Redaction {
     private static func redactSQLPasswords(in text: String) -> String {
         var output = ""
         var rest = Substring(text)
+        func isWordCharacter(_ c: Character?) -> Bool { c.map { $0.isLetter || $0.isNumber || $0 == "_" } ?? false }
         while let key = rest.range(of: "password", options: .caseInsensitive) {
+            // The keyword (`PASSWORD 'x'`), not the word inside a literal or a longer name.
+            let before = key.lowerBound > text.startIndex ? text[text.index(before: key.lowerBound)] : nil
             output += rest[..<key.upperBound]
             rest = rest[key.upperBound...]
+            if isWordCharacter(before) || before == "'" || before == "\"" || isWordCharacter(rest.first) { continue }
             let afterSpaces = rest.drop(while: { $0.isWhitespace })
             guard afterSpaces.first == "'" else { continue }
             var index = afterSpaces.index(after: afterSpaces.startIndex)

@@ -91,9 +91,14 @@ struct SQLScript: Sendable {
             else if chars[i] == "-", i + 1 < end, chars[i + 1] == "-" {
                 while i < end && chars[i] != "\n" { i += 1 }
             } else if chars[i] == "/", i + 1 < end, chars[i + 1] == "*" {
+                // Block comments nest in PostgreSQL: /* a /* b */ c */.
+                var depth = 1
                 i += 2
-                while i + 1 < end && !(chars[i] == "*" && chars[i + 1] == "/") { i += 1 }
-                i += 2
+                while i < end && depth > 0 {
+                    if chars[i] == "/" && i + 1 < end && chars[i + 1] == "*" { depth += 1; i += 1 }
+                    else if chars[i] == "*" && i + 1 < end && chars[i + 1] == "/" { depth -= 1; i += 1 }
+                    i += 1
+                }
             } else {
                 return i
             }
