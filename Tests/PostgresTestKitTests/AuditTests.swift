@@ -44,6 +44,8 @@ struct AuditTests {
         #expect(violation.phase == .connecting)
         #expect(violation.sqlState == "25006")
         #expect(violation.database.hasSuffix("_hookwrites"))
+        // A clone is born migrated: the note does not say "before migrations".
+        #expect(violation.note?.contains("born migrated") == true, "\(violation.note ?? "")")
         #expect(violation.source == RegistrationSite(fileID: "PostgresTestKitTests/AuditTests.swift", line: line))
         #expect(error?.message.contains("AuditTests.swift:\(line)") == true)
         await manager.shutdown()

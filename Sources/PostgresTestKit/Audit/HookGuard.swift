@@ -204,7 +204,9 @@ struct HookGuard: Sendable {
             kind = admin ? .writeThroughAdminConnection : .writeInConnectHook
             note = admin
                 ? "a hook registered with scope .everyConnection wrote through the admin connection to the maintenance database; connect hooks are for session settings — move writes into a Seeder"
-                : "connect hooks run while connecting, before migrations and seeders; move writes into a Seeder (it runs after migrations)"
+                : migrated
+                    ? "connect hooks run on every connection to the test database, a clone born migrated and seeded; they are for session settings — move writes into a Seeder (scope .perTest for data each test needs)"
+                    : "connect hooks run while connecting, before migrations and seeders; move writes into a Seeder (it runs after migrations)"
         case "25001":
             kind = .hookEscapedGuard
             note = "the hook tried to leave the guard's transaction (\(error.message)): SET TRANSACTION READ WRITE, BEGIN READ WRITE, or a command that cannot run inside a transaction block; connect hooks are for session settings — move writes into a Seeder"
