@@ -224,6 +224,32 @@ struct CloneRecyclingTests {
         #expect(RunReport.shared.snapshot.databasesRecycled >= 1)
     }
 
+    /// A template with an unlogged table (its writes leave no WAL) never has its clones
+    /// recycled, and its marker says why.
+    @Test func aTemplateWithAnUnloggedTableIsNeverRecycled() async throws {
+        guard try await Self.serverHasWalinspect() else { return }
+        let manager = TestDatabaseManager(
+            prefix: TestSupport.uniquePrefix(),
+            migrations: .closure(fingerprint: "recycle-unlogged-2") { context in
+                try await context.connection.simpleQuery("CREATE UNLOGGED TABLE cache (k text PRIMARY KEY, v text)")
+            },
+            audit: .warn, poolSize: 1, logger: TestSupport.logger)
+        #expect(try await manager.recyclesClones == false)
+        let template = try #require(try await manager.templateName)
+        let admin = try await TestSupport.admin()
+        let recycling = try await admin.marker(of: template)?.recycling
+        #expect(recycling?.contains("unlogged relations (public.cache)") == true, "\(recycling ?? "nil")")
+        let db = try await manager.acquire(testName: "unlogged")
+        try await db.execute("INSERT INTO cache VALUES ('a', 'no WAL for this')")
+        try await db.release()
+        await manager.waitForDrops()
+        #expect(await manager.recycleVerdicts.isEmpty)
+        #expect(try await admin.exists(db.name) == false)
+        await manager.shutdown()
+        _ = try? await admin.dropDatabase(template)
+        await admin.close()
+    }
+
     /// Where the server cannot vouch (the PostgreSQL 16 wheel has no pg_walinspect, or the
     /// role is no superuser), clones are dropped as before.
     @Test func withoutAWitnessClonesAreDroppedAsBefore() async throws {

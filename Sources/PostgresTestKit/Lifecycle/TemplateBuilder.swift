@@ -253,7 +253,7 @@ struct TemplateBuilder: Sendable {
         do {
             let unlogged = try await session.execute("""
                 SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                WHERE c.relpersistence = 'u' ORDER BY 1 LIMIT 5
+                WHERE c.relpersistence = 'u' AND c.relkind IN ('r', 'p', 'm', 'S') ORDER BY 1 LIMIT 5
                 """).rows.compactMap { $0[0] }
             if !unlogged.isEmpty {
                 return "it has unlogged relations (\(unlogged.joined(separator: ", "))), whose writes leave no WAL"
