@@ -250,6 +250,28 @@ struct CloneRecyclingTests {
         await admin.close()
     }
 
+    /// The witness's session killed (a DBA, a restart): the verdict under way cannot vouch
+    /// and drops its clone; the next window opens a new witness, and recycling goes on.
+    @Test func aWitnessThatLostItsSessionIsReopened() async throws {
+        let manager = Self.manager()
+        guard try await manager.recyclesClones else { await manager.shutdown(); return }
+        let admin = try await TestSupport.connect()
+        try await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'pgtestkit-wal:%' AND datname LIKE '%\\_wal'")
+        var recycledAfter = false
+        for round in 0..<4 where !recycledAfter {
+            let db = try await manager.acquire(testName: "round\(round)")
+            _ = try await db.scalar("SELECT count(*) FROM notes", as: Int.self)
+            try await db.release()
+            await manager.waitForDrops()
+            recycledAfter = await manager.recycleVerdicts.last?.recycledAs != nil
+        }
+        let verdicts = await manager.recycleVerdicts
+        #expect(verdicts.first?.recycledAs == nil, "the window opened before the kill cannot be vouched for: \(verdicts)")
+        #expect(recycledAfter, "\(verdicts)")
+        await admin.close()
+        await manager.shutdown()
+    }
+
     /// Where the server cannot vouch (the PostgreSQL 16 wheel has no pg_walinspect, or the
     /// role is no superuser), clones are dropped as before.
     @Test func withoutAWitnessClonesAreDroppedAsBefore() async throws {

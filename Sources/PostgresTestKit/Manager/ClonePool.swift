@@ -112,8 +112,8 @@ actor ClonePool {
     func annotate(_ name: String, with marker: OwnerMarker) {
         // Off the pool's own connection when a recycler's is there: that one may be busy with a
         // `CREATE DATABASE`, and a verdict waits for this marker.
-        let writer = recycler?.admin ?? admin
-        annotations[name] = Task { [logger] in
+        annotations[name] = Task { [admin, recycler, logger] in
+            let writer = await recycler?.admin ?? admin
             do { try await writer.writeMarker(marker, on: name) }
             catch { logger.debug("could not write the marker of \(name): \(error)") }
         }
@@ -197,6 +197,7 @@ actor ClonePool {
             self.verdicts.append(verdict)
             self.judging[name] = nil
             self.judgingOrder.removeAll { $0 == name }
+            self.refill()   // a dropped clone's place is made anew (a refill waits for verdicts)
         }
     }
 
@@ -208,8 +209,8 @@ actor ClonePool {
         do {
             try await recycler.admin.renameDatabase(name, to: renamed)
         } catch {
+            await recycler.noteFailure(error)
             ExitCleanup.shared.forget(renamed)
-            await recycler.discard(window)
             return .init(database: name, recycledAs: nil, reason: "it could not be renamed (\(error))")
         }
         ExitCleanup.shared.forget(name)
@@ -221,7 +222,8 @@ actor ClonePool {
                 // A spare again: a marker without a test, counting its uses (written beside the connect).
                 var marker = OwnerMarker(kind: .clone, run: admin.runID)
                 marker.uses = next.uses
-                async let spare: Void = recycler.admin.writeMarker(marker, on: renamed)
+                let markers = await recycler.admin
+                async let spare: Void = markers.writeMarker(marker, on: renamed)
                 let connection: Connection
                 do {
                     connection = try await connect(to: renamed)
@@ -242,22 +244,15 @@ actor ClonePool {
                 // Never more ready clones (each an open connection) than the pool's target.
                 guard !closed, ready.count < target else {
                     await connection.close()
-                    await recycler.discard(next)
                     return .init(database: renamed, recycledAs: nil, reason: "the pool is full")
                 }
                 ready.insert(ReadyClone(name: renamed, connection: connection, window: next), at: 0)
                 RunReport.shared.update { $0.databasesRecycled += 1 }
                 return .init(database: name, recycledAs: renamed, reason: nil)
             } catch {
-                await recycler.discard(next)
                 return .init(database: renamed, recycledAs: nil, reason: "it could not be reconnected (\(error))")
             }
         }
-    }
-
-    /// Closes the window of a clone that is dropped or kept without a verdict.
-    func discard(_ window: CloneRecycler.Window) async {
-        await recycler?.discard(window)
     }
 
     /// Whether released clones can be recycled (the WAL witness is open).

@@ -23,10 +23,12 @@ import Synchronization
 /// cannot work (no superuser, no `pg_walinspect`), clones are dropped as before, and that is
 /// logged once. `PGTESTKIT_RECYCLE=0` turns recycling off.
 ///
-/// The witness's replication slot keeps the WAL from the oldest open window on (a `FILE_COPY`
-/// clone's checkpoint would otherwise recycle it before it is read); it moves on as windows
-/// close. A window whose WAL is gone all the same (the slot could not be made, or the
-/// server's `max_slot_wal_keep_size` cut it) cannot be vouched for: the clone is dropped.
+/// No replication slot holds the WAL for the windows: one would have to hold it from the
+/// oldest open window on — a clone a test never releases, a pool nobody takes from — until
+/// the server's `max_slot_wal_keep_size` ends the witness's session, and slots are few. The
+/// server keeps recent WAL (`wal_keep_size`: 256 MB on the embedded server); a window whose
+/// WAL a checkpoint removed before it was read cannot be vouched for, and its clone is
+/// dropped as before.
 actor CloneRecycler {
     /// Where a clone's window opened, and what its shared catalogs held then.
     struct Window: Sendable {
@@ -38,17 +40,18 @@ actor CloneRecycler {
         let uses: Int
     }
 
-    private let witness: WalWitness
+    private var witness: WalWitness
+    private let server: ConnectionString
+    private let serverParameters: [String: String]
     private let logger: Logger
-    /// The starts of the windows still open (a start → how many windows share it).
-    private var openStarts: [WalLSN: Int] = [:]
-    /// Set when the witness's session died (a server restart, a terminated backend): the next
-    /// preparation opens a new recycler.
-    private let broken = Mutex(false)
-    private nonisolated var isBroken: Bool { broken.withLock { $0 } }
+    /// Set when a witness session died (a server restart, a terminated backend): the next
+    /// window opens a new witness first.
+    private var broken = false
 
-    private init(witness: WalWitness, logger: Logger) {
+    private init(witness: WalWitness, server: ConnectionString, serverParameters: [String: String], logger: Logger) {
         self.witness = witness
+        self.server = server
+        self.serverParameters = serverParameters
         self.logger = logger
     }
 
@@ -78,19 +81,14 @@ actor CloneRecycler {
             return whyNot("the template \(template.name) was built before recycling existed (PGTESTKIT_REBUILD=1 rebuilds it)")
         }
         guard recycling == "ok" else { return whyNot("the template \(template.name): \(recycling)") }
-        if let cached = shared.withLock({ $0[serverParameters] }), let recycler = await cached.value, recycler.isBroken {
-            shared.withLock { cache in
-                if cache[serverParameters] == cached { cache[serverParameters] = nil }
-            }
-        }
         let opening = shared.withLock { cache in
             if let existing = cache[serverParameters] { return existing }
             let task = Task { () -> Result<CloneRecycler, TestKitError> in
                 do {
                     // The witness's own prefix (PGTESTKIT_PREFIX, default pgtk): it serves every manager.
-                    let witness = try await WalWitness.open(server: server, logger: logger)
+                    let witness = try await WalWitness.open(server: server, reserveWAL: false, logger: logger)
                     ExitCleanup.shared.register(witness.databaseName, server: serverParameters)
-                    return .success(CloneRecycler(witness: witness, logger: logger))
+                    return .success(CloneRecycler(witness: witness, server: server, serverParameters: serverParameters, logger: logger))
                 } catch {
                     return .failure(error as? TestKitError ?? TestKitError(.configuration, "\(error)", underlying: error))
                 }
@@ -111,52 +109,28 @@ actor CloneRecycler {
 
     /// Opens a clone's window: call it before anything but the toolkit may reach the clone.
     func openWindow(on name: String, uses: Int) async throws -> Window {
-        let found: SharedDatabaseState?
+        var found: SharedDatabaseState?
         do {
-            found = try await witness.sharedState(of: name)   // and the window's start mark
+            found = try await usableWitness().sharedState(of: name)   // and the window's start mark
         } catch {
-            noteIfBroken(error)
-            throw error
+            noteFailure(error)
+            guard broken else { throw error }
+            found = try await usableWitness().sharedState(of: name)   // once more, on a new witness
         }
         guard let state = found else {
             throw TestKitError(.configuration, "the clone \(name) is not in pg_database")
         }
         let start = state.lsn
-        openStarts[start, default: 0] += 1
         return Window(start: start, state: state, uses: uses)
     }
 
     /// The admin connection for a recycled clone's rename and marker: the witness's, which
     /// nothing else keeps busy (the pool's own creates clones, a `CREATE DATABASE` at a time).
-    nonisolated var admin: AdminConnection { witness.admin }
-
-    /// Closes a window without a verdict (the clone is dropped or kept anyway).
-    func discard(_ window: Window) async {
-        await close(window)
-    }
-
-    private func close(_ window: Window) async {
-        let oldest = openStarts.keys.min()
-        if let count = openStarts[window.start] { openStarts[window.start] = count > 1 ? count - 1 : nil }
-        // The slot moves on only when the oldest window closed.
-        guard window.start == oldest else { return }
-        if let next = openStarts.keys.min() {
-            await witness.release(through: next)
-        } else if let now = try? await witness.mark() {
-            await witness.release(through: now)
-        }
-    }
+    var admin: AdminConnection { witness.admin }
 
     /// Closes `window` on the clone now called `name` (renamed, so no session is connected):
     /// the next window when it is clean, or what changed.
     func judge(_ name: String, _ window: Window, expectedComment: String?) async -> Result<Window, Reason> {
-        let verdict = await verdict(name, window, expectedComment: expectedComment)
-        if case .success(let next) = verdict { openStarts[next.start, default: 0] += 1 }
-        await close(window)
-        return verdict
-    }
-
-    private func verdict(_ name: String, _ window: Window, expectedComment: String?) async -> Result<Window, Reason> {
         do {
             guard let state = try await witness.sharedState(of: name, flushing: true) else { return .failure(Reason("it is gone")) }
             let end = state.lsn
@@ -175,15 +149,33 @@ actor CloneRecycler {
             if state.comment != expectedComment { return .failure(Reason("its comment changed (COMMENT ON DATABASE)")) }
             return .success(Window(start: end, state: state, uses: window.uses + 1))
         } catch {
-            noteIfBroken(error)
+            noteFailure(error)
             return .failure(Reason("the WAL could not vouch for it (\(error))"))
         }
     }
 
-    private nonisolated func noteIfBroken(_ error: any Error) {
+    /// Notes a failure of a witness session (its own query, or a rename or marker on its
+    /// admin connection): a lost session makes the next window open a new witness.
+    func noteFailure(_ error: any Error) {
         if let error = error as? PGError, error.code == .connectionClosed || error.code == .connectionFailed {
-            broken.withLock { $0 = true }
+            broken = true
         }
+    }
+
+    /// The witness, opened anew (and the dead one's database dropped) when its session died.
+    /// The windows opened on the old one may no longer be readable: their clones are dropped.
+    private func usableWitness() async throws -> WalWitness {
+        guard broken else { return witness }
+        let old = witness
+        let fresh = try await WalWitness.open(server: server, reserveWAL: false, logger: logger)
+        ExitCleanup.shared.register(fresh.databaseName, server: serverParameters)
+        witness = fresh
+        broken = false
+        logger.notice("the WAL witness lost its session; opened \(fresh.databaseName) in its place")
+        _ = try? await fresh.admin.dropDatabase(old.databaseName)
+        ExitCleanup.shared.forget(old.databaseName)
+        await old.admin.close()
+        return fresh
     }
 
     /// Why a clone was not recycled.

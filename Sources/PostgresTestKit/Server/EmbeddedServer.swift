@@ -250,7 +250,8 @@ package struct EmbeddedServer: Sendable {
             max_wal_size = 96MB
             min_wal_size = 32MB
             max_prepared_transactions = 16
-            max_slot_wal_keep_size = 512MB
+            max_slot_wal_keep_size = 1GB
+            wal_keep_size = 256MB
 
             """
         try write(settings, to: markerFile)
@@ -268,7 +269,7 @@ package struct EmbeddedServer: Sendable {
         if log >= 0 { close(log) }
         // Data directories made by an older toolkit get the settings added since.
         if var settings = try? readFile(markerFile) {
-            let added = ["log_timezone = 'UTC'", "max_wal_size = 96MB", "min_wal_size = 32MB", "max_prepared_transactions = 16", "max_slot_wal_keep_size = 512MB"]
+            let added = ["log_timezone = 'UTC'", "max_wal_size = 96MB", "min_wal_size = 32MB", "max_prepared_transactions = 16", "max_slot_wal_keep_size = 1GB", "wal_keep_size = 256MB"]
                 .filter { !settings.contains(String($0.prefix(while: { $0 != " " }))) }
             if !added.isEmpty {
                 settings += added.joined(separator: "\n") + "\n"
