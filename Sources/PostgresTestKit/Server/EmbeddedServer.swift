@@ -270,7 +270,10 @@ package struct EmbeddedServer: Sendable {
         // Data directories made by an older toolkit get the settings added since.
         if var settings = try? readFile(markerFile) {
             let added = ["log_timezone = 'UTC'", "max_wal_size = 96MB", "min_wal_size = 32MB", "max_prepared_transactions = 16", "max_slot_wal_keep_size = 1GB", "wal_keep_size = 256MB"]
-                .filter { !settings.contains(String($0.prefix(while: { $0 != " " }))) }
+                .filter { setting in   // by key, at a line's start: wal_keep_size is in max_slot_wal_keep_size
+                    let key = setting.prefix(while: { $0 != " " })
+                    return !settings.split(separator: "\n").contains { $0.prefix(while: { $0 != " " && $0 != "=" }) == key }
+                }
             if !added.isEmpty {
                 settings += added.joined(separator: "\n") + "\n"
                 try? write(settings, to: markerFile)
