@@ -15,9 +15,11 @@ struct ShutdownSequenceTests {
         #expect(sequence.steps(on: .processExit, runFails: false) == [.cleanup, .report])
     }
 
-    @Test func whenXCTestFinishesFirstItRecordsTheFailureAndTheExitHookHasNothingLeftToDo() {
+    /// The exit still drops what work under way after the tests made (a refill, a witness).
+    @Test func whenXCTestFinishesFirstItRecordsTheFailureAndTheExitHookOnlyCleansUpAgain() {
         var sequence = ShutdownSequence()
         #expect(sequence.steps(on: .testsFinished, runFails: true) == [.cleanup, .report, .recordFailure])
+        #expect(sequence.steps(on: .processExit, runFails: true) == [.cleanup])
         #expect(sequence.steps(on: .processExit, runFails: true) == [])
     }
 
@@ -35,7 +37,7 @@ struct ShutdownSequenceTests {
     @Test func aFailureFoundAfterXCTestFinishedStillSetsTheExitStatus() {
         var sequence = ShutdownSequence()
         #expect(sequence.steps(on: .testsFinished, runFails: false) == [.cleanup, .report])
-        #expect(sequence.steps(on: .processExit, runFails: true) == [.exitWithFailure])
+        #expect(sequence.steps(on: .processExit, runFails: true) == [.cleanup, .exitWithFailure])
         #expect(sequence.failureDelivered)
     }
 }

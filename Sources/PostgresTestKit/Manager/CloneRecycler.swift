@@ -86,8 +86,11 @@ actor CloneRecycler {
             let task = Task { () -> Result<CloneRecycler, TestKitError> in
                 do {
                     // The witness's own prefix (PGTESTKIT_PREFIX, default pgtk): it serves every manager.
-                    let witness = try await WalWitness.open(server: server, reserveWAL: false, logger: logger)
-                    ExitCleanup.shared.register(witness.databaseName, server: serverParameters)
+                    let witness = try await ExitCleanup.shared.creatingUnnamed(server: serverParameters) {
+                        let witness = try await WalWitness.open(server: server, reserveWAL: false, logger: logger)
+                        ExitCleanup.shared.register(witness.databaseName, server: serverParameters)
+                        return witness
+                    }
                     return .success(CloneRecycler(witness: witness, server: server, serverParameters: serverParameters, logger: logger))
                 } catch {
                     return .failure(error as? TestKitError ?? TestKitError(.configuration, "\(error)", underlying: error))
@@ -167,8 +170,11 @@ actor CloneRecycler {
     private func usableWitness() async throws -> WalWitness {
         guard broken else { return witness }
         let old = witness
-        let fresh = try await WalWitness.open(server: server, reserveWAL: false, logger: logger)
-        ExitCleanup.shared.register(fresh.databaseName, server: serverParameters)
+        let fresh = try await ExitCleanup.shared.creatingUnnamed(server: serverParameters) { [server, serverParameters, logger] in
+            let fresh = try await WalWitness.open(server: server, reserveWAL: false, logger: logger)
+            ExitCleanup.shared.register(fresh.databaseName, server: serverParameters)
+            return fresh
+        }
         witness = fresh
         broken = false
         logger.notice("the WAL witness lost its session; opened \(fresh.databaseName) in its place")

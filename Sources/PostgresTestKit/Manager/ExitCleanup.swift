@@ -38,6 +38,9 @@ package struct ShutdownSequence: Sendable, Equatable {
     package private(set) var hasShutDown = false
     /// Whether the run's failure has been delivered (recorded or made the exit status).
     package private(set) var failureDelivered = false
+    /// Whether the process exit has cleaned up (after the tests finished, work still under way
+    /// then — a pool's refill, a witness being opened — may have made a database since).
+    package private(set) var cleanedAtExit = false
 
     /// A process that has not begun shutting down.
     package init() {}
@@ -49,6 +52,10 @@ package struct ShutdownSequence: Sendable, Equatable {
         if !hasShutDown {
             hasShutDown = true
             steps += [.cleanup, .report]
+            cleanedAtExit = trigger == .processExit
+        } else if trigger == .processExit && !cleanedAtExit {
+            cleanedAtExit = true
+            steps.append(.cleanup)
         }
         if runFails && !failureDelivered {
             failureDelivered = true
@@ -176,6 +183,25 @@ final class ExitCleanup: Sendable {
             if !known { forget(name) }   // not ours: never drop a same-named database at exit
             throw error
         }
+    }
+
+    /// Runs `create`, which makes a database whose name it learns itself and must
+    /// ``register(_:server:)`` before it returns: an exit during it waits for it, and none
+    /// starts once the process is exiting.
+    func creatingUnnamed<T>(
+        server: [String: String], isolation: isolated (any Actor)? = #isolation, _ create: () async throws -> T
+    ) async throws -> T {
+        ProcessShutdown.shared.installExitHook(after: server)
+        let allowed = state.withLock { state -> Bool in
+            guard !state.exiting else { return false }
+            state.creating += 1
+            return true
+        }
+        guard allowed else {
+            throw TestKitError(.configuration, "the process is exiting; no new database is created")
+        }
+        defer { state.withLock { $0.creating -= 1 } }
+        return try await create()
     }
 
     /// Drops every database still registered, after the creates under way have finished;
