@@ -68,4 +68,21 @@ struct AdminConnectionTests {
         #expect(try await admin.exists("postgres"))
         await admin.close()
     }
+
+    /// A DROP DATABASE interrupted midway (PostgreSQL 15.5+) leaves the database invalid: an
+    /// ALTER of it ends the session (FATAL) and DROP refuses a template. The toolkit's own
+    /// invalid template is still dropped, and the admin session survives.
+    @Test func anInvalidTemplateLeftByAnInterruptedDropIsStillDropped() async throws {
+        let admin = try await TestSupport.admin()
+        let name = TestSupport.uniquePrefix("invalid")
+        try await admin.createDatabase(name, marker: OwnerMarker(kind: .template, run: admin.runID))
+        let superuser = try await TestSupport.connect()
+        // What an interrupted DROP leaves: datconnlimit -2 (and here still a template).
+        try await superuser.execute("UPDATE pg_database SET datconnlimit = -2, datistemplate = true WHERE datname = $1", name)
+        await superuser.close()
+        _ = try await admin.dropDatabase(name)
+        #expect(try await admin.exists(name) == false)
+        #expect(try await admin.exists("postgres"), "the admin session survived")
+        await admin.close()
+    }
 }

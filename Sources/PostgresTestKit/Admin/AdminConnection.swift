@@ -104,11 +104,11 @@ package final class AdminConnection: Sendable {
     }
 
     /// One round trip: whether the database exists, and its marker if it has one.
-    private func lookUp(_ name: String) async throws -> (exists: Bool, marker: OwnerMarker?)? {
+    private func lookUp(_ name: String) async throws -> (exists: Bool, marker: OwnerMarker?, invalid: Bool)? {
         guard let row = try await connection.execute(
-            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1", name
+            "SELECT shobj_description(oid, 'pg_database'), datconnlimit = -2 FROM pg_database WHERE datname = $1", name
         ).rows.first else { return nil }
-        return (true, OwnerMarker(comment: try row.decode(String?.self, at: 0)))
+        return (true, OwnerMarker(comment: try row.decode(String?.self, at: 0)), try row.decode(Bool.self, at: 1))
     }
 
     /// Whether a database of that name exists.
@@ -177,8 +177,17 @@ package final class AdminConnection: Sendable {
         let leftover = try await sessions(on: name)
         try await rollBackPreparedTransactions(in: name)
         let quoted = try await connection.quoteIdentifier(name)
-        if marker.kind == .template {
+        // A DROP interrupted earlier (PostgreSQL 15.5+) leaves the database invalid
+        // (datconnlimit -2): any ALTER of it ends the session (FATAL); only DROP may follow.
+        if marker.kind == .template && !found.invalid {
             try await connection.execute("ALTER DATABASE \(quoted) WITH IS_TEMPLATE false")
+        } else if found.invalid {
+            // And DROP refuses a template: a superuser may clear the flag in the catalog.
+            do {
+                try await connection.execute("UPDATE pg_database SET datistemplate = false WHERE datname = $1 AND datconnlimit = -2", name)
+            } catch let error as PGError {
+                throw TestKitError(.notOwned, "the toolkit's database '\(name)' is invalid (an earlier DROP DATABASE was interrupted) and still marked a template; a superuser can drop it: UPDATE pg_database SET datistemplate = false WHERE datname = '\(name)'; DROP DATABASE \(quoted)", underlying: error)
+            }
         }
         if serverMajorVersion >= 13 {
             try await connection.execute("DROP DATABASE IF EXISTS \(quoted) WITH (FORCE)")
