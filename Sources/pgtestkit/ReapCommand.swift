@@ -40,7 +40,7 @@ struct ReapCommand: AsyncParsableCommand {
             do { try DatabaseName.validatePrefix(prefix) } catch { throw ValidationError("--prefix \(prefix): \(error)") }
         }
         if let ttl { do { _ = try TemplateCollector.parseTTL(ttl) } catch { throw ValidationError("--ttl \(ttl): \(error)") } }
-        if let createdAfter, ISO8601DateFormatter().date(from: createdAfter) == nil {
+        if let createdAfter, OwnerMarker.date(fromTimestamp: createdAfter) == nil {
             throw ValidationError("--created-after \(createdAfter): give an ISO 8601 time such as 2026-12-01T21:00:00Z")
         }
         if (ttl != nil || createdAfter != nil) && !templates { throw ValidationError("--ttl and --created-after go with --templates") }
@@ -68,7 +68,7 @@ struct ReapCommand: AsyncParsableCommand {
             if templates {
                 let ttl = try ttl.map(TemplateCollector.parseTTL) ?? TemplateCollector.ttl()
                 collected = try await TemplateCollector(admin: admin, logger: logger).collect(
-                    ttl: ttl, createdAfter: createdAfter.flatMap { ISO8601DateFormatter().date(from: $0) }, dryRun: dryRun)
+                    ttl: ttl, createdAfter: createdAfter.flatMap(OwnerMarker.date(fromTimestamp:)), dryRun: dryRun)
             }
         } catch {
             await admin.close()

@@ -71,4 +71,13 @@ struct OwnerMarkerTests {
         marker.lastUsed = "2030-01-02T03:04:05Z"
         #expect(marker.lastUsedDate == ISO8601DateFormatter().date(from: "2030-01-02T03:04:05Z"))
     }
+
+    /// Markers written by earlier versions (an `ISO8601DateFormatter`) read the same.
+    @Test func markerTimesAgreeWithTheFormatterEarlierVersionsWrote() throws {
+        let date = Date(timeIntervalSince1970: 1_764_646_214)
+        let earlier = ISO8601DateFormatter().string(from: date)
+        #expect(OwnerMarker.timestamp(date) == earlier)
+        #expect(OwnerMarker.date(fromTimestamp: earlier) == date)
+        #expect(OwnerMarker.date(fromTimestamp: "yesterday") == nil)
+    }
 }

@@ -57,11 +57,19 @@ package struct OwnerMarker: Codable, Sendable, Hashable {
         self.pid = ProcessInfo.processInfo.processIdentifier
         self.host = Self.thisHost
         self.pidNamespace = Self.thisPIDNamespace
-        self.created = ISO8601DateFormatter().string(from: Date())
+        self.created = Self.timestamp(Date())
         self.test = test
         self.fingerprint = fingerprint
         self.label = label
     }
+
+    /// A marker's ISO 8601 time (`2026-12-02T03:30:14Z`). A format style, not a new
+    /// `ISO8601DateFormatter` per call, which costs a fifth of a millisecond: a start-up
+    /// collection reads every template's dates.
+    package static func timestamp(_ date: Date) -> String { date.formatted(.iso8601) }
+
+    /// Parses a marker's ISO 8601 time; `nil` when malformed.
+    package static func date(fromTimestamp text: String) -> Date? { try? Date(text, strategy: .iso8601) }
 
     static let commentPrefix = "pgtestkit "
 
@@ -91,7 +99,7 @@ package struct OwnerMarker: Codable, Sendable, Hashable {
     package var isFromThisHost: Bool { host == Self.thisHost && pidNamespace == Self.thisPIDNamespace }
 
     /// The creation time, parsed.
-    package var createdDate: Date? { ISO8601DateFormatter().date(from: created) }
+    package var createdDate: Date? { Self.date(fromTimestamp: created) }
     /// When a run last prepared from this template; its creation when never since.
-    package var lastUsedDate: Date? { lastUsed.flatMap { ISO8601DateFormatter().date(from: $0) } ?? createdDate }
+    package var lastUsedDate: Date? { lastUsed.flatMap(Self.date(fromTimestamp:)) ?? createdDate }
 }

@@ -74,7 +74,7 @@ struct TemplateBuilder: Sendable {
         var marker = marker
         // Last use, for collection by TTL: written at most once a minute, and only by its owner.
         if Date().timeIntervalSince(marker.lastUsedDate ?? .distantPast) > 60, (try? await admin.ownsDatabase(name)) == true {
-            marker.lastUsed = ISO8601DateFormatter().string(from: Date())
+            marker.lastUsed = OwnerMarker.timestamp(Date())
             do { try await admin.writeMarker(marker, on: name) }
             catch { logger.debug("could not record the last use of \(name): \(error)") }
         }
