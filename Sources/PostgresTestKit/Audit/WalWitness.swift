@@ -197,7 +197,7 @@ package final class WalWitness: Sendable {
         do {
             rows = try await connection.execute(Self.recordsQuery, start.description, end.description).rows
         } catch let error as PGError {
-            throw TestKitError(.configuration, "the WAL between \(start) and \(end) could not be read (\(error.message)). \(slot == nil ? "Without a replication slot (the role needs REPLICATION or superuser) a checkpoint can recycle it: raise wal_keep_size, or " : "")read it more often.", underlying: error)
+            throw TestKitError(.configuration, "the WAL between \(start) and \(end) could not be read (\(error.message)). \(slot == nil ? "No replication slot keeps this WAL (none was made, or the role lacks REPLICATION), so a checkpoint can recycle it before it is read: raise wal_keep_size, or " : "")read it more often.", underlying: error)
         }
         var records: [WalRecord] = []
         for row in rows {
