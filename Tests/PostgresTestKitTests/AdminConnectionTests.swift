@@ -76,7 +76,7 @@ struct AdminConnectionTests {
         let admin = try await TestSupport.admin()
         let name = TestSupport.uniquePrefix("invalid")
         try await admin.createDatabase(name, marker: OwnerMarker(kind: .template, run: admin.runID))
-        let superuser = try await TestSupport.connect()
+        let superuser = try await TestSupport.connectAsServerFault()
         // What an interrupted DROP leaves: datconnlimit -2 (and here still a template).
         try await superuser.execute("UPDATE pg_database SET datconnlimit = -2, datistemplate = true WHERE datname = $1", name)
         await superuser.close()

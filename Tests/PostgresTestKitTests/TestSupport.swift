@@ -19,6 +19,14 @@ enum TestSupport {
         try await Connection.connect(to: server(), database: database ?? "postgres", logger: logger)
     }
 
+    /// A superuser session that plays the server's own part in a fault test (a catalog row as
+    /// an interrupted `DROP DATABASE` leaves it): named as the toolkit's, so the run log
+    /// audit, which watches the whole test process, does not count it as the app writing
+    /// into `postgres`.
+    static func connectAsServerFault() async throws -> Connection {
+        try await Connection.connect(to: server(), database: "postgres", applicationName: "pgtestkit-tests:server-fault", logger: logger)
+    }
+
     static func admin() async throws -> AdminConnection {
         try await AdminConnection.connect(to: server(), runID: RunID(), logger: logger)
     }
