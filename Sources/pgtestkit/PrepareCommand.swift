@@ -51,6 +51,9 @@ struct PrepareCommand: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data("acquired \(db.name)\n".utf8))   // unbuffered: a crash test reads it
             databases.append(db)
         }
+        if acquire > 0 {   // the run audit's WAL window is open from here on (the audit tests wait for this line)
+            FileHandle.standardOutput.write(Data("run audit reads the WAL: \(await manager.runAuditReadsWAL ? "yes" : "no")\n".utf8))
+        }
         if holdSeconds > 0 { try await Task.sleep(for: .seconds(holdSeconds)) }
         for db in databases { try await db.release() }
         if readOnlyTests > 0 {

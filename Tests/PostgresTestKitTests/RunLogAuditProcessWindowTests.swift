@@ -26,6 +26,8 @@ struct RunLogAuditProcessWindowTests {
         let status: Int32
         let output: String
         let report: RunReport.Snapshot?
+        /// Whether the process said its run audit reads the WAL (`prepare --acquire`).
+        var readsWAL: Bool { output.contains("run audit reads the WAL: yes") }
         /// The report's findings about the dev database.
         func devFindings(_ dev: String) -> [LifecycleViolation] {
             (report?.violations ?? []).filter { $0.database == dev }
@@ -69,6 +71,13 @@ struct RunLogAuditProcessWindowTests {
     /// Runs `setUp` (shell, may be empty) and then `exec`s `pgtestkit prepare --acquire 1` in one
     /// process, under the `.fail` policy, and reads its JSON report.
     func runTestProcess(_ context: Context, setUp: String, environment extra: [String: String] = [:]) async throws -> Outcome {
+        try await runTestProcess(context, script: (setUp.isEmpty ? "" : setUp + " && ")
+            + #"exec "$PGTESTKIT_CLI" prepare --swift-migrations --acquire 1 --prefix "$PREFIX""#, environment: extra)
+    }
+
+    /// Runs `script` (shell; `$PGTESTKIT_CLI`, `$PREFIX` and `$DEV_CONNINFO` are set) under the
+    /// `.fail` policy against the private server, and reads the JSON report it leaves.
+    func runTestProcess(_ context: Context, script: String, environment extra: [String: String] = [:]) async throws -> Outcome {
         let report = NSTemporaryDirectory() + "pgtestkit-window-report-\(UUID().uuidString).json"
         defer { unlink(report) }
         var environment = ProcessInfo.processInfo.environment
@@ -82,8 +91,6 @@ struct RunLogAuditProcessWindowTests {
         environment["PGTESTKIT_CLI"] = AuditCommandTests.executable
         environment["PREFIX"] = TestSupport.uniquePrefix("win")
         environment.merge(extra) { $1 }
-        let script = (setUp.isEmpty ? "" : setUp + " && ")
-            + #"exec "$PGTESTKIT_CLI" prepare --swift-migrations --acquire 1 --prefix "$PREFIX""#
         let output = try await Subprocess.run("/bin/sh", ["-c", script], environment: environment)
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601

@@ -25,8 +25,42 @@ struct RunLogAuditTests {
     }
 
     @Test(arguments: ["pgtk_0123456789_3", "app_0a1b2c3d4e_p1", "pgtk_tpl_0123456789abcdef", "pgtk_tplb_0123456789abcdef_0123456789"])
-    func writesIntoTheToolkitsOwnDatabasesAreNotFindings(database: String) {
-        #expect(RunLogAudit.finding(in: LogEntries.statement("INSERT INTO t VALUES (1)", in: database)) == nil)
+    func writesIntoTheToolkitsOwnDatabasesGoneBeforeTheirMarkerCouldBeReadAreNotFindings(database: String) throws {
+        let candidate = try #require(RunLogAudit.finding(in: LogEntries.statement("INSERT INTO t VALUES (1)", in: database)))
+        #expect(RunLogAudit.confirmed([candidate], existing: []).isEmpty)    // gone by now: the name's shape decides
+        #expect(RunLogAudit.confirmed([candidate], existing: nil).isEmpty)   // not looked up: the same
+    }
+
+    /// Toolkit databases are known by their owner marker, not the shape of their names: a
+    /// `shop_2024061501` (ten digits, a run id's shape) without a marker is the developer's.
+    @Test func theOwnerMarkerDecidesWhoseADatabaseIs() throws {
+        let shop = try #require(RunLogAudit.finding(in: LogEntries.statement("INSERT INTO orders VALUES (1)", in: "shop_2024061501")))
+        let scratch = try #require(RunLogAudit.finding(in: LogEntries.statement("INSERT INTO t VALUES (1)", in: "scratch")))
+        let existing = [
+            CommandAudit.Database(oid: 16_400, name: "shop_2024061501", isToolkit: false),
+            CommandAudit.Database(oid: 16_401, name: "scratch", isToolkit: true),
+        ]
+        let kept = RunLogAudit.confirmed([shop, scratch], existing: existing)
+        #expect(kept.map(\.database) == ["shop_2024061501"])
+        #expect(RunLogAudit.confirmed([scratch], existing: []).map(\.database) == ["scratch"])   // gone, and not the toolkit's shape
+    }
+
+    @Test func theWALsChangesInAForeignDatabaseAreOneFindingPerTableNotAlreadyLogged() {
+        let dev = CommandAudit.Database(oid: 16_500, name: "app_dev", isToolkit: false)
+        func change(_ node: UInt32, _ table: String, _ kind: String) -> WalChange {
+            var change = WalChange(database: dev.oid, tablespace: 1663, relfilenode: node, effect: .rows, records: [kind: 2])
+            change.relation = table
+            change.table = table
+            return change
+        }
+        let changes = [change(16_601, "public.notes", "Heap/INSERT"), change(16_602, "public.audit_trail", "Heap/UPDATE")]
+        let findings = RunWalAudit.findings(in: dev, changes: changes, logged: ["INSERT INTO notes (body) VALUES ('x')"])
+        #expect(findings.count == 1)   // notes: the statement log already reported it
+        #expect(findings.first?.kind == .writeToForeignDatabase)
+        #expect(findings.first?.statement?.contains("Heap/UPDATE ×2 on relation 16602 (public.audit_trail)") == true)
+        let postgres = CommandAudit.Database(oid: 5, name: "postgres", isToolkit: false)
+        let inPostgres = RunWalAudit.findings(in: postgres, changes: [change(16_700, "public.app_table", "Heap/INSERT")], logged: [])
+        #expect(inPostgres.map(\.kind) == [.writeToMaintenanceDatabase])
     }
 
     @Test func theToolkitsOwnSessionsAreNotFindings() {

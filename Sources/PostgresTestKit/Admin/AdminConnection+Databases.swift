@@ -86,6 +86,22 @@ extension AdminConnection {
         }
     }
 
+    /// The databases among `oids` and `names` that exist now, each with whether it carries
+    /// the toolkit's owner marker (how the audits tell the toolkit's databases from the
+    /// developer's, whatever their names).
+    package func databases(oids: [UInt32] = [], names: [String] = []) async throws -> [CommandAudit.Database] {
+        guard !oids.isEmpty || !names.isEmpty else { return [] }
+        let oidArray = "{" + oids.map(String.init).joined(separator: ",") + "}"
+        let nameArray = String(decoding: try JSONEncoder().encode(names), as: UTF8.self)
+        return try await connection.execute("""
+            SELECT oid::text, datname, shobj_description(oid, 'pg_database') FROM pg_database
+            WHERE oid = ANY($1::oid[]) OR datname IN (SELECT jsonb_array_elements_text($2::jsonb))
+            """, oidArray, nameArray).rows.compactMap { row in
+            guard let oid = row[0].flatMap({ UInt32($0) }), let name = row[1] else { return nil }
+            return CommandAudit.Database(oid: oid, name: name, isToolkit: OwnerMarker(comment: row[2]) != nil)
+        }
+    }
+
     /// Drops a toolkit database for the reaper, never from under a session: nothing is dropped
     /// while a session is connected, and the drop has no `WITH (FORCE)`, so the server itself
     /// refuses (55006) one that connects meanwhile. A database left half-published as a

@@ -35,6 +35,9 @@ package final class RunLogAudit: Sendable {
         /// Databases the toolkit's own sessions were seen creating in the log (scratch
         /// databases of any name): not foreign.
         var createdByToolkit: Set<String> = []
+        /// The statements of the findings reported lately, per database (the WAL audit's
+        /// changes on the tables they name are theirs), the last 50 of each.
+        var reported: [String: [String]] = [:]
     }
     private let state: Mutex<State>
     /// The log file watched.
@@ -83,9 +86,46 @@ package final class RunLogAudit: Sendable {
 
     /// The findings logged since the last read — the first time, since the window opened; the
     /// log is read on a queue of its own, never on the cooperative pool.
-    package func scan() async -> [LifecycleViolation] {
-        await withCheckedContinuation { continuation in
+    ///
+    /// A write into a database whose creation the log did not show is a finding only if the
+    /// database carries no owner marker: `admin` looks the markers up (one query, only when
+    /// there is such a write). Without it, or when the database is gone by then, the shape of
+    /// the toolkit's names decides.
+    package func scan(checkingMarkersWith admin: AdminConnection? = nil) async -> [LifecycleViolation] {
+        let candidates = await withCheckedContinuation { continuation in
             Self.queue.async { continuation.resume(returning: self.scanNow()) }
+        }
+        let unknown = Set(candidates.filter { $0.kind == .writeToForeignDatabase }.map(\.database))
+        var existing: [CommandAudit.Database]?
+        if !unknown.isEmpty, let admin {
+            existing = try? await admin.databases(names: unknown.sorted())
+        }
+        let findings = Self.confirmed(candidates, existing: existing)
+        state.withLock { state in
+            for finding in findings {
+                guard let statement = finding.statement else { continue }
+                state.reported[finding.database, default: []].append(statement)
+                if state.reported[finding.database, default: []].count > 50 { state.reported[finding.database]?.removeFirst() }
+            }
+        }
+        return findings
+    }
+
+    /// The statements of the findings this audit reported lately in `database`.
+    package func loggedStatements(in database: String) -> [String] {
+        state.withLock { $0.reported[database] ?? [] }
+    }
+
+    /// `candidates` without the writes into databases that are the toolkit's after all:
+    /// those `existing` (the databases found now, `nil` when they could not be looked up)
+    /// lists with an owner marker, and those it does not list (gone by now, or not looked
+    /// up) whose names have the toolkit's shape.
+    static func confirmed(_ candidates: [LifecycleViolation], existing: [CommandAudit.Database]?) -> [LifecycleViolation] {
+        let found = Dictionary((existing ?? []).map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        return candidates.filter { candidate in
+            guard candidate.kind == .writeToForeignDatabase else { return true }
+            if let database = found[candidate.database] { return !database.isToolkit }
+            return !looksLikeToolkitDatabase(candidate.database)
         }
     }
 
@@ -127,7 +167,9 @@ package final class RunLogAudit: Sendable {
     }
 
     /// The violation an entry shows, if any; `createdByToolkit` are databases the toolkit was
-    /// seen creating (see ``databaseCreatedByToolkit(in:)``), whatever their names.
+    /// seen creating (see ``databaseCreatedByToolkit(in:)``), whatever their names. A write
+    /// into any other database is a candidate that ``confirmed(_:existing:)`` checks against
+    /// the owner markers.
     static func finding(in entry: ServerLogEntry, createdByToolkit: Set<String> = []) -> LifecycleViolation? {
         guard let statement = entry.loggedStatement, let database = entry.dbname, !database.isEmpty else { return nil }
         if isToolkitSession(entry) { return nil }   // the toolkit's own work
@@ -138,7 +180,7 @@ package final class RunLogAudit: Sendable {
                 sessionPID: entry.pid, applicationName: entry.applicationName,
                 note: "a write into the maintenance database during the test process (found in the server log)")
         }
-        if !looksLikeToolkitDatabase(database) && !createdByToolkit.contains(database) {
+        if !createdByToolkit.contains(database) {
             return LifecycleViolation(
                 kind: .writeToForeignDatabase, phase: nil, database: database, statement: statement,
                 sessionPID: entry.pid, applicationName: entry.applicationName,
@@ -183,7 +225,8 @@ package final class RunLogAudit: Sendable {
         return name.isEmpty ? nil : name.lowercased()
     }
 
-    /// `<prefix>_<runid>_…`, `<prefix>_tpl_<hex>`, `<prefix>_tplb_<hex>_<runid>`.
+    /// `<prefix>_<runid>_…`, `<prefix>_tpl_<hex>`, `<prefix>_tplb_<hex>_<runid>`: the
+    /// fallback for a database gone before its marker could be read.
     static func looksLikeToolkitDatabase(_ name: String) -> Bool {
         let parts = name.split(separator: "_").map(String.init)
         func isHex(_ s: String, _ count: Int) -> Bool { s.count == count && s.allSatisfy(\.isHexDigit) }

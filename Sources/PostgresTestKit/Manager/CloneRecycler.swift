@@ -5,8 +5,8 @@ import Synchronization
 /// Judges a released clone clean or changed from the WAL, so that a clean one goes back to
 /// the pool instead of paying a `DROP DATABASE` and a `CREATE DATABASE`.
 ///
-/// The same ``WalWitness`` as the premature-write audit (`pgtestkit audit`): one WAL reader,
-/// two uses. A clone's window opens when it is made (before its connect hooks) or when it
+/// The process's ``ProcessWalWitness``, which the run audit reads too (``RunWalAudit``), and
+/// the same ``WalWitness`` as `pgtestkit audit`: one WAL reader, two uses. A clone's window opens when it is made (before its connect hooks) or when it
 /// was last judged clean, and closes at its next release, after the leak check found no
 /// session and the clone was renamed (which fails while any session is connected, and
 /// leaves no client a name to reconnect with). The clone is clean when, in that window:
@@ -40,18 +40,11 @@ actor CloneRecycler {
         let uses: Int
     }
 
-    private var witness: WalWitness
-    private let server: ConnectionString
-    private let serverParameters: [String: String]
+    private let witness: ProcessWalWitness
     private let logger: Logger
-    /// Set when a witness session died (a server restart, a terminated backend): the next
-    /// window opens a new witness first.
-    private var broken = false
 
-    private init(witness: WalWitness, server: ConnectionString, serverParameters: [String: String], logger: Logger) {
+    private init(witness: ProcessWalWitness, logger: Logger) {
         self.witness = witness
-        self.server = server
-        self.serverParameters = serverParameters
         self.logger = logger
     }
 
@@ -61,8 +54,6 @@ actor CloneRecycler {
     }
 
     private static let saidWhyNot = Mutex(Set<String>())
-    /// One recycler per server per process: one witness database, one slot, two connections.
-    private static let shared = Mutex([[String: String]: Task<CloneRecycler?, Never>]())
 
     /// The process's recycler for clones of `template` on this server, or `nil` after saying
     /// once why clones are dropped instead.
@@ -81,44 +72,21 @@ actor CloneRecycler {
             return whyNot("the template \(template.name) was built before recycling existed (PGTESTKIT_REBUILD=1 rebuilds it)")
         }
         guard recycling == "ok" else { return whyNot("the template \(template.name): \(recycling)") }
-        let opening = shared.withLock { cache in
-            if let existing = cache[serverParameters] { return existing }
-            let task = Task { () -> Result<CloneRecycler, TestKitError> in
-                do {
-                    // The witness's own prefix (PGTESTKIT_PREFIX, default pgtk): it serves every manager.
-                    let witness = try await ExitCleanup.shared.creatingUnnamed(server: serverParameters) {
-                        let witness = try await WalWitness.open(server: server, reserveWAL: false, logger: logger)
-                        ExitCleanup.shared.register(witness.databaseName, server: serverParameters)
-                        return witness
-                    }
-                    return .success(CloneRecycler(witness: witness, server: server, serverParameters: serverParameters, logger: logger))
-                } catch {
-                    return .failure(error as? TestKitError ?? TestKitError(.configuration, "\(error)", underlying: error))
-                }
-            }
-            let recycler = Task { () -> CloneRecycler? in
-                switch await task.value {
-                case .success(let recycler): return recycler
-                case .failure(let error):
-                    _ = whyNot("the WAL cannot vouch for them (\(error.message))")
-                    return nil
-                }
-            }
-            cache[serverParameters] = recycler
-            return recycler
+        switch await ProcessWalWitness.shared(server: server, serverParameters: serverParameters, logger: logger) {
+        case .success(let witness): return CloneRecycler(witness: witness, logger: logger)
+        case .failure(let error): return whyNot("the WAL cannot vouch for them (\(error.message))")
         }
-        return await opening.value
     }
 
     /// Opens a clone's window: call it before anything but the toolkit may reach the clone.
     func openWindow(on name: String, uses: Int) async throws -> Window {
         var found: SharedDatabaseState?
         do {
-            found = try await usableWitness().sharedState(of: name)   // and the window's start mark
+            found = try await witness.current().sharedState(of: name)   // and the window's start mark
         } catch {
-            noteFailure(error)
-            guard broken else { throw error }
-            found = try await usableWitness().sharedState(of: name)   // once more, on a new witness
+            await witness.noteFailure(error)
+            guard await witness.isBroken else { throw error }
+            found = try await witness.current().sharedState(of: name)   // once more, on a new witness
         }
         guard let state = found else {
             throw TestKitError(.configuration, "the clone \(name) is not in pg_database")
@@ -129,12 +97,13 @@ actor CloneRecycler {
 
     /// The admin connection for a recycled clone's rename and marker: the witness's, which
     /// nothing else keeps busy (the pool's own creates clones, a `CREATE DATABASE` at a time).
-    var admin: AdminConnection { witness.admin }
+    var admin: AdminConnection { get async { await witness.admin } }
 
     /// Closes `window` on the clone now called `name` (renamed, so no session is connected):
     /// the next window when it is clean, or what changed.
     func judge(_ name: String, _ window: Window, expectedComment: String?) async -> Result<Window, Reason> {
         do {
+            let witness = try await self.witness.current()
             guard let state = try await witness.sharedState(of: name, flushing: true) else { return .failure(Reason("it is gone")) }
             let end = state.lsn
             guard state.oid == window.state.oid else { return .failure(Reason("it is another database now")) }
@@ -152,36 +121,15 @@ actor CloneRecycler {
             if state.comment != expectedComment { return .failure(Reason("its comment changed (COMMENT ON DATABASE)")) }
             return .success(Window(start: end, state: state, uses: window.uses + 1))
         } catch {
-            noteFailure(error)
+            await witness.noteFailure(error)
             return .failure(Reason("the WAL could not vouch for it (\(error))"))
         }
     }
 
-    /// Notes a failure of a witness session (its own query, or a rename or marker on its
-    /// admin connection): a lost session makes the next window open a new witness.
-    func noteFailure(_ error: any Error) {
-        if let error = error as? PGError, error.code == .connectionClosed || error.code == .connectionFailed {
-            broken = true
-        }
-    }
-
-    /// The witness, opened anew (and the dead one's database dropped) when its session died.
-    /// The windows opened on the old one may no longer be readable: their clones are dropped.
-    private func usableWitness() async throws -> WalWitness {
-        guard broken else { return witness }
-        let old = witness
-        let fresh = try await ExitCleanup.shared.creatingUnnamed(server: serverParameters) { [server, serverParameters, logger] in
-            let fresh = try await WalWitness.open(server: server, reserveWAL: false, logger: logger)
-            ExitCleanup.shared.register(fresh.databaseName, server: serverParameters)
-            return fresh
-        }
-        witness = fresh
-        broken = false
-        logger.notice("the WAL witness lost its session; opened \(fresh.databaseName) in its place")
-        _ = try? await fresh.admin.dropDatabase(old.databaseName)
-        ExitCleanup.shared.forget(old.databaseName)
-        await old.admin.close()
-        return fresh
+    /// Notes a failure of a witness session (a rename or marker on its admin connection):
+    /// a lost session makes the next window open a new witness.
+    func noteFailure(_ error: any Error) async {
+        await witness.noteFailure(error)
     }
 
     /// Why a clone was not recycled.

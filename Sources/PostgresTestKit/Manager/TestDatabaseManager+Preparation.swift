@@ -93,11 +93,16 @@ extension TestDatabaseManager {
                 pool = clones
             }
             var logAudit: RunLogAudit?
+            var walAudit: Task<RunWalAudit?, Never>?
             if auditPolicy != .off, let embedded {
-                logAudit = RunLogAudit.shared(logFile: embedded.logFile)
+                let audit = RunLogAudit.shared(logFile: embedded.logFile)
+                logAudit = audit
+                walAudit = Task { [logger, parameters, connectionString] in
+                    await RunWalAudit.shared(server: connectionString, serverParameters: parameters, logAudit: audit, logger: logger)
+                }
             }
             return Prepared(admin: admin, dropper: dropper, pool: pool, serverParameters: parameters, template: template,
-                            strategy: strategy, logAudit: logAudit,
+                            strategy: strategy, logAudit: logAudit, walAudit: walAudit,
                             lanes: lanes,
                             keeper: keeper!, generation: generation)
         } catch {

@@ -66,6 +66,9 @@ public actor TestDatabaseManager {
         let strategy: CloneStrategy?
         /// The statement-log watch (embedded server, policy not `.off`).
         let logAudit: RunLogAudit?
+        /// The WAL watch beside it, opening (the process's witness on this server) while the
+        /// first tests run; `nil` where there is no log watch.
+        let walAudit: Task<RunWalAudit?, Never>?
         /// Admin connections for clones made on demand, so that a burst is served in parallel.
         let lanes: AdminLanes
         /// Holds the run's lock on a connection of its own: the run stays provably alive
@@ -312,7 +315,14 @@ public actor TestDatabaseManager {
         var failure: TestKitError?
         if let audit = prepared.logAudit {
             audit.ended(database.name)
-            recordForTheRun(await audit.scan())
+            recordForTheRun(await audit.scan(checkingMarkersWith: prepared.admin))
+        }
+        if let walAudit = prepared.walAudit {
+            // Off the test's path: its findings blame no test either.
+            Task { [weak self] in
+                let manager = self
+                await walAudit.value?.poke { [weak manager] findings in await manager?.recordForTheRun(findings) }
+            }
         }
         for session in leaked {
             let violation = LifecycleViolation(
@@ -363,7 +373,7 @@ public actor TestDatabaseManager {
 
     /// Records findings no single test can be blamed for: reported for the run, and under
     /// `.fail` they fail the run (the process exits non-zero after the tests).
-    private func recordForTheRun(_ violations: [LifecycleViolation]) {
+    func recordForTheRun(_ violations: [LifecycleViolation]) {
         for violation in violations where recorder.record(violation) != nil {
             RunReport.shared.update { $0.failsRun = true }
         }
@@ -386,7 +396,10 @@ public actor TestDatabaseManager {
             var reader = ServerLogReader(path: audit.path)   // from the current end: only waits for the mark
             _ = try? await reader.readThrough(prepared.admin.connection, timeout: .milliseconds(500))   // flush the log
             for name in unreleased { audit.ended(name) }
-            recordForTheRun(await audit.scan())
+            recordForTheRun(await audit.scan(checkingMarkersWith: prepared.admin))
+        }
+        if let walAudit = await prepared.walAudit?.value {
+            recordForTheRun(await walAudit.scan())
         }
         await prepared.pool?.close()
         for name in unreleased { await prepared.dropper.enqueue(name, phases: nil) }
@@ -397,6 +410,27 @@ public actor TestDatabaseManager {
     }
 
     /// Waits until every released database has been dropped, or recycled into the pool.
+    /// Runs the run audit up to now — the statement log (flushed first) and the WAL — and
+    /// records what it found, as ``shutdown()`` does; for tests that look at the findings
+    /// while the manager goes on.
+    package func auditRunNow() async {
+        guard let preparation, let prepared = try? await preparation.value, let audit = prepared.logAudit else { return }
+        var reader = ServerLogReader(path: audit.path)
+        _ = try? await reader.readThrough(prepared.admin.connection, timeout: .milliseconds(500))
+        recordForTheRun(await audit.scan(checkingMarkersWith: prepared.admin))
+        if let walAudit = await prepared.walAudit?.value {
+            recordForTheRun(await walAudit.scan())
+        }
+    }
+
+    /// Whether the run audit reads the WAL on this manager's server (the witness opened).
+    package var runAuditReadsWAL: Bool {
+        get async {
+            guard let preparation, let prepared = try? await preparation.value else { return false }
+            return await prepared.walAudit?.value != nil
+        }
+    }
+
     public func waitForDrops() async {
         guard let preparation, let prepared = try? await preparation.value else { return }
         await prepared.pool?.settle()

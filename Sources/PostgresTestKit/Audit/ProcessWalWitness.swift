@@ -1,0 +1,89 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// The one ``WalWitness`` a test process keeps per server: one WAL reader, two uses — the
+/// recycling of unchanged clones (``CloneRecycler``) and the run audit's watch for writes the
+/// statement log never sees (``RunWalAudit``).
+///
+/// Opened on first use, as a database create the process exit waits for; when its session
+/// dies (a server restart, a terminated backend) the next use opens a new one in its place and
+/// drops the old one's database. Where no witness can be opened (no superuser or
+/// `pg_read_server_files`, no `pg_walinspect`), ``shared(server:serverParameters:logger:)``
+/// returns the reason instead, every time, and both uses fall back.
+actor ProcessWalWitness {
+    private var witness: WalWitness
+    private let server: ConnectionString
+    private let serverParameters: [String: String]
+    private let logger: Logger
+    /// Set when a witness session died: the next ``current()`` opens a new witness first.
+    private var broken = false
+
+    private init(witness: WalWitness, server: ConnectionString, serverParameters: [String: String], logger: Logger) {
+        self.witness = witness
+        self.server = server
+        self.serverParameters = serverParameters
+        self.logger = logger
+    }
+
+    private static let opened = Mutex([[String: String]: Task<Result<ProcessWalWitness, TestKitError>, Never>]())
+
+    /// The process's witness on this server, opened on the first call; or why none can be.
+    static func shared(
+        server: ConnectionString, serverParameters: [String: String], logger: Logger
+    ) async -> Result<ProcessWalWitness, TestKitError> {
+        let task = opened.withLock { cache in
+            if let existing = cache[serverParameters] { return existing }
+            let task = Task { () -> Result<ProcessWalWitness, TestKitError> in
+                do {
+                    let witness = try await open(server: server, serverParameters: serverParameters, logger: logger)
+                    return .success(ProcessWalWitness(witness: witness, server: server, serverParameters: serverParameters, logger: logger))
+                } catch {
+                    return .failure(error as? TestKitError ?? TestKitError(.configuration, "\(error)", underlying: error))
+                }
+            }
+            cache[serverParameters] = task
+            return task
+        }
+        return await task.value
+    }
+
+    /// Opens a witness, its database registered for the exit's cleanup before it is made.
+    private static func open(server: ConnectionString, serverParameters: [String: String], logger: Logger) async throws -> WalWitness {
+        try await ExitCleanup.shared.creatingUnnamed(server: serverParameters) {
+            // The witness's own prefix (PGTESTKIT_PREFIX, default pgtk): it serves every manager.
+            let witness = try await WalWitness.open(server: server, reserveWAL: false, logger: logger)
+            ExitCleanup.shared.register(witness.databaseName, server: serverParameters)
+            return witness
+        }
+    }
+
+    /// The witness, opened anew when its session died. Marks taken on the old one stay valid
+    /// (an LSN is the server's), but WAL a checkpoint removed meanwhile can no longer be read.
+    func current() async throws -> WalWitness {
+        guard broken else { return witness }
+        let old = witness
+        let fresh = try await Self.open(server: server, serverParameters: serverParameters, logger: logger)
+        witness = fresh
+        broken = false
+        logger.notice("the WAL witness lost its session; opened \(fresh.databaseName) in its place")
+        _ = try? await fresh.admin.dropDatabase(old.databaseName)
+        ExitCleanup.shared.forget(old.databaseName)
+        await old.admin.close()
+        return fresh
+    }
+
+    /// The witness's admin connection, which nothing else keeps busy.
+    var admin: AdminConnection { witness.admin }
+
+    /// Notes a failure of a witness session (its own query, or one on its admin connection):
+    /// a lost session makes the next ``current()`` open a new witness.
+    func noteFailure(_ error: any Error) {
+        if let error = error as? PGError, error.code == .connectionClosed || error.code == .connectionFailed {
+            broken = true
+        }
+    }
+
+    /// Whether the last failure noted lost the session.
+    var isBroken: Bool { broken }
+}
