@@ -302,8 +302,8 @@ package final class WalWitness: Sendable {
     }
 
     /// Fills in the relation names of `changes` (all in the database `name`), from a read-only
-    /// session on it: `pg_filenode_relation`, and the table an index, TOAST table or owned
-    /// sequence belongs to. Changes it cannot resolve (the database or relation is gone, the
+    /// session on it: `pg_filenode_relation`, and the table an index, TOAST table (or its
+    /// index) or owned sequence belongs to. Changes it cannot resolve (the database or relation is gone, the
     /// database refuses connections) are returned as they were.
     package func resolveNames(of changes: [WalChange], in name: String) async -> [WalChange] {
         let wanted = changes.filter { $0.relfilenode != 0 }
@@ -323,12 +323,14 @@ package final class WalWitness: Sendable {
             rows = try await session.execute("""
                 SELECT n.spc::text, n.node::text, format('%I.%I', ns.nspname, c.relname), c.oid::bigint,
                        (SELECT format('%I.%I', ons.nspname, o.relname) FROM pg_class o JOIN pg_namespace ons ON ons.oid = o.relnamespace
-                        WHERE o.oid = coalesce(i.indrelid, t.oid, d.refobjid))
+                        WHERE o.oid = coalesce(
+                            -- a TOAST table, or an index on one: the table it belongs to
+                            (SELECT m.oid FROM pg_class m WHERE m.reltoastrelid = coalesce(i.indrelid, c.oid)),
+                            i.indrelid, d.refobjid))
                 FROM unnest($1::oid[], $2::oid[]) AS n(spc, node)
                 JOIN pg_class c ON c.oid = pg_filenode_relation(n.spc, n.node)
                 JOIN pg_namespace ns ON ns.oid = c.relnamespace
                 LEFT JOIN pg_index i ON i.indexrelid = c.oid
-                LEFT JOIN pg_class t ON t.reltoastrelid = c.oid
                 LEFT JOIN pg_depend d ON c.relkind = 'S' AND d.classid = 'pg_class'::regclass AND d.objid = c.oid
                      AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
                 """, tablespaces, nodes).rows

@@ -28,6 +28,9 @@ struct TemplateBuilder: Sendable {
     /// clients are found there.
     let serverLog: String?
     let logger: Logger
+    /// The process's WAL witness, when the audit may read the WAL: it sees writes into the
+    /// template before its migrations start that the database guard did not refuse.
+    var witness: ProcessWalWitness? = nil
 
     func ensure(using admin: AdminConnection) async throws -> Outcome {
         let started = ContinuousClock.now
@@ -96,6 +99,7 @@ struct TemplateBuilder: Sendable {
         var log = serverLog.map { ServerLogReader(path: $0) }
         var connection: Connection?
         do {
+            let guardWindow = await openGuardWindow(on: scratch)
             if hookGuard.recorder.policy != .off { try await admin.setWriteGuard(scratch, enabled: true) }
             var parameters = serverParameters
             parameters["dbname"] = scratch
@@ -111,6 +115,7 @@ struct TemplateBuilder: Sendable {
                                 connectionDetails: ConnectionDetails(parameters: parameters), phase: phase, logger: logger)
             }
             try await reportRefusedWrites(on: scratch, migratorPID: await session.backendPID, log: &log, admin)
+            try await reportWritesPastTheGuard(on: scratch, guardWindow)
             try phases.enter(.migrating)
             // Migrations start: lift the guard for new sessions too (an app's own client may
             // run its migrations through context.url).
@@ -150,6 +155,53 @@ struct TemplateBuilder: Sendable {
         await dropSuperseded(by: name, admin)
         return Outcome(name: name, fingerprint: fingerprint, built: true, marker: try? await admin.marker(of: name),
                        phases: phases, duration: duration)
+    }
+
+    /// Where the database guard's window opened in the WAL: the scratch database's OID and
+    /// the mark taken before anything but the toolkit could reach it; `nil` without a witness.
+    private func openGuardWindow(on scratch: String) async -> (witness: WalWitness, oid: UInt32, start: WalLSN)? {
+        guard let witness, hookGuard.recorder.policy != .off else { return nil }
+        for attempt in 1...2 {   // a second time on a new witness when the session was lost
+            do {
+                let current = try await witness.current()
+                guard let state = try await current.sharedState(of: scratch) else { return nil }
+                return (current, state.oid, state.lsn)
+            } catch {
+                await witness.noteFailure(error)
+                guard attempt == 1, await witness.isBroken else {
+                    logger.debug("the WAL cannot watch the template's guard window: \(error)")
+                    return nil
+                }
+            }
+        }
+        return nil
+    }
+
+    /// Reports the data the WAL shows written into the template before its migrations start,
+    /// whoever wrote it: a client that lifted the database guard (`BEGIN READ WRITE`,
+    /// `SET default_transaction_read_only = off`) and wrote where the statement log has no
+    /// line for it, or has one the guard's check does not read. A hook's own write, which the
+    /// hook guard reported already, is not reported twice.
+    private func reportWritesPastTheGuard(
+        on scratch: String, _ window: (witness: WalWitness, oid: UInt32, start: WalLSN)?
+    ) async throws {
+        guard let window else { return }
+        let changes: [WalChange]
+        do {
+            let end = try await window.witness.mark()
+            let seen = try await window.witness.changes(from: window.start, to: end)[window.oid] ?? []
+            changes = await window.witness.resolveNames(of: seen.filter(\.isDataChange), in: scratch).filter(\.isDataChange)
+        } catch {
+            await witness?.noteFailure(error)
+            logger.debug("the WAL could not be read for the template's guard window: \(error)")
+            return
+        }
+        guard !changes.isEmpty, !hookGuard.recorder.all.contains(where: { $0.database == scratch }) else { return }
+        let violation = LifecycleViolation(
+            kind: .writeBeforeMigrations, phase: .connecting, database: scratch,
+            statement: "unknown (seen in the WAL: \(changes.map(\.description).joined(separator: "; ")))",
+            note: "a client wrote to the template database before its migrations started, past the database guard (BEGIN READ WRITE or SET default_transaction_read_only = off), found in the WAL; start the app's pool and boot steps after the migrations (a Seeder, or a post-migrate step)")
+        if let failure = hookGuard.recorder.record(violation) { throw failure }
     }
 
     /// Reports the writes the database guard refused while connecting: another client (an

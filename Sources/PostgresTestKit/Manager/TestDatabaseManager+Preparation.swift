@@ -62,11 +62,15 @@ extension TestDatabaseManager {
                 .run(on: admin.connection, database: admin.database, phase: .connecting, migrated: true, admin: true)
             var template: TemplateBuilder.Outcome?
             if migrations.migrator != nil || seeders.contains(where: { $0.scope == .template }) {
-                let builder = TemplateBuilder(
+                var builder = TemplateBuilder(
                     server: connectionString, serverParameters: parameters, prefix: prefix, label: label,
                     migrations: migrations, seeders: seeders, hookGuard: HookGuard(hooks: hooks, recorder: recorder),
                     runID: runID, rebuild: rebuildTemplate,
                     serverLog: embedded?.logFile, logger: logger)
+                if auditPolicy != .off {
+                    builder.witness = try? await ProcessWalWitness.shared(
+                        server: connectionString, serverParameters: parameters, logger: logger).get()
+                }
                 template = try await builder.ensure(using: admin)
             }
             var strategy: CloneStrategy?

@@ -317,12 +317,10 @@ public actor TestDatabaseManager {
             audit.ended(database.name)
             recordForTheRun(await audit.scan(checkingMarkersWith: prepared.admin))
         }
-        if let walAudit = prepared.walAudit {
-            // Off the test's path: its findings blame no test either.
-            Task { [weak self] in
-                let manager = self
-                await walAudit.value?.poke { [weak manager] findings in await manager?.recordForTheRun(findings) }
-            }
+        if let walAudit = await prepared.walAudit?.value {
+            // The read runs off the test's path (its findings blame no test either); queued
+            // now, so that a shutdown's own read comes after it.
+            await walAudit.poke { [weak self] findings in await self?.recordForTheRun(findings) }
         }
         for session in leaked {
             let violation = LifecycleViolation(
