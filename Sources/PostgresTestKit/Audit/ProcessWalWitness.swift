@@ -18,6 +18,9 @@ actor ProcessWalWitness {
     private let logger: Logger
     /// Set when a witness session died: the next ``current()`` opens a new witness first.
     private var broken = false
+    /// The run audit's reader (``WalWitness/sibling()``), made on first use and again for
+    /// each new witness.
+    private var sibling: WalWitness?
 
     private init(witness: WalWitness, server: ConnectionString, serverParameters: [String: String], logger: Logger) {
         self.witness = witness
@@ -66,11 +69,23 @@ actor ProcessWalWitness {
         let fresh = try await Self.open(server: server, serverParameters: serverParameters, logger: logger)
         witness = fresh
         broken = false
+        if let sibling { await sibling.closeSession() }
+        sibling = nil
         logger.notice("the WAL witness lost its session; opened \(fresh.databaseName) in its place")
         _ = try? await fresh.admin.dropDatabase(old.databaseName)
         ExitCleanup.shared.forget(old.databaseName)
         await old.admin.close()
         return fresh
+    }
+
+    /// A reader with a session of its own on the current witness's database, for reads that
+    /// may be long (the run audit's), so that they never hold up recycling's windows.
+    func reader() async throws -> WalWitness {
+        let current = try await current()
+        if let sibling { return sibling }
+        let made = try await current.sibling()
+        sibling = made
+        return made
     }
 
     /// The witness's admin connection, which nothing else keeps busy.

@@ -9,9 +9,10 @@ import Synchronization
 /// session whose `application_name` claims to be the toolkit's.
 ///
 /// Reads through the process's one ``ProcessWalWitness`` (shared with clone recycling), from
-/// the mark taken when it was first opened, each read from where the last one ended. Reads
-/// happen off the tests' path (``poke(deliver:)``, at each release), one at a time, and once
-/// more when a manager shuts down (``scan()``). Records that reads and maintenance alone
+/// the mark taken when it was first opened, each read from where the last one ended, on a
+/// session of its own (``ProcessWalWitness/reader()``). Reads happen off the tests' path
+/// (``poke(deliver:)``, at each release), one at a time and at least a quarter second apart,
+/// and once more when a manager shuts down (``scan()``). Records that reads and maintenance alone
 /// leave (hint-bit page images, pruning, vacuum, row locks, catalog statistics) are not
 /// changes (``WalRecord/change``), and catalog rows alone (DDL, `ANALYZE`) are left to the
 /// statement log. A change the statement log already reported for the same database and
@@ -30,6 +31,10 @@ actor RunWalAudit {
     private var tail: Task<Void, Never>?
     private var queued = false
     private var saidUnreadable = false
+    /// When the last read started: reads a release asks for are at least ``spacing`` apart,
+    /// so that a suite of short tests pays one read for many releases.
+    private var lastRead: ContinuousClock.Instant?
+    private static let spacing = Duration.milliseconds(250)
 
     private init(witness: ProcessWalWitness, start: WalLSN, logAudit: RunLogAudit?, logger: Logger) {
         self.witness = witness
@@ -51,7 +56,7 @@ actor RunWalAudit {
                 switch await ProcessWalWitness.shared(server: server, serverParameters: serverParameters, logger: logger) {
                 case .success(let witness):
                     do {
-                        let start = try await witness.current().mark()
+                        let start = try await witness.reader().mark()
                         return RunWalAudit(witness: witness, start: start, logAudit: logAudit, logger: logger)
                     } catch {
                         await witness.noteFailure(error)
@@ -94,18 +99,22 @@ actor RunWalAudit {
     }
 
     private func readQueued() async -> [LifecycleViolation] {
+        if let lastRead, ContinuousClock.now < lastRead + Self.spacing {
+            try? await Task.sleep(until: lastRead + Self.spacing)
+        }
         queued = false
         return await read()
     }
 
     /// Reads the WAL from the last read's end to now (never two at once: the reads are chained).
     private func read() async -> [LifecycleViolation] {
+        lastRead = ContinuousClock.now
         var witness: WalWitness?
         var end = last
         var changes: [UInt32: [WalChange]] = [:]
         for attempt in 1...2 {   // a second time on a new witness when the session was lost: the LSNs hold
             do {
-                let current = try await self.witness.current()
+                let current = try await self.witness.reader()
                 end = try await current.mark()
                 guard end > last else { return [] }
                 changes = try await current.changes(from: last, to: end).filter { $0.value.contains(where: \.isDataChange) }

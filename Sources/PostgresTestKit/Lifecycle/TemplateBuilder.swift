@@ -98,8 +98,8 @@ struct TemplateBuilder: Sendable {
         let phases = PhaseLog(database: scratch)
         var log = serverLog.map { ServerLogReader(path: $0) }
         var connection: Connection?
+        let guardWindow = await openGuardWindow(on: scratch)
         do {
-            let guardWindow = await openGuardWindow(on: scratch)
             if hookGuard.recorder.policy != .off { try await admin.setWriteGuard(scratch, enabled: true) }
             var parameters = serverParameters
             parameters["dbname"] = scratch
@@ -145,6 +145,7 @@ struct TemplateBuilder: Sendable {
             try await publish(scratch, as: name, fingerprint, replacing: replacing, recycling: recycling, admin)
         } catch {
             await connection?.close()
+            await guardWindow?.witness.closeSession()   // closed already when the window was read
             _ = try? await admin.waitForNoSessions(on: scratch, timeout: .seconds(1))
             _ = try? await admin.dropDatabase(scratch)
             throw error
@@ -163,9 +164,13 @@ struct TemplateBuilder: Sendable {
         guard let witness, hookGuard.recorder.policy != .off else { return nil }
         for attempt in 1...2 {   // a second time on a new witness when the session was lost
             do {
-                let current = try await witness.current()
-                guard let state = try await current.sharedState(of: scratch) else { return nil }
-                return (current, state.oid, state.lsn)
+                // A session of its own: the process's witness may be busy with verdicts.
+                let reader = try await witness.current().sibling()
+                guard let state = try await reader.sharedState(of: scratch) else {
+                    await reader.closeSession()
+                    return nil
+                }
+                return (reader, state.oid, state.lsn)
             } catch {
                 await witness.noteFailure(error)
                 guard attempt == 1, await witness.isBroken else {
@@ -189,13 +194,15 @@ struct TemplateBuilder: Sendable {
         let changes: [WalChange]
         do {
             let end = try await window.witness.mark()
-            let seen = try await window.witness.changes(from: window.start, to: end)[window.oid] ?? []
-            changes = await window.witness.resolveNames(of: seen.filter(\.isDataChange), in: scratch).filter(\.isDataChange)
+            let records = try await window.witness.records(from: window.start, to: end, database: window.oid)
+            let seen = WalChange.changes(from: records).filter { $0.database == window.oid && $0.isDataChange }
+            changes = await window.witness.resolveNames(of: seen, in: scratch).filter(\.isDataChange)
         } catch {
-            await witness?.noteFailure(error)
+            await window.witness.closeSession()
             logger.debug("the WAL could not be read for the template's guard window: \(error)")
             return
         }
+        await window.witness.closeSession()
         guard !changes.isEmpty, !hookGuard.recorder.all.contains(where: { $0.database == scratch }) else { return }
         let violation = LifecycleViolation(
             kind: .writeBeforeMigrations, phase: .connecting, database: scratch,

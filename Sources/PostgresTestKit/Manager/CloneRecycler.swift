@@ -107,7 +107,7 @@ actor CloneRecycler {
             guard let state = try await witness.sharedState(of: name, flushing: true) else { return .failure(Reason("it is gone")) }
             let end = state.lsn
             guard state.oid == window.state.oid else { return .failure(Reason("it is another database now")) }
-            let records = try await witness.records(from: window.start, to: end, flushed: true)
+            let records = try await witness.records(from: window.start, to: end, flushed: true, database: state.oid)
                 .filter { $0.database == state.oid && $0.altersDatabase }
             if !records.isEmpty {
                 let kinds = Dictionary(grouping: records, by: { "\($0.resourceManager)/\($0.recordType)" })
