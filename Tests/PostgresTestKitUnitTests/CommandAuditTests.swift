@@ -119,7 +119,7 @@ struct CommandAuditTests {
     func aStatementThatFailedInPostgresForWantOfTheAppsObjectsIsFlagged(state: String) {
         let outcome = audit.audit([LogEntries.error(state, "relation \"notes\" does not exist", statement: "SELECT * FROM notes", in: "postgres", pid: 7)])
         #expect(outcome.findings.map(\.kind) == [.appQueryInMaintenanceDatabase])
-        #expect(outcome.findings.first?.sqlState == state)
+        #expect(outcome.findings.first?.sqlState == SQLState(rawValue: state))
         #expect(outcome.findings.first?.statement == "SELECT * FROM notes")
         #expect(outcome.findings.first?.note?.contains("connection_created") == true)
     }

@@ -31,6 +31,6 @@ enum LogEntries {
     ) -> ServerLogEntry {
         ServerLogEntry(
             timestamp: timestamp, dbname: database, user: "postgres", pid: pid, applicationName: application,
-            severity: severity, stateCode: state, message: message, statement: statement)
+            severity: severity, stateCode: state.map(SQLState.init(rawValue:)), message: message, statement: statement)
     }
 }

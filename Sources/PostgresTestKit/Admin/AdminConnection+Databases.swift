@@ -45,7 +45,7 @@ extension AdminConnection {
         try await connection.execute("SELECT set_config('lock_timeout', $1, false)", "\(timeout.components.seconds)s")
         do {
             try await connection.execute("SELECT pg_advisory_lock(hashtextextended($1, 0))", "pgtestkit:" + key)
-        } catch let error as PGError where error.sqlState == "55P03" {
+        } catch let error as PGError where error.sqlState == .lockNotAvailable {
             throw TestKitError(.timeout, "waited \(timeout) for another process to finish building the template (\(key)); is a test process hanging in its migrations?", underlying: error)
         }
     }
@@ -127,9 +127,9 @@ extension AdminConnection {
                 try await connection.execute("ALTER DATABASE \(quoted) WITH IS_TEMPLATE false")
             }
             try await connection.execute("DROP DATABASE IF EXISTS \(quoted)")
-        } catch let error as PGError where error.sqlState == "55006" {
+        } catch let error as PGError where error.sqlState == .objectInUse {
             return .inUse(try await connectedSessions(on: name))   // connected meanwhile, or a prepared transaction
-        } catch let error as PGError where error.sqlState == "42501" {
+        } catch let error as PGError where error.sqlState == .insufficientPrivilege {
             let owner = try row.decode(String.self, at: 2)
             let role = try row.decode(String.self, at: 3)
             throw TestKitError(.notOwned, "cannot drop '\(name)': it belongs to the role '\(owner)', which the role '\(role)' may not drop (42501); run pgtestkit reap as '\(owner)' or as a superuser.", underlying: error)

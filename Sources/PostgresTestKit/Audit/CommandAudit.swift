@@ -54,7 +54,7 @@ package struct CommandAudit: Sendable {
     package static let maintenance: Set<String> = ["postgres", "template1"]
     /// The SQLSTATEs of a statement that used objects its database does not have: undefined
     /// table, column, function, schema.
-    package static let missingObjectStates: Set<String> = ["42P01", "42703", "42883", "3F000"]
+    package static let missingObjectStates = SQLState.missingObject
     /// The templates a database created empty comes from.
     static let emptyTemplates: Set<String> = ["template0", "template1"]
 
@@ -89,8 +89,8 @@ package struct CommandAudit: Sendable {
         }
 
         /// A failed statement as evidence (see the type's documentation).
-        func evidence(in entry: ServerLogEntry, state: String, database: String, time: Date) {
-            if state == "42P04", let statement = entry.statement,
+        func evidence(in entry: ServerLogEntry, state: SQLState, database: String, time: Date) {
+            if state == .duplicateDatabase, let statement = entry.statement,
                let created = StatementClassifier.createdDatabase(statement) {
                 recreated.remove(created.name)   // CREATE DATABASE failed: it already existed
             }

@@ -134,7 +134,7 @@ struct HookGuard: Sendable {
         var after: TransactionState?
         do {
             after = try TransactionState(try await connection.simpleQuery(TransactionState.query))
-        } catch let error as PGError where error.sqlState == "25P02" {
+        } catch let error as PGError where error.sqlState == .inFailedSQLTransaction {
             after = nil
         } catch {
             _ = try? await connection.execute("ROLLBACK")
@@ -172,7 +172,7 @@ struct HookGuard: Sendable {
         } else if after == nil {
             throw self.failure(hook, database, PGError(
                 code: .server, message: "the hook left the guard's transaction aborted (it caught an error of its own); it was rolled back",
-                sqlState: "25P02"))
+                sqlState: .inFailedSQLTransaction))
         } else if let after, !escaped, after.xidAssigned || after.rowLocks != nil {
             let how = after.xidAssigned ? "the hook's transaction wrote" : "the hook's transaction took row locks (\(after.rowLocks ?? ""))"
             let written = violation(
@@ -200,17 +200,17 @@ struct HookGuard: Sendable {
         let kind: LifecycleViolation.Kind
         let note: String
         switch error.sqlState {
-        case "25006":
+        case .readOnlySQLTransaction?:
             kind = admin ? .writeThroughAdminConnection : .writeInConnectHook
             note = admin
                 ? "a hook registered with scope .everyConnection wrote through the admin connection to the maintenance database; connect hooks are for session settings — move writes into a Seeder"
                 : migrated
                     ? "connect hooks run on every connection to the test database, a clone born migrated and seeded; they are for session settings — move writes into a Seeder (scope .perTest for data each test needs)"
                     : "connect hooks run while connecting, before migrations and seeders; move writes into a Seeder (it runs after migrations)"
-        case "25001":
+        case .activeSQLTransaction?:
             kind = .hookEscapedGuard
             note = "the hook tried to leave the guard's transaction (\(error.message)): SET TRANSACTION READ WRITE, BEGIN READ WRITE, or a command that cannot run inside a transaction block; connect hooks are for session settings — move writes into a Seeder"
-        case let state? where !migrated && ["42P01", "42703", "3F000", "42883"].contains(state):
+        case let state? where !migrated && SQLState.missingObject.contains(state):
             kind = .hookQueriedBeforeMigrations
             note = "the hook used application tables while connecting to a database whose migrations have not run yet (\(error.message)); move it into a Seeder"
         default:
@@ -223,7 +223,7 @@ struct HookGuard: Sendable {
 
     private func violation(
         _ kind: LifecycleViolation.Kind, _ hook: ConnectHook, _ database: String, _ phase: Phase,
-        statement: String, sqlState: String?, pid: Int32?, note: String
+        statement: String, sqlState: SQLState?, pid: Int32?, note: String
     ) -> LifecycleViolation {
         LifecycleViolation(
             kind: kind, phase: phase, database: database, statement: statement, sqlState: sqlState,

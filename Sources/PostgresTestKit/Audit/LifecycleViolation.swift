@@ -48,7 +48,7 @@ public struct LifecycleViolation: Sendable, Codable, Hashable, CustomStringConve
     /// The statement, if known (redacted).
     public var statement: String?
     /// The SQLSTATE the server answered with, if any (`25006` for a refused write).
-    public var sqlState: String?
+    public var sqlState: SQLState?
     /// The server session (pid) that issued it, if known.
     public var sessionPID: Int32?
     /// The session's `application_name`, if known.
@@ -62,7 +62,7 @@ public struct LifecycleViolation: Sendable, Codable, Hashable, CustomStringConve
 
     /// Creates a violation record.
     public init(
-        kind: Kind, phase: Phase?, database: String, statement: String? = nil, sqlState: String? = nil,
+        kind: Kind, phase: Phase?, database: String, statement: String? = nil, sqlState: SQLState? = nil,
         sessionPID: Int32? = nil, applicationName: String? = nil, time: Date = Date(),
         source: RegistrationSite? = nil, note: String? = nil
     ) {

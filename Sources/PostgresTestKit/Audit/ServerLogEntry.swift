@@ -15,7 +15,7 @@ package struct ServerLogEntry: Sendable, Decodable, Hashable {
     /// `LOG`, `ERROR`, ...
     package let severity: String?
     /// The SQLSTATE of an error entry.
-    package let stateCode: String?
+    package let stateCode: SQLState?
     /// The message (`statement: INSERT ...`, `connection authorized: ...`).
     package let message: String?
     /// The statement an error entry refers to.

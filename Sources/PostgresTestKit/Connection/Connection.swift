@@ -68,7 +68,7 @@ public actor Connection {
             do {
                 try await connection.open(overrides, description: connectionString.description)
                 return connection
-            } catch var error as PGError where error.sqlState == "53300" {
+            } catch var error as PGError where error.sqlState == .tooManyConnections {
                 guard ContinuousClock.now + delay < deadline else {
                     error.message += " (waited \(slotWait) for a free connection slot)"
                     throw error
@@ -80,12 +80,12 @@ public actor Connection {
     }
 
     /// What to do about the server errors that are about the server, not the statement.
-    static func hint(forSQLState state: String) -> String? {
+    static func hint(forSQLState state: SQLState) -> String? {
         switch state {
-        case "53100": "The server's disk is full (for the embedded server: the RAM disk /dev/shm, or PGTESTKIT_DATA_DIR). Free space, drop kept databases (pgtestkit reap --kept) or lower PGTESTKIT_POOL_SIZE."
-        case "53200": "The server ran out of memory: lower the test parallelism or the pool size."
-        case "53300": "The server has no free connection slot: close leaked connections, lower PGTESTKIT_POOL_SIZE or the parallelism, or raise max_connections."
-        case "57P03": "The server is starting up or shutting down; try again in a moment."
+        case .diskFull: "The server's disk is full: free space where its data directory is."
+        case .outOfMemory: "The server ran out of memory: lower the parallelism."
+        case .tooManyConnections: "The server has no free connection slot: close leaked connections, lower the parallelism, or raise max_connections."
+        case .cannotConnectNow: "The server is starting up or shutting down; try again in a moment."
         default: nil
         }
     }
@@ -93,7 +93,7 @@ public actor Connection {
     /// Whether an error means the session is gone: a libpq-made error about the socket, or the
     /// server's shutdown / crash codes (57P01, 57P02, 57P03).
     static func meansConnectionLost(_ error: PGError) -> Bool {
-        if let state = error.sqlState { return ["57P01", "57P02", "57P03"].contains(state) }
+        if let state = error.sqlState { return [.adminShutdown, .crashShutdown, .cannotConnectNow].contains(state) }
         return ["server closed the connection", "no connection to the server", "could not receive data",
                 "could not send data", "terminating connection"].contains { error.message.contains($0) }
     }
@@ -128,7 +128,7 @@ public actor Connection {
             throw PGError(
                 code: .connectionFailed,
                 message: "could not connect to \(description): \(Redaction.redact(message, secrets: secrets))",
-                sqlState: Self.isSlotExhaustion(message) ? "53300" : nil,
+                sqlState: Self.isSlotExhaustion(message) ? .tooManyConnections : nil,
                 hint: Self.connectionHint(for: message))
         }
         handle = conn
@@ -141,7 +141,7 @@ public actor Connection {
                 PQresultErrorField(result, Int32(code.asciiValue!)).map { String(cString: $0) }
             }
             collector.append(Notice(
-                severity: field("S") ?? "NOTICE", sqlState: field("C"), message: field("M") ?? ""))
+                severity: field("S") ?? "NOTICE", sqlState: field("C").map(SQLState.init(rawValue:)), message: field("M") ?? ""))
         }, Unmanaged.passUnretained(notices).toOpaque())
     }
 
@@ -151,10 +151,10 @@ public actor Connection {
         }
         if message.contains("timeout expired") || message.contains("Connection refused")
             || message.contains("No such file or directory") || message.contains("could not translate host name") {
-            return "Is the server running and reachable at that host and port? Leave PGTESTKIT_URL, DATABASE_URL and PGHOST unset to use the embedded server."
+            return "Is the server running and reachable at that host and port?"
         }
         if isSlotExhaustion(message) {
-            return "The server has no free connection slot (SQLSTATE 53300: max_connections or the role's CONNECTION LIMIT): close leaked connections, lower PGTESTKIT_POOL_SIZE or the test parallelism, or raise max_connections."
+            return "The server has no free connection slot (SQLSTATE 53300: max_connections or the role's CONNECTION LIMIT): close leaked connections, lower the parallelism, or raise max_connections."
         }
         return nil
     }
@@ -376,10 +376,10 @@ public actor Connection {
                 throw PGError(code: .protocolViolation, message: "COPY BOTH (replication) is not supported; the connection was closed", statement: Redaction.redact(sql, secrets: secrets))
             }
             let converted = convert(result, sql)
-            if case .failure(let error) = converted, error.sqlState == "57014", canceller.wasCancelled(token) { cancelRequested = true }
+            if case .failure(let error) = converted, error.sqlState == .queryCanceled, canceller.wasCancelled(token) { cancelRequested = true }
             if case .failure = outcome {} else { outcome = converted }
         }
-        if cancelRequested, case .failure(var error) = outcome, error.sqlState == "57014" {
+        if cancelRequested, case .failure(var error) = outcome, error.sqlState == .queryCanceled {
             error.code = .cancelled
             outcome = .failure(error)
         }
@@ -445,7 +445,7 @@ public actor Connection {
                 Redaction.redact(String(cString: $0), secrets: secrets)
             }
         }
-        let sqlState = field("C")
+        let sqlState = field("C").map(SQLState.init(rawValue:))
         var code = PGError.Code.server
         if let handle, PQstatus(handle) != CONNECTION_OK { code = .connectionClosed }
         let message = field("M") ?? String(cString: PQresultErrorMessage(result)).trimmed

@@ -5,7 +5,7 @@ public struct Notice: Sendable, CustomStringConvertible {
     /// `NOTICE`, `WARNING`, `INFO`, ...
     public let severity: String
     /// The SQLSTATE of the notice.
-    public let sqlState: String?
+    public let sqlState: SQLState?
     /// The message text.
     public let message: String
 

@@ -30,7 +30,7 @@ public struct PGError: Error, Sendable, CustomStringConvertible {
     /// What kind of failure this is.
     public var code: Code
     /// The five-character SQLSTATE, when the server sent one (`42P01`, `25006`, ...).
-    public var sqlState: String?
+    public var sqlState: SQLState?
     /// The server's severity (`ERROR`, `FATAL`, ...).
     public var severity: String?
     /// The primary, human-readable message.
@@ -48,7 +48,7 @@ public struct PGError: Error, Sendable, CustomStringConvertible {
 
     /// Creates an error; the toolkit makes these, users normally only read them.
     public init(
-        code: Code, message: String, sqlState: String? = nil, severity: String? = nil,
+        code: Code, message: String, sqlState: SQLState? = nil, severity: String? = nil,
         detail: String? = nil, hint: String? = nil, position: Int? = nil,
         statement: String? = nil, database: String? = nil
     ) {

@@ -217,10 +217,10 @@ struct TemplateBuilder: Sendable {
         guard var reader = log, reader.isReadable, hookGuard.recorder.policy != .off else { return }
         let entries = try await reader.readThrough(admin.connection)
         log = reader
-        for entry in entries where entry.dbname == scratch && entry.stateCode == "25006" && entry.pid != migratorPID {
+        for entry in entries where entry.dbname == scratch && entry.stateCode == .readOnlySQLTransaction && entry.pid != migratorPID {
             let violation = LifecycleViolation(
                 kind: .writeBeforeMigrations, phase: .connecting, database: scratch, statement: entry.statement,
-                sqlState: "25006", sessionPID: entry.pid, applicationName: entry.applicationName,
+                sqlState: .readOnlySQLTransaction, sessionPID: entry.pid, applicationName: entry.applicationName,
                 note: "another client wrote to the template database before its migrations started; the database guard refused it (found in the server log)")
             if let failure = hookGuard.recorder.record(violation) { throw failure }
         }
@@ -234,7 +234,7 @@ struct TemplateBuilder: Sendable {
         guard var reader = log, reader.isReadable, hookGuard.recorder.policy != .off else { return }
         let entries = try await reader.readThrough(admin.connection)
         log = reader
-        let missingObject: Set<String> = ["42P01", "42703", "42883", "3F000", "42704"]
+        let missingObject = SQLState.missingObject.union([.undefinedObject])
         for entry in entries where entry.dbname == scratch {
             if let statement = entry.loggedStatement {
                 if StatementClassifier.isSchemaDDL(statement) { return }   // migrations have begun
@@ -243,12 +243,12 @@ struct TemplateBuilder: Sendable {
                            note: "written during migrating, before the first schema change (found in the server log): a boot step that seeds before the migrations ran; move it into a Seeder, which runs after them")
             } else if entry.severity == "ERROR", let state = entry.stateCode, missingObject.contains(state) {
                 try record(entry.statement, sqlState: state, entry, scratch,
-                           note: "failed during migrating, before the first schema change, because the object did not exist yet (\(entry.message ?? state)): a boot step that uses the app's tables before its migrations ran; move it into a Seeder, which runs after them")
+                           note: "failed during migrating, before the first schema change, because the object did not exist yet (\(entry.message ?? state.rawValue)): a boot step that uses the app's tables before its migrations ran; move it into a Seeder, which runs after them")
             }
         }
     }
 
-    private func record(_ statement: String?, sqlState: String?, _ entry: ServerLogEntry, _ scratch: String, note: String) throws {
+    private func record(_ statement: String?, sqlState: SQLState?, _ entry: ServerLogEntry, _ scratch: String, note: String) throws {
         let violation = LifecycleViolation(
             kind: .writeBeforeMigrations, phase: .migrating, database: scratch, statement: statement,
             sqlState: sqlState, sessionPID: entry.pid, applicationName: entry.applicationName,
@@ -269,7 +269,7 @@ struct TemplateBuilder: Sendable {
         var aside: String?
         if replacing {
             let old = "\(prefix)_tplold_\(fingerprint.prefix(12))_\(runID)"
-            try await Deadline.retry(for: .seconds(10), while: { ($0 as? PGError)?.sqlState == "55006" }) {
+            try await Deadline.retry(for: .seconds(10), while: { ($0 as? PGError)?.sqlState == .objectInUse }) {
                 try await admin.renameDatabase(name, to: old)   // 55006 while a clone is being made from it
             }
             aside = old
@@ -278,7 +278,7 @@ struct TemplateBuilder: Sendable {
         if let aside {
             do {
                 try await admin.setTemplate(aside, false)
-                try await Deadline.retry(for: .seconds(10), while: { ($0 as? PGError)?.sqlState == "55006" }) {
+                try await Deadline.retry(for: .seconds(10), while: { ($0 as? PGError)?.sqlState == .objectInUse }) {
                     _ = try await admin.dropDatabase(aside)
                 }
                 logger.info("rebuilt template \(name) beside the one a live run held, and swapped it in")

@@ -5,7 +5,11 @@ extension TestDatabaseManager {
     /// Connects, builds or reuses the template and starts the pool, if not done yet.
     /// ``acquire(testName:isolation:)`` calls it; call it early to move that work out of the first test.
     public func prepare() async throws {
-        _ = try await prepared()
+        do {
+            _ = try await prepared()
+        } catch let error as PGError {
+            throw error.withToolkitHint(embedded: server.isEmbedded)
+        }
     }
 
     func prepared() async throws -> Prepared {

@@ -156,19 +156,23 @@ public actor TestDatabaseManager {
     ///   - isolation: `.database` (default) clones a database for the test; `.transaction`
     ///     runs the test in a rolled-back transaction on a clone shared by the manager.
     public func acquire(testName: String? = nil, isolation: Isolation = .database) async throws -> PostgresTestDatabase {
-        if isolation == .transaction { return try await acquireSandbox(testName: testName) }
         do {
-            return try await acquireClone(testName: testName)
-        } catch let error as PGError where Self.isRecoverable(error) {
-            // The server restarted, or the template vanished: the failed preparation was torn
-            // down (once, however many acquires failed on it); prepare again and retry once.
-            logger.warning("recovering from \(error.message); reconnecting and preparing again")
-            return try await acquireClone(testName: testName)
+            if isolation == .transaction { return try await acquireSandbox(testName: testName) }
+            do {
+                return try await acquireClone(testName: testName)
+            } catch let error as PGError where Self.isRecoverable(error) {
+                // The server restarted, or the template vanished: the failed preparation was torn
+                // down (once, however many acquires failed on it); prepare again and retry once.
+                logger.warning("recovering from \(error.message); reconnecting and preparing again")
+                return try await acquireClone(testName: testName)
+            }
+        } catch let error as PGError {
+            throw error.withToolkitHint(embedded: server.isEmbedded)
         }
     }
 
     static func isRecoverable(_ error: PGError) -> Bool {
-        error.code == .connectionClosed || error.sqlState == "3D000"
+        error.code == .connectionClosed || error.sqlState == .invalidCatalogName
     }
 
     func acquireClone(testName: String?) async throws -> PostgresTestDatabase {
