@@ -85,4 +85,30 @@ struct AdminConnectionTests {
         #expect(try await admin.exists("postgres"), "the admin session survived")
         await admin.close()
     }
+
+    /// The exit's cleanup learns of databases in one place, the admin connection: what it
+    /// creates is registered (the probe's and a template build's scratch databases too), a
+    /// rename moves the registration, a drop, a kept marker or a template marker ends it.
+    @Test func theAdminConnectionRegistersWhatTheExitMustDrop() async throws {
+        let admin = try await TestSupport.admin()
+        let name = TestSupport.uniquePrefix("exitreg")
+        try await admin.createDatabase(name, marker: OwnerMarker(kind: .scratch, run: admin.runID))
+        #expect(ExitCleanup.shared.isRegistered(name))
+        try await admin.renameDatabase(name, to: name + "_r")
+        #expect(!ExitCleanup.shared.isRegistered(name))
+        #expect(ExitCleanup.shared.isRegistered(name + "_r"))
+        var kept = OwnerMarker(kind: .clone, run: admin.runID)
+        kept.kept = true
+        try await admin.writeMarker(kept, on: name + "_r")
+        #expect(!ExitCleanup.shared.isRegistered(name + "_r"), "a kept database outlives the process")
+        try await admin.dropDatabase(name + "_r")
+        try await admin.createDatabase(name + "_t", marker: OwnerMarker(kind: .scratch, run: admin.runID))
+        try await admin.writeMarker(OwnerMarker(kind: .template, run: admin.runID), on: name + "_t")
+        #expect(!ExitCleanup.shared.isRegistered(name + "_t"), "a published template outlives the process")
+        try await admin.createDatabase(name + "_d", marker: OwnerMarker(kind: .clone, run: admin.runID))
+        try await admin.dropDatabase(name + "_d")
+        #expect(!ExitCleanup.shared.isRegistered(name + "_d"))
+        try await admin.dropDatabase(name + "_t")
+        await admin.close()
+    }
 }

@@ -18,13 +18,17 @@ package final class AdminConnection: Sendable {
     package let database: String
     /// The server's major version.
     package let serverMajorVersion: Int
+    /// The server as libpq resolved it, without the session's name: how the exit's cleanup
+    /// knows the server of a database this connection created (and connects to drop it).
+    package let server: [String: String]
     private let logger: Logger
 
-    private init(connection: Connection, runID: RunID, database: String, serverMajorVersion: Int, logger: Logger) {
+    private init(connection: Connection, runID: RunID, database: String, serverMajorVersion: Int, server: [String: String], logger: Logger) {
         self.connection = connection
         self.runID = runID
         self.database = database
         self.serverMajorVersion = serverMajorVersion
+        self.server = server
         self.logger = logger
     }
 
@@ -43,7 +47,11 @@ package final class AdminConnection: Sendable {
                     to: server, database: database,
                     applicationName: applicationName ?? runID.adminApplicationName, logger: logger)
                 let version = await connection.serverVersion / 10000
-                return AdminConnection(connection: connection, runID: runID, database: database, serverMajorVersion: version, logger: logger)
+                var server = await connection.effectiveParameters()
+                server["application_name"] = nil
+                server["fallback_application_name"] = nil
+                return AdminConnection(connection: connection, runID: runID, database: database, serverMajorVersion: version,
+                                       server: server, logger: logger)
             } catch let error as PGError {
                 failures.append("  - \(database): \(error.message)")
                 lastError = error
@@ -61,11 +69,20 @@ package final class AdminConnection: Sendable {
     package func close() async { await connection.close() }
 
     /// Creates a database owned by the toolkit, optionally cloned from a template, and writes
-    /// its owner marker.
+    /// its owner marker. It is registered with the exit's cleanup before the statement is sent
+    /// (an exit meanwhile waits for it, then drops it) — until it is dropped, kept or
+    /// published as a template (``writeMarker(_:on:)``). None is created once the process is
+    /// exiting.
     package func createDatabase(
         _ name: String, template: String? = nil, strategy: CloneStrategy? = nil, marker: OwnerMarker
     ) async throws {
         try DatabaseName.validate(name)
+        try await ExitCleanup.shared.creating(name, server: server) {
+            try await create(name, template: template, strategy: strategy, marker: marker)
+        }
+    }
+
+    private func create(_ name: String, template: String?, strategy: CloneStrategy?, marker: OwnerMarker) async throws {
         let quoted = try await connection.quoteIdentifier(name)
         var sql = "CREATE DATABASE \(quoted)"
         if let template {
@@ -91,11 +108,13 @@ package final class AdminConnection: Sendable {
         }
     }
 
-    /// Replaces a toolkit database's owner marker.
+    /// Replaces a toolkit database's owner marker. A template's marker, or a kept one, takes
+    /// the database out of the exit's cleanup: it outlives the process on purpose.
     package func writeMarker(_ marker: OwnerMarker, on name: String) async throws {
         let quoted = try await connection.quoteIdentifier(name)
         let literal = try await connection.quoteLiteral(marker.comment)
         try await connection.execute("COMMENT ON DATABASE \(quoted) IS \(literal)")
+        if marker.kind == .template || marker.kept == true { ExitCleanup.shared.forget(name) }
     }
 
     /// The owner marker of a database, or `nil` when it has none (or does not exist).
@@ -170,6 +189,12 @@ package final class AdminConnection: Sendable {
     /// first on older servers. A database that no longer exists is not an error.
     @discardableResult
     package func dropDatabase(_ name: String) async throws -> [SessionInfo] {
+        let leftover = try await drop(name)
+        ExitCleanup.shared.forget(name)
+        return leftover
+    }
+
+    private func drop(_ name: String) async throws -> [SessionInfo] {
         guard let found = try await lookUp(name) else { return [] }   // already gone
         guard let marker = found.marker else {
             throw TestKitError(.notOwned, "refusing to drop the database '\(name)': it carries no PostgresTestKit owner marker, so the toolkit did not create it.")
@@ -220,13 +245,22 @@ package final class AdminConnection: Sendable {
         await session.close()
     }
 
-    /// Renames a toolkit database (no session may be connected to it).
+    /// Renames a toolkit database (no session may be connected to it). One the exit's cleanup
+    /// would drop stays registered under its new name (under both while the rename is on the wire).
     package func renameDatabase(_ name: String, to newName: String) async throws {
         try DatabaseName.validate(newName)
         try await requireOwned(name)
         let from = try await connection.quoteIdentifier(name)
         let to = try await connection.quoteIdentifier(newName)
-        try await connection.execute("ALTER DATABASE \(from) RENAME TO \(to)")
+        let registered = ExitCleanup.shared.isRegistered(name)
+        if registered { ExitCleanup.shared.register(newName, server: server) }
+        do {
+            try await connection.execute("ALTER DATABASE \(from) RENAME TO \(to)")
+        } catch {
+            if registered { ExitCleanup.shared.forget(newName) }
+            throw error
+        }
+        if registered { ExitCleanup.shared.forget(name) }
     }
 
     /// Marks a toolkit database as a template that accepts no connections, or reverses that.

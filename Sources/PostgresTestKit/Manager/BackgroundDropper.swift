@@ -48,7 +48,6 @@ actor BackgroundDropper {
                 } else {
                     try await admin.dropDatabase(name)
                 }
-                ExitCleanup.shared.forget(name)
                 try? phases?.enter(.dropped)
                 RunReport.shared.update { $0.databasesDropped += 1 }
             } catch {

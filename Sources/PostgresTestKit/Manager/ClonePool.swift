@@ -161,7 +161,6 @@ actor ClonePool {
                 if closed {
                     await connection.close()
                     _ = try? await admin.dropDatabase(name)
-                    ExitCleanup.shared.forget(name)
                     break
                 }
                 ready.append(ReadyClone(name: name, connection: connection, window: window))
@@ -171,7 +170,6 @@ actor ClonePool {
                            "the clone pool could not prepare \(name); acquires will create clones directly: \(error)")
                 if created {   // only what this pool created; never a same-named database
                     _ = try? await admin.dropDatabase(name)
-                    ExitCleanup.shared.forget(name)
                 }
                 break
             }
@@ -205,15 +203,12 @@ actor ClonePool {
         await awaitAnnotation(of: name)   // the test's marker is the comment expected
         counter += 1
         let renamed = "\(namePrefix)\(counter)"
-        ExitCleanup.shared.register(renamed, server: serverParameters)
         do {
-            try await recycler.admin.renameDatabase(name, to: renamed)
+            try await recycler.admin.renameDatabase(name, to: renamed)   // its exit registration moves with it
         } catch {
             await recycler.noteFailure(error)
-            ExitCleanup.shared.forget(renamed)
             return .init(database: name, recycledAs: nil, reason: "it could not be renamed (\(error))")
         }
-        ExitCleanup.shared.forget(name)
         switch await recycler.judge(renamed, window, expectedComment: expectedComment) {
         case .failure(let reason):
             return .init(database: renamed, recycledAs: nil, reason: reason.text)
@@ -283,7 +278,6 @@ actor ClonePool {
         for clone in clones + stragglers {
             await clone.connection.close()
             _ = try? await admin.dropDatabase(clone.name)
-            ExitCleanup.shared.forget(clone.name)
         }
         for annotation in annotations.values { await annotation.value }
         annotations.removeAll()

@@ -155,6 +155,11 @@ final class ExitCleanup: Sendable {
         state.withLock { $0.databases[database] = server }
     }
 
+    /// Whether `database` would be dropped at exit.
+    func isRegistered(_ database: String) -> Bool {
+        state.withLock { $0.databases[database] != nil }
+    }
+
     func forget(_ database: String) {
         _ = state.withLock { $0.databases.removeValue(forKey: database) }
     }

@@ -215,11 +215,9 @@ public actor TestDatabaseManager {
             await pool.annotate(name, with: marker)
         } else {
             name = DatabaseName.appendingTestName("\(prefix)_\(runID)_\(number)", testName)
-            try await ExitCleanup.shared.creating(name, server: prepared.serverParameters) {
-                let (template, strategy, marker) = (prepared.template?.name, prepared.strategy, marker)
-                try await prepared.lanes.withLane { lane in
-                    try await lane.createDatabase(name, template: template, strategy: strategy, marker: marker)
-                }
+            let (template, strategy, marker) = (prepared.template?.name, prepared.strategy, marker)
+            try await prepared.lanes.withLane { lane in
+                try await lane.createDatabase(name, template: template, strategy: strategy, marker: marker)
             }
             fromPool = false
             do {
@@ -337,8 +335,7 @@ public actor TestDatabaseManager {
             await prepared.pool?.awaitAnnotation(of: database.name)   // its marker write must not land after ours
             var marker = OwnerMarker(kind: .clone, run: runID, test: database.testName)
             marker.kept = true
-            try await prepared.admin.writeMarker(marker, on: database.name)
-            ExitCleanup.shared.forget(database.name)
+            try await prepared.admin.writeMarker(marker, on: database.name)   // kept: out of the exit's cleanup
             try? database.phases.enter(.dropped)
             // A line that connects as printed: the URL without its password (libpq then takes
             // PGPASSWORD or .pgpass; the embedded TCP server's .pgpass is in its directory).
