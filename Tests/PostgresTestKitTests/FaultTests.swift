@@ -86,6 +86,8 @@ struct FaultTests {
         let child = Process()
         child.executableURL = URL(fileURLWithPath: "/bin/sh")
         child.arguments = ["-c", "exec '\(executable)' prepare --prefix \(prefix) --migrations '\(TestSupport.fixtures.path)/notifications/Migrations' --acquire 2 --hold-seconds 60 > '\(outputFile)' 2>&1"]
+        // Its WAL witness (the process's, named by PGTESTKIT_PREFIX) is reaped with the rest.
+        child.environment = ProcessInfo.processInfo.environment.merging(["PGTESTKIT_PREFIX": prefix]) { $1 }
         try child.run()
         var held: [String] = []
         for _ in 0..<200 where held.count < 2 {

@@ -208,6 +208,12 @@ struct ReaperLivenessTests {
 
         // Its clean twin: the same run with its keeper stopped is dead after the confirmation wait.
         await keeper.stop()
+        // Its backend may outlive the close for a moment on a loaded machine: wait it out.
+        for _ in 0..<100 {
+            let left = try await admin.query("SELECT 1 FROM pg_stat_activity WHERE application_name = $1", run.adminApplicationName + ":keeper").rows.count
+            if left == 0 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
         let twin = try await Reaper(admin: admin, logger: TestSupport.logger, confirmation: .milliseconds(300))
             .reap(prefix: prefix, grace: .zero)
         #expect(twin.dropped == [name])

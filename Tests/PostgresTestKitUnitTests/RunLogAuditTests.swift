@@ -72,8 +72,28 @@ struct RunLogAuditTests {
         #expect(RunLogAudit.finding(in: LogEntries.statement(sql, in: "postgres")) == nil)
     }
 
+    /// Errors are evidence: the article's hook on the connection to `postgres` (the dev
+    /// database absent) fails for want of its table, and no statement log shows a write.
+    @Test(arguments: ["42P01", "42703", "42883", "3F000"])
+    func aStatementThatFailedInPostgresForWantOfTheAppsTablesIsAFinding(state: String) throws {
+        let entry = LogEntries.error(state, "relation \"notification_types\" does not exist", statement: "SELECT * FROM notification_types FOR UPDATE", in: "postgres")
+        let finding = try #require(RunLogAudit.finding(in: entry))
+        #expect(finding.kind == .appQueryInMaintenanceDatabase)
+        #expect(finding.sqlState == SQLState(rawValue: state))
+        #expect(finding.statement == "SELECT * FROM notification_types FOR UPDATE")
+    }
+
+    /// Its clean twins: the same error in the app's own database, another error in
+    /// `postgres`, and the toolkit's own session.
+    @Test func otherFailedStatementsAreNotFindings() {
+        #expect(RunLogAudit.finding(in: LogEntries.error("42P01", "relation \"t\" does not exist", statement: "SELECT * FROM t", in: "app_dev")) == nil)
+        #expect(RunLogAudit.finding(in: LogEntries.error("42601", "syntax error", statement: "SELEC 1", in: "postgres")) == nil)
+        var toolkit = LogEntries.error("42P01", "relation \"t\" does not exist", statement: "SELECT * FROM t", in: "postgres")
+        toolkit = LogEntries.entry("postgres", message: toolkit.message, application: "pgtestkit-admin:0123456789", severity: "ERROR", state: "42P01", statement: "SELECT * FROM t")
+        #expect(RunLogAudit.finding(in: toolkit) == nil)
+    }
+
     @Test func entriesThatAreNoLoggedStatementOrHaveNoDatabaseAreNotFindings() {
-        #expect(RunLogAudit.finding(in: LogEntries.error("42P01", "relation \"t\" does not exist", statement: "INSERT INTO t VALUES (1)", in: "postgres")) == nil)
         #expect(RunLogAudit.finding(in: LogEntries.connection(to: "app_dev")) == nil)
         #expect(RunLogAudit.finding(in: LogEntries.entry(nil, message: "statement: INSERT INTO t VALUES (1)")) == nil)
         #expect(RunLogAudit.finding(in: LogEntries.entry("", message: "statement: INSERT INTO t VALUES (1)")) == nil)

@@ -15,7 +15,6 @@ actor ProcessWalWitness {
     private var witness: WalWitness
     private let server: ConnectionString
     private let serverParameters: [String: String]
-    private let prefix: String
     private let logger: Logger
     /// Set when a witness session died: the next ``current()`` opens a new witness first.
     private var broken = false
@@ -23,28 +22,25 @@ actor ProcessWalWitness {
     /// each new witness.
     private var sibling: WalWitness?
 
-    private init(witness: WalWitness, server: ConnectionString, serverParameters: [String: String], prefix: String, logger: Logger) {
+    private init(witness: WalWitness, server: ConnectionString, serverParameters: [String: String], logger: Logger) {
         self.witness = witness
         self.server = server
         self.serverParameters = serverParameters
-        self.prefix = prefix
         self.logger = logger
     }
 
     private static let opened = Mutex([[String: String]: Task<Result<ProcessWalWitness, TestKitError>, Never>]())
 
     /// The process's witness on this server, opened on the first call; or why none can be.
-    /// Its database takes the `prefix` of the manager that opened it (`<prefix>_<run>_wal`),
-    /// so that the reaper of that prefix finds it when the process was killed.
     static func shared(
-        server: ConnectionString, serverParameters: [String: String], prefix: String, logger: Logger
+        server: ConnectionString, serverParameters: [String: String], logger: Logger
     ) async -> Result<ProcessWalWitness, TestKitError> {
         let task = opened.withLock { cache in
             if let existing = cache[serverParameters] { return existing }
             let task = Task { () -> Result<ProcessWalWitness, TestKitError> in
                 do {
-                    let witness = try await open(server: server, serverParameters: serverParameters, prefix: prefix, logger: logger)
-                    return .success(ProcessWalWitness(witness: witness, server: server, serverParameters: serverParameters, prefix: prefix, logger: logger))
+                    let witness = try await open(server: server, serverParameters: serverParameters, logger: logger)
+                    return .success(ProcessWalWitness(witness: witness, server: server, serverParameters: serverParameters, logger: logger))
                 } catch {
                     return .failure(error as? TestKitError ?? TestKitError(.configuration, "\(error)", underlying: error))
                 }
@@ -56,10 +52,10 @@ actor ProcessWalWitness {
     }
 
     /// Opens a witness, its database registered for the exit's cleanup before it is made.
-    private static func open(server: ConnectionString, serverParameters: [String: String], prefix: String, logger: Logger) async throws -> WalWitness {
+    private static func open(server: ConnectionString, serverParameters: [String: String], logger: Logger) async throws -> WalWitness {
         try await ExitCleanup.shared.creatingUnnamed(server: serverParameters) {
             // The witness's own prefix (PGTESTKIT_PREFIX, default pgtk): it serves every manager.
-            try await WalWitness.open(server: server, prefix: prefix, reserveWAL: false, logger: logger)   // registered by its create
+            try await WalWitness.open(server: server, reserveWAL: false, logger: logger)   // registered by its create
         }
     }
 
@@ -68,7 +64,7 @@ actor ProcessWalWitness {
     func current() async throws -> WalWitness {
         guard broken else { return witness }
         let old = witness
-        let fresh = try await Self.open(server: server, serverParameters: serverParameters, prefix: prefix, logger: logger)
+        let fresh = try await Self.open(server: server, serverParameters: serverParameters, logger: logger)
         witness = fresh
         broken = false
         if let sibling { await sibling.closeSession() }

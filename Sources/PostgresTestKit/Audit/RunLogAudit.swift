@@ -141,6 +141,7 @@ package final class RunLogAudit: Sendable {
                 state.positioned = true
             }
             var findings: [LifecycleViolation] = []
+            var written: [String: Int] = [:]   // "pid|statement" of a logged write → its finding
             for entry in entries {
                 if let created = Self.databaseCreatedByToolkit(in: entry) { state.createdByToolkit.insert(created) }
                 guard var violation = Self.finding(in: entry, createdByToolkit: state.createdByToolkit) else { continue }
@@ -158,6 +159,13 @@ package final class RunLogAudit: Sendable {
                     context = " (logged while no test of this process held a database)"
                 }
                 violation.note = (violation.note ?? "") + context
+                let key = "\(entry.pid ?? 0)|\(violation.statement ?? "")"
+                if violation.kind == .appQueryInMaintenanceDatabase, let index = written[key] {
+                    findings[index].sqlState = violation.sqlState   // the logged write that failed: one finding
+                    findings[index].note = violation.note
+                    continue
+                }
+                if violation.kind == .writeToMaintenanceDatabase { written[key] = findings.count }
                 findings.append(violation)
             }
             // Ended windows are kept a little (the log is written asynchronously), then forgotten.
@@ -171,8 +179,9 @@ package final class RunLogAudit: Sendable {
     /// into any other database is a candidate that ``confirmed(_:existing:)`` checks against
     /// the owner markers.
     static func finding(in entry: ServerLogEntry, createdByToolkit: Set<String> = []) -> LifecycleViolation? {
-        guard let statement = entry.loggedStatement, let database = entry.dbname, !database.isEmpty else { return nil }
         if isToolkitSession(entry) { return nil }   // the toolkit's own work
+        if let failed = appQueryInMaintenanceDatabase(entry) { return failed }
+        guard let statement = entry.loggedStatement, let database = entry.dbname, !database.isEmpty else { return nil }
         if StatementClassifier.isAdministration(statement) { return nil }
         if CommandAudit.maintenance.contains(database) {
             return LifecycleViolation(
@@ -187,6 +196,20 @@ package final class RunLogAudit: Sendable {
                 note: "a write into a database the toolkit did not create during the test process — is the app using DATABASE_URL (the dev database) instead of the test database's url? (found in the server log)")
         }
         return nil
+    }
+
+    /// Errors are evidence: a statement that failed in a maintenance database because a
+    /// table, column, function or schema is not there (``SQLState/missingObject``) is app code
+    /// on an admin connection looking for the app's tables — the article's hook when the dev
+    /// database is absent, whose `SELECT … FOR UPDATE` no statement log shows as a write.
+    static func appQueryInMaintenanceDatabase(_ entry: ServerLogEntry) -> LifecycleViolation? {
+        guard entry.severity == "ERROR", let state = entry.stateCode, SQLState.missingObject.contains(state),
+              let database = entry.dbname, CommandAudit.maintenance.contains(database) else { return nil }
+        return LifecycleViolation(
+            kind: .appQueryInMaintenanceDatabase, phase: nil, database: database,
+            statement: entry.statement ?? "(statement not logged)", sqlState: state,
+            sessionPID: entry.pid, applicationName: entry.applicationName,
+            note: "a statement failed in the maintenance database during the test process (\(entry.message ?? state.rawValue)): app code used an admin connection and looked for the app's tables there — a connection hook runs on every connection, the admin one too; guard it, or seed after migrations (a Seeder)")
     }
 
     /// Whether the entry comes from one of the toolkit's own sessions (any process's).

@@ -48,12 +48,12 @@ actor RunWalAudit {
     /// The process's WAL audit of this server, its window opened on the first call; `nil`
     /// (said once) where no witness can be opened.
     static func shared(
-        server: ConnectionString, serverParameters: [String: String], prefix: String, logAudit: RunLogAudit?, logger: Logger
+        server: ConnectionString, serverParameters: [String: String], logAudit: RunLogAudit?, logger: Logger
     ) async -> RunWalAudit? {
         let task = opened.withLock { cache in
             if let existing = cache[serverParameters] { return existing }
             let task = Task { () -> RunWalAudit? in
-                switch await ProcessWalWitness.shared(server: server, serverParameters: serverParameters, prefix: prefix, logger: logger) {
+                switch await ProcessWalWitness.shared(server: server, serverParameters: serverParameters, logger: logger) {
                 case .success(let witness):
                     do {
                         let start = try await witness.reader().mark()

@@ -59,7 +59,7 @@ actor CloneRecycler {
     /// once why clones are dropped instead.
     static func start(
         template: TemplateBuilder.Outcome, server: ConnectionString, serverParameters: [String: String],
-        prefix: String, enabled: Bool, logger: Logger
+        enabled: Bool, logger: Logger
     ) async -> CloneRecycler? {
         func whyNot(_ reason: String) -> CloneRecycler? {
             if saidWhyNot.withLock({ $0.insert(reason).inserted }) {
@@ -72,7 +72,7 @@ actor CloneRecycler {
             return whyNot("the template \(template.name) was built before recycling existed (PGTESTKIT_REBUILD=1 rebuilds it)")
         }
         guard recycling == "ok" else { return whyNot("the template \(template.name): \(recycling)") }
-        switch await ProcessWalWitness.shared(server: server, serverParameters: serverParameters, prefix: prefix, logger: logger) {
+        switch await ProcessWalWitness.shared(server: server, serverParameters: serverParameters, logger: logger) {
         case .success(let witness): return CloneRecycler(witness: witness, logger: logger)
         case .failure(let error): return whyNot("the WAL cannot vouch for them (\(error.message))")
         }

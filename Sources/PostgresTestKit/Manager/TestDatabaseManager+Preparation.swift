@@ -73,7 +73,7 @@ extension TestDatabaseManager {
                     serverLog: embedded?.logFile, logger: logger)
                 if auditPolicy != .off {
                     builder.witness = try? await ProcessWalWitness.shared(
-                        server: connectionString, serverParameters: parameters, prefix: prefix, logger: logger).get()
+                        server: connectionString, serverParameters: parameters, logger: logger).get()
                 }
                 template = try await builder.ensure(using: admin)
             }
@@ -89,9 +89,9 @@ extension TestDatabaseManager {
                 let poolAdmin = try await AdminConnection.connect(to: connectionString, runID: runID, applicationName: runID.adminApplicationName + ":pool", logger: logger)
                 // The generation keeps the names of a pool made after a recovery apart from the
                 // clones of the previous pool that tests may still hold.
-                let recycler = Task { [logger, parameters, connectionString, prefix, recycle] in
+                let recycler = Task { [logger, parameters, connectionString, recycle] in
                     await CloneRecycler.start(template: template, server: connectionString, serverParameters: parameters,
-                                              prefix: prefix, enabled: recycle, logger: logger)
+                                              enabled: recycle, logger: logger)
                 }
                 let clones = ClonePool(admin: poolAdmin, template: template.name, strategy: strategy, size: poolSize,
                                        namePrefix: "\(prefix)_\(runID)_g\(generation)p", serverParameters: parameters,
@@ -105,8 +105,8 @@ extension TestDatabaseManager {
             if auditPolicy != .off, let embedded {
                 let audit = RunLogAudit.shared(logFile: embedded.logFile)
                 logAudit = audit
-                walAudit = Task { [logger, parameters, connectionString, prefix] in
-                    await RunWalAudit.shared(server: connectionString, serverParameters: parameters, prefix: prefix, logAudit: audit, logger: logger)
+                walAudit = Task { [logger, parameters, connectionString] in
+                    await RunWalAudit.shared(server: connectionString, serverParameters: parameters, logAudit: audit, logger: logger)
                 }
             }
             return Prepared(admin: admin, dropper: dropper, pool: pool, serverParameters: parameters, template: template,
