@@ -68,11 +68,18 @@ struct AuditCommand: AsyncParsableCommand {
         environment["PGPORT"] = String(server.port)
         environment["PGUSER"] = EmbeddedServer.superuser
         environment["PGDATABASE"] = database
-        environment["DATABASE_URL"] = "postgresql://\(EmbeddedServer.superuser)@/\(database)?host=\(server.socketDirectory)&port=\(server.port)"
-        let executable = program.contains("/") ? program : (which(program) ?? program)
+        environment["DATABASE_URL"] = ConnectionDetails(
+            host: server.socketDirectory, port: server.port, user: EmbeddedServer.superuser, database: database).url
+        let executable = program.contains("/") ? program : (Subprocess.which(program) ?? program)
         FileHandle.standardError.write(Data("pgtestkit audit: running \(arguments.joined(separator: " "))\n".utf8))
-        let result = try await runPassingThrough(executable, Array(arguments.dropFirst()), environment) {
-            await wal.readIfDue()   // WAL read (and let go) while the command runs
+        let result: Int32
+        do {
+            result = try await Subprocess.run(
+                executable, Array(arguments.dropFirst()), environment: environment, captureOutput: false,
+                whileRunning: { await wal.readIfDue() }   // WAL read (and let go) while the command runs
+            ).status
+        } catch {
+            throw ValidationError("cannot run \(executable): \(error)")
         }
         await wal.read()
 
@@ -99,28 +106,5 @@ struct AuditCommand: AsyncParsableCommand {
         }
         if !outcome.findings.isEmpty && policy == "fail" { throw ExitCode(result == 0 ? 1 : result) }
         if result != 0 { throw ExitCode(result) }
-    }
-
-    private func which(_ name: String) -> String? {
-        (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
-            .map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
-
-    /// Runs the command with our standard streams, calling `tick` every 50 ms until it exits.
-    private func runPassingThrough(
-        _ executable: String, _ arguments: [String], _ environment: [String: String], tick: () async -> Void
-    ) async throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = environment
-        do { try process.run() } catch {
-            throw ValidationError("cannot run \(executable): \(error)")
-        }
-        while process.isRunning {
-            await tick()
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        return process.terminationStatus
     }
 }

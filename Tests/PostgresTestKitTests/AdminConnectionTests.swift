@@ -86,6 +86,27 @@ struct AdminConnectionTests {
         await admin.close()
     }
 
+    /// Every other ALTER of an invalid database would end the admin session too (FATAL): the
+    /// toolkit refuses it with an error instead, and the reaper drops it — a start-up reap had
+    /// killed the session a manager then prepared on.
+    @Test func anInvalidDatabaseIsNeverAlteredAndTheReaperDropsIt() async throws {
+        let admin = try await TestSupport.admin()
+        let name = TestSupport.uniquePrefix("invalid")
+        try await admin.createDatabase(name, marker: OwnerMarker(kind: .template, run: admin.runID))
+        let superuser = try await TestSupport.connectAsServerFault()
+        try await superuser.execute("UPDATE pg_database SET datconnlimit = -2, datistemplate = true WHERE datname = $1", name)
+        await superuser.close()
+        await #expect(throws: TestKitError.self) { try await admin.renameDatabase(name, to: name + "_r") }
+        await #expect(throws: TestKitError.self) { try await admin.setWriteGuard(name, enabled: true) }
+        #expect(try await admin.exists("postgres"), "the admin session survived")
+        guard case .dropped = try await admin.reapDatabase(name) else {
+            Issue.record("the reaper did not drop the invalid template")
+            return
+        }
+        #expect(try await admin.exists(name) == false)
+        await admin.close()
+    }
+
     /// The exit's cleanup learns of databases in one place, the admin connection: what it
     /// creates is registered (the probe's and a template build's scratch databases too), a
     /// rename moves the registration, a drop, a kept marker or a template marker ends it.

@@ -84,7 +84,16 @@ struct ConnectionTests {
         let c = try await TestSupport.connect()
         let started = ContinuousClock.now
         let task = Task { try await c.execute("SELECT pg_sleep(10)") }
-        try await Task.sleep(for: .milliseconds(200))
+        // Cancel once the server runs it (a loaded machine may not have sent it after 200 ms;
+        // a task cancelled before its statement is sent fails without a SQLSTATE).
+        let pid = await c.backendPID
+        let watcher = try await TestSupport.connect()
+        for _ in 0..<200 {
+            let running = try await watcher.scalar("SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND state = 'active' AND query LIKE 'SELECT pg_sleep%'", Int(pid), as: Int.self)
+            if running == 1 { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        await watcher.close()
         task.cancel()
         let result = await task.result
         let elapsed = ContinuousClock.now - started

@@ -112,7 +112,7 @@ extension AdminConnection {
     /// this one may not drop (42501); other server errors as they come.
     func reapDatabase(_ name: String, dryRun: Bool = false) async throws -> ReapOutcome {
         guard let row = try await connection.execute("""
-            SELECT shobj_description(oid, 'pg_database'), datistemplate, pg_get_userbyid(datdba), current_user
+            SELECT shobj_description(oid, 'pg_database'), datistemplate, pg_get_userbyid(datdba), current_user, datconnlimit = -2
             FROM pg_database WHERE datname = $1
             """, name).rows.first else { return .gone }
         guard OwnerMarker(comment: try row.decode(String?.self, at: 0)) != nil else {
@@ -123,8 +123,8 @@ extension AdminConnection {
         if dryRun { return .dropped }
         let quoted = try await connection.quoteIdentifier(name)
         do {
-            if try row.decode(Bool.self, at: 1) {
-                try await connection.execute("ALTER DATABASE \(quoted) WITH IS_TEMPLATE false")
+            if try row.decode(Bool.self, at: 1) {   // on an invalid one an ALTER would end this session
+                try await clearTemplateFlag(name, quoted: quoted, invalid: try row.decode(Bool.self, at: 4))
             }
             try await connection.execute("DROP DATABASE IF EXISTS \(quoted)")
         } catch let error as PGError where error.sqlState == .objectInUse {

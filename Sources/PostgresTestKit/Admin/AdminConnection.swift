@@ -202,17 +202,8 @@ package final class AdminConnection: Sendable {
         let leftover = try await sessions(on: name)
         try await rollBackPreparedTransactions(in: name)
         let quoted = try await connection.quoteIdentifier(name)
-        // A DROP interrupted earlier (PostgreSQL 15.5+) leaves the database invalid
-        // (datconnlimit -2): any ALTER of it ends the session (FATAL); only DROP may follow.
-        if marker.kind == .template && !found.invalid {
-            try await connection.execute("ALTER DATABASE \(quoted) WITH IS_TEMPLATE false")
-        } else if found.invalid {
-            // And DROP refuses a template: a superuser may clear the flag in the catalog.
-            do {
-                try await connection.execute("UPDATE pg_database SET datistemplate = false WHERE datname = $1 AND datconnlimit = -2", name)
-            } catch let error as PGError {
-                throw TestKitError(.notOwned, "the toolkit's database '\(name)' is invalid (an earlier DROP DATABASE was interrupted) and still marked a template; a superuser can drop it: UPDATE pg_database SET datistemplate = false WHERE datname = '\(name)'; DROP DATABASE \(quoted)", underlying: error)
-            }
+        if marker.kind == .template || found.invalid {
+            try await clearTemplateFlag(name, quoted: quoted, invalid: found.invalid)
         }
         if serverMajorVersion >= 13 {
             try await connection.execute("DROP DATABASE IF EXISTS \(quoted) WITH (FORCE)")
@@ -224,15 +215,28 @@ package final class AdminConnection: Sendable {
         return leftover
     }
 
+    /// Clears `datistemplate`, which `DROP DATABASE` refuses: with `ALTER DATABASE` — except
+    /// on an invalid database (a DROP interrupted earlier, PostgreSQL 15.5+: datconnlimit -2),
+    /// where any ALTER ends the session (FATAL) and only a superuser's catalog update works.
+    func clearTemplateFlag(_ name: String, quoted: String, invalid: Bool) async throws {
+        guard invalid else {
+            try await connection.execute("ALTER DATABASE \(quoted) WITH IS_TEMPLATE false")
+            return
+        }
+        do {
+            try await connection.execute("UPDATE pg_database SET datistemplate = false WHERE datname = $1 AND datconnlimit = -2", name)
+        } catch let error as PGError {
+            throw TestKitError(.notOwned, "the toolkit's database '\(name)' is invalid (an earlier DROP DATABASE was interrupted) and still marked a template; a superuser can drop it: UPDATE pg_database SET datistemplate = false WHERE datname = '\(name)'; DROP DATABASE \(quoted)", underlying: error)
+        }
+    }
+
     /// Rolls back the prepared transactions a test left in one of the toolkit's databases:
     /// they outlive every session and keep `DROP DATABASE` from going on. `ROLLBACK PREPARED`
     /// works only from a session on that database.
     private func rollBackPreparedTransactions(in name: String) async throws {
         let gids = try await connection.execute("SELECT gid FROM pg_prepared_xacts WHERE database = $1", name).rows.compactMap { $0[0] }
         guard !gids.isEmpty else { return }
-        var parameters = await connection.effectiveParameters()
-        parameters["dbname"] = name
-        let session = try await Connection.connect(to: .keywordForm(parameters), applicationName: runID.adminApplicationName, logger: logger)
+        let session = try await Connection.connect(to: .keywordForm(server, database: name), applicationName: runID.adminApplicationName, logger: logger)
         do {
             for gid in gids {
                 try await session.execute("ROLLBACK PREPARED \(try await session.quoteLiteral(gid))")
@@ -287,9 +291,16 @@ package final class AdminConnection: Sendable {
         try await connection.execute(sql, parameters: parameters)
     }
 
+    /// Before an `ALTER DATABASE`: the database must be the toolkit's, and valid — on an
+    /// invalid one (a `DROP DATABASE` interrupted, PostgreSQL 15.5+) the server ends the
+    /// session (FATAL), and with it everything this admin connection was doing.
     private func requireOwned(_ name: String) async throws {
-        guard try await marker(of: name) != nil else {
+        let found = try await lookUp(name)
+        guard let found, found.marker != nil else {
             throw TestKitError(.notOwned, "refusing to alter the database '\(name)': it carries no PostgresTestKit owner marker.")
+        }
+        guard !found.invalid else {
+            throw TestKitError(.notOwned, "the toolkit's database '\(name)' is invalid (an earlier DROP DATABASE was interrupted): it can only be dropped (pgtestkit reap drops it).")
         }
     }
 }

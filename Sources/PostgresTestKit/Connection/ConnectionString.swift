@@ -60,6 +60,14 @@ public struct ConnectionString: Sendable, Hashable, CustomStringConvertible {
         return result
     }
 
+    /// The keyword form of `parameters` with `dbname` set to `database`: one of the toolkit's
+    /// databases on the server `parameters` name.
+    package static func keywordForm(_ parameters: [String: String], database: String) -> ConnectionString {
+        var parameters = parameters
+        parameters["dbname"] = database
+        return keywordForm(parameters)
+    }
+
     /// Builds a keyword-form connection string from parameters, quoting every value.
     public static func keywordForm(_ parameters: [String: String]) -> ConnectionString {
         let text = parameters.keys.sorted().compactMap { key -> String? in

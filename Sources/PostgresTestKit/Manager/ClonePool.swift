@@ -259,9 +259,7 @@ actor ClonePool {
     }
 
     private func connect(to name: String) async throws -> Connection {
-        var parameters = serverParameters
-        parameters["dbname"] = name
-        return try await Connection.connect(to: .keywordForm(parameters), applicationName: applicationName, logger: logger)
+        try await Connection.connect(to: .keywordForm(serverParameters, database: name), applicationName: applicationName, logger: logger)
     }
 
     /// Drops every pooled clone and closes the pool's connections.

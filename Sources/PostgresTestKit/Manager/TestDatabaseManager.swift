@@ -280,9 +280,7 @@ public actor TestDatabaseManager {
 
     /// Opens the toolkit's connection to a test database.
     private func connect(to name: String, _ prepared: Prepared) async throws -> Connection {
-        var parameters = prepared.serverParameters
-        parameters["dbname"] = name
-        return try await Connection.connect(to: .keywordForm(parameters), applicationName: testApplicationName, logger: logger)
+        try await Connection.connect(to: .keywordForm(prepared.serverParameters, database: name), applicationName: testApplicationName, logger: logger)
     }
 
     /// Runs the connect hooks (guarded) on a test database's new connection; closes it when they fail.

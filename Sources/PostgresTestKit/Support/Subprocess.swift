@@ -18,18 +18,69 @@ package enum Subprocess {
         package var succeeded: Bool { status == 0 }
     }
 
-    /// Runs `executable` with `arguments`; stdout and stderr are captured together, or
-    /// passed through to ours when `captureOutput` is false.
+    /// Runs `executable` with `arguments`; stdout and stderr are captured together (stdin
+    /// reads nothing), or all three are ours when `captureOutput` is false.
     package static func run(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
         captureOutput: Bool = true
     ) async throws -> Output {
+        let child = try spawn(executable, arguments, environment: environment, captureOutput: captureOutput)
+        let status = await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
+            DispatchQueue.global().async {
+                var raw: Int32 = 0
+                while waitpid(child.pid, &raw, 0) == -1 && errno == EINTR {}
+                continuation.resume(returning: exitStatus(raw))
+            }
+        }
+        return child.output(status)
+    }
+
+    /// Runs it as ``run(_:_:environment:captureOutput:)`` does, calling `tick` about every
+    /// 50 ms until it exits (`pgtestkit audit` reads the WAL meanwhile).
+    package static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+        captureOutput: Bool = true, whileRunning tick: () async -> Void
+    ) async throws -> Output {
+        let child = try spawn(executable, arguments, environment: environment, captureOutput: captureOutput)
+        var raw: Int32 = 0
+        while true {
+            let waited = waitpid(child.pid, &raw, WNOHANG)   // never blocks
+            if waited == child.pid || (waited == -1 && errno != EINTR) { break }
+            await tick()
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return child.output(exitStatus(raw))
+    }
+
+    /// A spawned child and where its output goes.
+    private struct Child {
+        let pid: pid_t
+        let capturePath: String?
+
+        func output(_ status: Int32) -> Output {
+            var text = ""
+            if let capturePath {
+                text = (try? String(contentsOfFile: capturePath, encoding: .utf8)) ?? ""
+                unlink(capturePath)
+            }
+            return Output(status: status, output: text)
+        }
+    }
+
+    /// The exit status of a `waitpid` status word (128 + the signal for a killed child).
+    private static func exitStatus(_ raw: Int32) -> Int32 {
+        raw & 0x7f == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
+    }
+
+    private static func spawn(
+        _ executable: String, _ arguments: [String], environment: [String: String]?, captureOutput: Bool
+    ) throws -> Child {
         let capturePath = NSTemporaryDirectory() + "pgtestkit-\(UUID().uuidString).out"
         var fileActions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&fileActions)
         defer { posix_spawn_file_actions_destroy(&fileActions) }
-        posix_spawn_file_actions_addopen(&fileActions, 0, "/dev/null", O_RDONLY, 0)
         if captureOutput {
+            posix_spawn_file_actions_addopen(&fileActions, 0, "/dev/null", O_RDONLY, 0)
             posix_spawn_file_actions_addopen(&fileActions, 1, capturePath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
             posix_spawn_file_actions_adddup2(&fileActions, 1, 2)
         }
@@ -54,21 +105,7 @@ package enum Subprocess {
         guard spawned == 0 else {
             throw TestKitError(.subprocessFailed, "could not run \(executable): \(String(cString: strerror(spawned)))")
         }
-        let childPID = pid
-        let status = await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
-            DispatchQueue.global().async {
-                var raw: Int32 = 0
-                while waitpid(childPID, &raw, 0) == -1 && errno == EINTR {}
-                let exited = raw & 0x7f == 0
-                continuation.resume(returning: exited ? (raw >> 8) & 0xff : 128 + (raw & 0x7f))
-            }
-        }
-        var text = ""
-        if captureOutput {
-            text = (try? String(contentsOfFile: capturePath, encoding: .utf8)) ?? ""
-            unlink(capturePath)
-        }
-        return Output(status: status, output: text)
+        return Child(pid: pid, capturePath: captureOutput ? capturePath : nil)
     }
 
     #if canImport(Glibc)
@@ -82,7 +119,7 @@ package enum Subprocess {
     #endif
 
     /// Finds an executable on `PATH`.
-    static func which(_ name: String) -> String? {
+    package static func which(_ name: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         for directory in path.split(separator: ":") {
             let candidate = "\(directory)/\(name)"
