@@ -25,7 +25,7 @@ struct AuditCommand: AsyncParsableCommand {
     @Option(help: "The database PGDATABASE / DATABASE_URL name (e.g. your dev database).")
     var database = "postgres"
     @Option(help: "fail: exit 1 on a finding; warn: report only.")
-    var policy: String = "fail"
+    var policy: AuditPolicy = .fail
     @Flag(help: "Fail on warnings too (connections to databases that existed before the command).")
     var strict = false
     @Option(help: "Write the findings (those that fail the run) as JSON to this path.")
@@ -38,8 +38,8 @@ struct AuditCommand: AsyncParsableCommand {
         guard let program = arguments.first else {
             throw ValidationError("give the command to audit after --, e.g. pgtestkit audit -- pytest")
         }
-        guard ["fail", "warn"].contains(policy) else {
-            throw ValidationError("--policy is fail or warn, not '\(policy)'")
+        guard policy != .off else {
+            throw ValidationError("--policy is fail or warn: an audit that neither fails nor reports is not one")
         }
         let logger = options.logger()
         let server = try await EmbeddedServer.locate()
@@ -104,7 +104,7 @@ struct AuditCommand: AsyncParsableCommand {
             encoder.dateEncodingStrategy = .iso8601
             try encoder.encode(outcome.findings).write(to: URL(fileURLWithPath: json))
         }
-        if !outcome.findings.isEmpty && policy == "fail" { throw ExitCode(result == 0 ? 1 : result) }
+        if !outcome.findings.isEmpty && policy == .fail { throw ExitCode(result == 0 ? 1 : result) }
         if result != 0 { throw ExitCode(result) }
     }
 }

@@ -25,6 +25,9 @@ struct ConnectionTests {
         let bytes: [UInt8] = [0, 1, 2, 0xfe, 0xff, 0x27, 0x5c]
         #expect(try await c.scalar("SELECT $1", bytes, as: [UInt8].self) == bytes)
         #expect(try await c.scalar("SELECT $1", Data(bytes), as: Data.self) == Data(bytes))
+        try await c.simpleQuery("SET bytea_output = escape")   // the older text form decodes too
+        #expect(try await c.scalar("SELECT $1", bytes, as: [UInt8].self) == bytes)
+        try await c.simpleQuery("RESET bytea_output")
         let big = String(repeating: "x", count: 1_048_576)
         #expect(try await c.scalar("SELECT length($1)", big, as: Int.self) == 1_048_576)
         let date = Date(timeIntervalSince1970: 1_700_000_000.123456)

@@ -10,8 +10,14 @@ import Synchronization
 /// of another task that shares the connection; the cancel request itself (a network round
 /// trip) is sent from a dispatch queue, never from the cancelling task's thread.
 final class Canceller: Sendable {
-    /// A `PGcancel*`: libpq documents it as safe to use from any thread.
-    private struct Handle: @unchecked Sendable { let pointer: OpaquePointer }
+    /// A `PGcancel*`, freed when the last holder lets it go: a cancel request in flight keeps
+    /// it alive after ``release()``, so the request is sent without holding the lock. libpq
+    /// documents `PQcancel` as safe from any thread.
+    private final class Handle: @unchecked Sendable {
+        let pointer: OpaquePointer
+        init(pointer: OpaquePointer) { self.pointer = pointer }
+        deinit { PQfreeCancel(pointer) }
+    }
     private struct State: ~Copyable {
         var handle: Handle?
         var nextToken: UInt64 = 0
@@ -65,19 +71,21 @@ final class Canceller: Sendable {
         }
         guard running else { return }
         DispatchQueue.global().async { [self] in
-            state.withLock { state in
-                guard state.running == token, let handle = state.handle else { return }
+            // Only the decision is taken under the lock; the request (a network round trip)
+            // is sent after it, so the connection's own calls never wait for it.
+            let handle = state.withLock { state -> Handle? in
+                guard state.running == token, let handle = state.handle else { return nil }
                 state.cancelSent = token
-                var buffer = [CChar](repeating: 0, count: 256)
-                _ = PQcancel(handle.pointer, &buffer, Int32(buffer.count))
+                return handle
             }
+            guard let handle else { return }
+            var buffer = [CChar](repeating: 0, count: 256)
+            _ = PQcancel(handle.pointer, &buffer, Int32(buffer.count))
         }
     }
 
+    /// Lets the handle go (freed once no cancel request holds it).
     func release() {
-        state.withLock { state in
-            if let handle = state.handle { PQfreeCancel(handle.pointer) }
-            state.handle = nil
-        }
+        state.withLock { $0.handle = nil }
     }
 }

@@ -1,3 +1,4 @@
+import CLibPQ
 import Foundation
 
 /// A Swift value that can be sent as a bind parameter (`$1`, `$2`, ...).
@@ -86,26 +87,15 @@ enum PostgresBytes {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// The bytes of a bytea value as the server sends it in text form — hex (`\x0a1b`) or the
+    /// older escape format (`bytea_output = escape`) — decoded by libpq (`PQunescapeBytea`).
     static func parse(_ text: String) -> [UInt8]? {
-        let utf8 = Array(text.utf8)
-        guard utf8.count >= 2, utf8[0] == UInt8(ascii: "\\"), utf8[1] == UInt8(ascii: "x"),
-              utf8.count % 2 == 0 else { return nil }
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-            default: nil
-            }
+        var length = 0
+        let decoded = text.withCString { characters in
+            characters.withMemoryRebound(to: UInt8.self, capacity: text.utf8.count + 1) { PQunescapeBytea($0, &length) }
         }
-        var bytes = [UInt8]()
-        bytes.reserveCapacity((utf8.count - 2) / 2)
-        var i = 2
-        while i < utf8.count {
-            guard let hi = nibble(utf8[i]), let lo = nibble(utf8[i + 1]) else { return nil }
-            bytes.append(hi << 4 | lo)
-            i += 2
-        }
-        return bytes
+        guard let decoded else { return nil }
+        defer { PQfreemem(decoded) }
+        return Array(UnsafeBufferPointer(start: decoded, count: length))
     }
 }
