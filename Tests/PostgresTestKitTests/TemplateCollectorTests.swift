@@ -44,7 +44,8 @@ struct TemplateCollectorTests {
 
         // Collected — by this collector, or by another manager's start-up collection running
         // beside this test (its default TTL, 3 days, also finds a template unused for 10).
-        #expect(!remaining.contains(abandoned) && !report.inUse.contains(abandoned), "unused for 10 days, TTL 1 day: collected")
+        // (That collection holds its lock meanwhile, so this pass may have counted it in use.)
+        #expect(!remaining.contains(abandoned), "unused for 10 days, TTL 1 day: collected")
         #expect(report.inUse.contains(held) && remaining.contains(held), "held by a live run: kept")
         #expect(!report.dropped.contains(fresh) && remaining.contains(fresh), "used a moment ago: kept")
     }
