@@ -63,4 +63,18 @@ struct SQLScriptTests {
     @Test func anUnterminatedStringRunsToTheEndOfTheScript() {
         #expect(Self.texts("SELECT 'open; SELECT 2") == ["SELECT 'open; SELECT 2"])
     }
+
+    /// The migrator and the SQL seeder report a failed statement alike: file, line and column
+    /// of the server's position, SQLSTATE, and the server's DETAIL and HINT.
+    @Test func aFailedStatementIsLocatedInItsFileWithTheServersDetailAndHint() throws {
+        let script = SQLScript("-- seed\nINSERT INTO t VALUES (1);\nINSERT INTO t VALUES (oops);\n")
+        let statement = try #require(script.statements.last)
+        let error = PGError(code: .server, message: "column \"oops\" does not exist", sqlState: .undefinedColumn,
+                            detail: "There is a column named \"ok\".", hint: "Perhaps you meant \"ok\".", position: 23)
+        let text = script.failure(of: statement, in: "Seeds/001.sql", error)
+        #expect(text.hasPrefix("Seeds/001.sql:3:23 failed with SQLSTATE 42703: column \"oops\" does not exist"), "\(text)")
+        #expect(text.contains("\nDETAIL: There is a column named \"ok\"."))
+        #expect(text.contains("\nHINT: Perhaps you meant \"ok\"."))
+        #expect(text.contains("\nSTATEMENT: INSERT INTO t VALUES (oops)"))
+    }
 }

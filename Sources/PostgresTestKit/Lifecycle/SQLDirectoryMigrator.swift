@@ -89,14 +89,7 @@ public struct SQLDirectoryMigrator: SchemaMigrator {
     }
 
     private func failure(_ file: File, _ script: SQLScript, _ statement: SQLScript.Statement, _ error: PGError) -> TestKitError {
-        let offset = statement.offset + max(0, (error.position ?? 1) - 1)
-        let (line, column) = script.lineAndColumn(ofOffset: offset)
-        var message = "migration \(directory.path)/\(file.name):\(line):\(column) failed"
-        message += " with SQLSTATE \(error.sqlState ?? "?"): \(error.message)"
-        if let detail = error.detail { message += "\nDETAIL: \(detail)" }
-        if let hint = error.hint { message += "\nHINT: \(hint)" }
-        let firstLine = statement.text.split(separator: "\n").first.map(String.init) ?? statement.text
-        message += "\nSTATEMENT: \(firstLine)"
+        var message = "migration " + script.failure(of: statement, in: "\(directory.path)/\(file.name)", error)
         message += "\nNothing was published: fix the file and run again (the template is rebuilt)."
         return TestKitError(.migrationFailed, message, underlying: error)
     }

@@ -72,8 +72,7 @@ struct SQLFilesSeeder: Seeder {
                 do {
                     try await context.connection.simpleQuery(statement.text)
                 } catch let error as PGError {
-                    let (line, column) = script.lineAndColumn(ofOffset: statement.offset + max(0, (error.position ?? 1) - 1))
-                    throw TestKitError(.seedFailed, "seed file \(file.path):\(line):\(column) failed with SQLSTATE \(error.sqlState ?? "?"): \(error.message)", underlying: error)
+                    throw TestKitError(.seedFailed, "seed file " + script.failure(of: statement, in: file.path, error), underlying: error)
                 }
             }
         }

@@ -360,12 +360,7 @@ public actor TestDatabaseManager {
     /// are only reported if they are still there after a short, bounded wait.
     private func leakedSessions(on name: String, _ admin: AdminConnection) async throws -> [SessionInfo] {
         // A second: on a loaded machine a backend can take hundreds of milliseconds to exit.
-        let deadline = ContinuousClock.now + .seconds(1)
-        while true {
-            let sessions = try await admin.sessions(on: name).filter { $0.applicationName != testApplicationName }
-            if sessions.isEmpty || ContinuousClock.now >= deadline { return sessions }
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        try await admin.waitForNoSessions(on: name, timeout: .seconds(1), ignoring: testApplicationName)
     }
 
     /// Records findings no single test can be blamed for: reported for the run, and under
