@@ -21,6 +21,8 @@ struct PrepareCommand: AsyncParsableCommand {
     var acquire = 0
     @Option(help: "Then wait this many seconds before releasing (for crash tests).")
     var holdSeconds = 0
+    @Option(help: "Stop waiting as soon as this file exists (with --hold-seconds as the longest wait).")
+    var holdUntil: String?
     @Option(help: "Then run this many read-only tests back to back (acquire, one SELECT, release) and print the time per test (scripts/compare-pytest-postgresql).")
     var readOnlyTests = 0
     @Option(help: "The query each read-only test runs.")
@@ -54,7 +56,13 @@ struct PrepareCommand: AsyncParsableCommand {
         if acquire > 0 {   // the run audit's WAL window is open from here on (the audit tests wait for this line)
             FileHandle.standardOutput.write(Data("run audit reads the WAL: \(await manager.runAuditReadsWAL ? "yes" : "no")\n".utf8))
         }
-        if holdSeconds > 0 { try await Task.sleep(for: .seconds(holdSeconds)) }
+        if holdSeconds > 0 {
+            let deadline = ContinuousClock.now + .seconds(holdSeconds)
+            while ContinuousClock.now < deadline {
+                if let holdUntil, FileManager.default.fileExists(atPath: holdUntil) { break }
+                try await Task.sleep(for: .milliseconds(holdUntil == nil ? 1000 : 50))
+            }
+        }
         for db in databases { try await db.release() }
         if readOnlyTests > 0 {
             try await manager.waitForPool()

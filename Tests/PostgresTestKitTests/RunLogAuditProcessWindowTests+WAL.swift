@@ -6,7 +6,7 @@ import Testing
 /// shows from a session that calls itself the toolkit's — are found by the database they
 /// changed, and toolkit databases are known by their owner marker, not their names.
 ///
-/// Each test runs a fresh test process (`pgtestkit prepare --acquire 1 --hold-seconds 3`)
+/// Each test runs a fresh test process (`pgtestkit prepare --acquire 1 --hold-until FILE`)
 /// against the suite's private server; while it holds its test database, "the app" writes
 /// (or only reads) with `psql`, and the process's report is judged.
 extension RunLogAuditProcessWindowTests {
@@ -14,13 +14,15 @@ extension RunLogAuditProcessWindowTests {
     /// its run audit reads the WAL).
     func runWhileHolding(_ context: Context, _ during: [String]) async throws -> Outcome {
         let script = #"""
-            out=$(mktemp)
-            "$PGTESTKIT_CLI" prepare --swift-migrations --acquire 1 --hold-seconds 3 --prefix "$PREFIX" >"$out" 2>&1 &
+            out=$(mktemp); done=$(mktemp -u)
+            "$PGTESTKIT_CLI" prepare --swift-migrations --acquire 1 --hold-seconds 60 --hold-until "$done" --prefix "$PREFIX" >"$out" 2>&1 &
             pid=$!
             i=0
             until grep -q '^run audit reads the WAL' "$out" || [ $i -gt 1200 ]; do sleep 0.05; i=$((i+1)); done
             """# + "\n" + during.joined(separator: "\n") + "\n" + #"""
+            touch "$done"   # the app is done: the test process releases its database and ends
             wait $pid; status=$?
+            rm -f "$done"
             cat "$out"; rm -f "$out"
             exit $status
             """#

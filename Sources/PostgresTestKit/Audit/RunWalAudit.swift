@@ -142,10 +142,21 @@ actor RunWalAudit {
             logger.notice("the run audit could not list the databases the WAL names (\(error))")
             return []
         }
+        // A database the toolkit is creating has no marker for a moment (CREATE DATABASE, then
+        // COMMENT): this process's are registered for its exit; another process's are looked
+        // at again a little later.
+        var unmarked = databases.filter { !$0.isToolkit && !ExitCleanup.shared.isRegistered($0.name) }
+        if unmarked.contains(where: { !CommandAudit.maintenance.contains($0.name) }) {
+            try? await Task.sleep(for: .milliseconds(500))
+            if let again = try? await witness.admin.databases(oids: unmarked.map(\.oid)) {
+                let still = Set(again.filter { !$0.isToolkit }.map(\.oid))
+                unmarked = unmarked.filter { CommandAudit.maintenance.contains($0.name) || still.contains($0.oid) }
+            }
+        }
         var findings: [LifecycleViolation] = []
         // A database gone by now was dropped during the run: the toolkit drops only its own,
         // and a write into one the app dropped is not a write into the developer's data.
-        for database in databases.sorted(by: { $0.oid < $1.oid }) where !database.isToolkit {
+        for database in unmarked.sorted(by: { $0.oid < $1.oid }) {
             guard let seen = changes[database.oid] else { continue }
             let resolved = await witness.resolveNames(of: seen.filter(\.isDataChange), in: database.name).filter(\.isDataChange)
             findings += Self.findings(in: database, changes: resolved, logged: logAudit?.loggedStatements(in: database.name) ?? [])
