@@ -9,14 +9,14 @@ public enum AuditPolicy: String, Sendable, Codable {
     /// Neither guard nor report.
     case off
 
-    /// `PGTESTKIT_AUDIT` when set, else `.fail` under `CI=true`, else `fallback`.
+    /// The policy a manager given `fallback` in code runs with: `PGTESTKIT_AUDIT` when set,
+    /// else `fallback`, else `.fail` under `CI=true`, else `.warn` (the rule of
+    /// ``TestDatabaseManager/Configuration``).
     public static func fromEnvironment(
         _ environment: [String: String] = ProcessInfo.processInfo.environment, fallback: AuditPolicy? = nil
     ) -> AuditPolicy {
-        if let value = environment["PGTESTKIT_AUDIT"], let policy = AuditPolicy(rawValue: value.lowercased()) {
-            return policy
-        }
-        if let fallback { return fallback }
-        return environment["CI"]?.lowercased() == "true" ? .fail : .warn
+        TestDatabaseManager.Configuration(audit: fallback)
+            .overridden(by: .fromEnvironment(environment))
+            .resolvedAudit(environment)
     }
 }

@@ -48,11 +48,6 @@ actor CloneRecycler {
         self.logger = logger
     }
 
-    /// Whether recycling is wanted (`PGTESTKIT_RECYCLE`, default on).
-    static func isEnabled(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
-        environment["PGTESTKIT_RECYCLE"] != "0"
-    }
-
     private static let saidWhyNot = Mutex(Set<String>())
 
     /// The process's recycler for clones of `template` on this server, or `nil` after saying

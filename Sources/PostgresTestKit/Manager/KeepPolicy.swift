@@ -9,8 +9,8 @@ public enum KeepPolicy: String, Sendable {
     /// Keep every database.
     case all
 
-    /// `PGTESTKIT_KEEP=failed|all|none`, else `fallback`.
+    /// `PGTESTKIT_KEEP=failed|all|none`, else `fallback` (the rule of ``TestDatabaseManager/Configuration``).
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment, fallback: KeepPolicy = .none) -> KeepPolicy {
-        environment["PGTESTKIT_KEEP"].flatMap { KeepPolicy(rawValue: $0.lowercased()) } ?? fallback
+        TestDatabaseManager.Configuration.fromEnvironment(environment).keep ?? fallback
     }
 }

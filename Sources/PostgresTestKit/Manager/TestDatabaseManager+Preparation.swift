@@ -31,7 +31,14 @@ extension TestDatabaseManager {
     func makePrepared(generation: Int) async throws -> Prepared {
         if let prefixError { throw prefixError }
         logger.info("PostgresTestKit uses \(server)")
-        let connectionString = try await server.resolve(logger: logger)
+        // The server is resolved once per preparation (an embedded one: found and started once).
+        let embedded = try await server.embeddedServer()
+        let connectionString: ConnectionString
+        if let embedded {
+            connectionString = try await embedded.start(logger: logger)
+        } else {
+            connectionString = try await server.resolve(logger: logger)
+        }
         let admin = try await AdminConnection.connect(to: connectionString, runID: runID, logger: logger)
         var keeper: RunKeeper?
         do {
@@ -57,7 +64,6 @@ extension TestDatabaseManager {
             if !reaped.keptSkipped.isEmpty {
                 logger.notice("kept databases from earlier runs (pgtestkit reap --kept drops them): \(reaped.keptSkipped.joined(separator: ", "))")
             }
-            let embedded = try await server.embeddedServer()
             if let embedded {
                 do { try await embedded.rotateLogIfLarge(using: admin.connection) }
                 catch { logger.warning("the embedded server's statement log could not be rotated: \(error)") }

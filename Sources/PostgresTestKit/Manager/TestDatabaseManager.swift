@@ -80,19 +80,22 @@ public actor TestDatabaseManager {
 
     /// Creates a manager; nothing connects until the first ``acquire(testName:isolation:)``.
     ///
+    /// Every setting follows one rule (``Configuration``): its `PGTESTKIT_*` variable, when set,
+    /// wins over the value given here, which wins over the default.
+    ///
     /// - Parameters:
     ///   - server: the server; `nil` resolves `PGTESTKIT_URL`, `DATABASE_URL`, `PG*`, then the
     ///     embedded server.
-    ///   - prefix: database name prefix; `nil` reads `PGTESTKIT_PREFIX`, default `pgtk`.
+    ///   - prefix: database name prefix (`PGTESTKIT_PREFIX`), default `pgtk`.
     ///   - migrations: how to build the schema, once per fingerprint.
     ///   - seeders: data written after migrations, in order.
     ///   - connectHooks: session set-up run on every test-database connection.
-    ///   - audit: the violation policy (default: `.fail` under `CI=true`, else `.warn`);
-    ///     `PGTESTKIT_AUDIT` overrides it, so CI can tighten or loosen every manager at once.
-    ///   - keep: which databases survive; `nil` reads `PGTESTKIT_KEEP`.
-    ///   - poolSize: ready clones kept ahead; `nil` reads `PGTESTKIT_POOL_SIZE`, default 2.
+    ///   - audit: the violation policy (`PGTESTKIT_AUDIT`), default `.fail` under `CI=true`,
+    ///     else `.warn`.
+    ///   - keep: which databases survive (`PGTESTKIT_KEEP`), default `.none`.
+    ///   - poolSize: ready clones kept ahead (`PGTESTKIT_POOL_SIZE`), default 2.
     ///   - recycle: put released clones the WAL proves unchanged back into the pool instead of
-    ///     dropping them; `nil` reads `PGTESTKIT_RECYCLE` (`0` turns it off), default on.
+    ///     dropping them (`PGTESTKIT_RECYCLE=0` turns it off), default on.
     ///   - label: names the template family; templates of the same label and prefix supersede
     ///     each other. Defaults to the migrations directory's name.
     ///   - logger: the toolkit never bootstraps logging; pass yours.
@@ -111,17 +114,20 @@ public actor TestDatabaseManager {
     ) {
         let environment = ProcessInfo.processInfo.environment
         self.runID = RunID()
-        let prefix = prefix ?? environment["PGTESTKIT_PREFIX"].flatMap { $0.isEmpty ? nil : $0 } ?? "pgtk"
+        // One rule for every setting: the environment's, else the code's, else the default.
+        let settings = Configuration(prefix: prefix, audit: audit, keep: keep, poolSize: poolSize, recycle: recycle)
+            .overridden(by: .fromEnvironment(environment))
+        let prefix = settings.prefix ?? "pgtk"
         self.prefix = prefix
         do { try DatabaseName.validatePrefix(prefix); prefixError = nil } catch { prefixError = error as? TestKitError }
         self.server = server ?? .fromEnvironment(environment)
         self.migrations = migrations
         self.seeders = seeders
         self.hooks = connectHooks
-        self.auditPolicy = AuditPolicy.fromEnvironment(environment, fallback: audit)
-        self.keepPolicy = keep ?? KeepPolicy.fromEnvironment(environment)
-        self.poolSize = max(0, poolSize ?? environment["PGTESTKIT_POOL_SIZE"].flatMap { Int($0) } ?? 2)
-        self.recycle = recycle ?? CloneRecycler.isEnabled(environment)
+        self.auditPolicy = settings.resolvedAudit(environment)
+        self.keepPolicy = settings.keep ?? .none
+        self.poolSize = max(0, settings.poolSize ?? 2)
+        self.recycle = settings.recycle ?? true
         self.rebuildTemplate = environment["PGTESTKIT_REBUILD"] == "1"
         self.reapGrace = .seconds(environment["PGTESTKIT_REAP_GRACE"].flatMap { Int($0) } ?? 120)
         self.label = label ?? Self.defaultLabel(for: migrations, seeders: seeders, hooks: connectHooks)

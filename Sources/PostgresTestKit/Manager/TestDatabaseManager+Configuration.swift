@@ -1,0 +1,50 @@
+import Foundation
+
+extension TestDatabaseManager {
+    /// A manager's settings as one value, with one rule for every one of them: the
+    /// environment's value (`PGTESTKIT_*`) wins over the code's, and the code's over the
+    /// default — so a CI job can tighten or tune every manager of a suite without touching it.
+    public struct Configuration: Sendable, Equatable {
+        /// The database name prefix (`PGTESTKIT_PREFIX`; default `pgtk`).
+        public var prefix: String?
+        /// The violation policy (`PGTESTKIT_AUDIT`; default `.fail` under `CI=true`, else `.warn`).
+        public var audit: AuditPolicy?
+        /// Which databases survive their test (`PGTESTKIT_KEEP`; default `.none`).
+        public var keep: KeepPolicy?
+        /// Ready clones kept ahead (`PGTESTKIT_POOL_SIZE`; default 2).
+        public var poolSize: Int?
+        /// Whether unchanged clones are recycled (`PGTESTKIT_RECYCLE=0` turns it off; default on).
+        public var recycle: Bool?
+
+        /// Settings; `nil` leaves one to the environment and then the default.
+        public init(prefix: String? = nil, audit: AuditPolicy? = nil, keep: KeepPolicy? = nil, poolSize: Int? = nil, recycle: Bool? = nil) {
+            self.prefix = prefix
+            self.audit = audit
+            self.keep = keep
+            self.poolSize = poolSize
+            self.recycle = recycle
+        }
+
+        /// What the environment sets; `nil` where it sets nothing, or nothing readable.
+        public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Configuration {
+            Configuration(
+                prefix: environment["PGTESTKIT_PREFIX"].flatMap { $0.isEmpty ? nil : $0 },
+                audit: environment["PGTESTKIT_AUDIT"].flatMap { AuditPolicy(rawValue: $0.lowercased()) },
+                keep: environment["PGTESTKIT_KEEP"].flatMap { KeepPolicy(rawValue: $0.lowercased()) },
+                poolSize: environment["PGTESTKIT_POOL_SIZE"].flatMap { Int($0) },
+                recycle: environment["PGTESTKIT_RECYCLE"].map { $0 != "0" })
+        }
+
+        /// These settings with every one `overrides` sets taken from it.
+        public func overridden(by overrides: Configuration) -> Configuration {
+            Configuration(
+                prefix: overrides.prefix ?? prefix, audit: overrides.audit ?? audit, keep: overrides.keep ?? keep,
+                poolSize: overrides.poolSize ?? poolSize, recycle: overrides.recycle ?? recycle)
+        }
+
+        /// The audit policy in effect: this one's, else `.fail` under `CI=true`, else `.warn`.
+        func resolvedAudit(_ environment: [String: String]) -> AuditPolicy {
+            audit ?? (environment["CI"]?.lowercased() == "true" ? .fail : .warn)
+        }
+    }
+}
