@@ -111,6 +111,10 @@ extension AdminConnection {
     /// Throws `.notOwned` when the database carries no marker, or belongs to another role that
     /// this one may not drop (42501); other server errors as they come.
     func reapDatabase(_ name: String, dryRun: Bool = false) async throws -> ReapOutcome {
+        try await whileDropping(name) { try await reap(name, dryRun: dryRun) } ?? .gone   // another session is dropping it
+    }
+
+    private func reap(_ name: String, dryRun: Bool) async throws -> ReapOutcome {
         guard let row = try await connection.execute("""
             SELECT shobj_description(oid, 'pg_database'), datistemplate, pg_get_userbyid(datdba), current_user, datconnlimit = -2
             FROM pg_database WHERE datname = $1

@@ -189,9 +189,29 @@ package final class AdminConnection: Sendable {
     /// first on older servers. A database that no longer exists is not an error.
     @discardableResult
     package func dropDatabase(_ name: String) async throws -> [SessionInfo] {
-        let leftover = try await drop(name)
+        let leftover = try await whileDropping(name) { try await drop(name) } ?? []
         ExitCleanup.shared.forget(name)
         return leftover
+    }
+
+    /// Runs `body` (a drop of `name`) holding the toolkit's drop lock on that name, so that
+    /// two of its sessions never drop the same database at once: a DROP under way marks it
+    /// invalid (PostgreSQL 15.5+), and the other session's `ALTER DATABASE` on it would then
+    /// end that session (FATAL). `nil` when another session holds it: that one drops it.
+    func whileDropping<T>(_ name: String, _ body: () async throws -> T) async throws -> T? {
+        let key = "pgtestkit:drop:" + name
+        guard try await connection.scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", key, as: Bool.self) else {
+            logger.debug("another toolkit session is dropping \(name)")
+            return nil
+        }
+        do {
+            let result = try await body()
+            try await connection.execute("SELECT pg_advisory_unlock(hashtextextended($1, 0))", key)
+            return result
+        } catch {
+            _ = try? await connection.execute("SELECT pg_advisory_unlock(hashtextextended($1, 0))", key)
+            throw error
+        }
     }
 
     private func drop(_ name: String) async throws -> [SessionInfo] {
