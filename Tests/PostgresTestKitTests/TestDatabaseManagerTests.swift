@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import PostgresTestKit
 
@@ -97,6 +98,30 @@ struct TestDatabaseManagerTests {
         #expect(finding.statement == "SELECT 42")
         await manager.waitForDrops()
         #expect(db.phases.current == .dropped)   // dropped anyway, after the finding
+        await manager.shutdown()
+    }
+
+    /// The scoped form releases its database whatever the body does; a body that throws
+    /// releases it as a failed test's (kept under keep: .failed) and its error comes through.
+    @Test func withTestDatabaseReleasesAfterTheBodyAndKeepsAFailedOne() async throws {
+        struct Failure: Error {}
+        let manager = TestDatabaseManager(prefix: TestSupport.uniquePrefix(), keep: .failed, poolSize: 0, logger: TestSupport.logger)
+        let passed = try await manager.withTestDatabase(testName: "scoped") { db in db.name }
+        let failed = Mutex<String?>(nil)
+        await #expect(throws: Failure.self) {
+            try await manager.withTestDatabase(testName: "scopedfails") { db in
+                failed.withLock { $0 = db.name }
+                throw Failure()
+            }
+        }
+        await manager.waitForDrops()
+        let admin = try await TestSupport.admin()
+        #expect(try await admin.exists(passed) == false)
+        let kept = try #require(failed.withLock { $0 })
+        #expect(try await admin.marker(of: kept)?.kept == true)
+        _ = try await admin.waitForNoSessions(on: kept)
+        try await admin.dropDatabase(kept)
+        await admin.close()
         await manager.shutdown()
     }
 

@@ -35,15 +35,12 @@ enum TestSupport {
     /// (also when `body` throws) — for tests that write and must not write to `postgres`.
     static func withDatabase(_ testName: String, _ body: (PostgresTestDatabase) async throws -> Void) async throws {
         let manager = TestDatabaseManager(prefix: uniquePrefix(), logger: logger)
-        let db = try await manager.acquire(testName: testName)
         do {
-            try await body(db)
+            try await manager.withTestDatabase(testName: testName, body)
         } catch {
-            try? await db.release()
             await manager.shutdown()
             throw error
         }
-        try await db.release()
         await manager.shutdown()
     }
 

@@ -4,11 +4,8 @@ extension AdminConnection {
     /// Waits until no session other than the admin's (and those named `ignoring`) is connected
     /// to `name`, up to `timeout`; returns the sessions still there after that.
     func waitForNoSessions(on name: String, timeout: Duration = .seconds(3), ignoring applicationName: String? = nil) async throws -> [SessionInfo] {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            let sessions = try await sessions(on: name).filter { applicationName == nil || $0.applicationName != applicationName }
-            if sessions.isEmpty || ContinuousClock.now >= deadline { return sessions }
-            try await Task.sleep(for: .milliseconds(10))
+        try await Deadline.poll(for: timeout, until: \.isEmpty) {
+            try await sessions(on: name).filter { applicationName == nil || $0.applicationName != applicationName }
         }
     }
 

@@ -28,6 +28,18 @@ struct HookGuard: Sendable {
     let hooks: [ConnectHook]
     let recorder: ViolationRecorder
 
+    /// Runs the hooks on a new connection of a test database and hands the connection back,
+    /// or closes it when they fail (a connection a caller never gets is a leak).
+    func runOrClose(_ connection: Connection, database: String, phase: Phase = .connecting, migrated: Bool = true) async throws -> Connection {
+        do {
+            try await run(on: connection, database: database, phase: phase, migrated: migrated)
+        } catch {
+            await connection.close()
+            throw error
+        }
+        return connection
+    }
+
     /// Runs the hooks that apply to this connection.
     ///
     /// - Parameters:

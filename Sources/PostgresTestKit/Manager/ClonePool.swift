@@ -152,12 +152,7 @@ actor ClonePool {
                     catch { logger.debug("no recycling window for \(name): \(error)") }
                     return (try await connect(to: name), window)
                 }
-                do {
-                    try await hookGuard.run(on: connection, database: name, phase: .connecting, migrated: true)
-                } catch {
-                    await connection.close()
-                    throw error
-                }
+                _ = try await hookGuard.runOrClose(connection, database: name)
                 if closed {
                     await connection.close()
                     _ = try? await admin.dropDatabase(name)
@@ -230,12 +225,7 @@ actor ClonePool {
                     await connection.close()
                     throw error
                 }
-                do {
-                    try await hookGuard.run(on: connection, database: renamed, phase: .connecting, migrated: true)
-                } catch {
-                    await connection.close()
-                    throw error
-                }
+                _ = try await hookGuard.runOrClose(connection, database: renamed)
                 // Never more ready clones (each an open connection) than the pool's target.
                 guard !closed, ready.count < target else {
                     await connection.close()

@@ -147,12 +147,9 @@ extension TestDatabaseManager {
     /// Waits (bounded) until the pool holds `count` ready clones, or its full size.
     public func waitForPool(_ count: Int? = nil, timeout: Duration = .seconds(30)) async throws {
         let target = min(count ?? poolSize, poolSize)
-        let deadline = ContinuousClock.now + timeout
-        while try await pooledClones < target {
-            guard ContinuousClock.now < deadline else {
-                throw TestKitError(.timeout, "the clone pool did not reach \(target) ready clones within \(timeout)")
-            }
-            try await Task.sleep(for: .milliseconds(5))
+        let ready = try await Deadline.poll(for: timeout, every: .milliseconds(5), until: { $0 >= target }) { try await pooledClones }
+        guard ready >= target else {
+            throw TestKitError(.timeout, "the clone pool did not reach \(target) ready clones within \(timeout)")
         }
     }
 

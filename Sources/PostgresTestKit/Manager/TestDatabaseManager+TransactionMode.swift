@@ -30,13 +30,9 @@ extension TestDatabaseManager {
             if let idle = idleSandboxes.popLast() {
                 connection = idle
             } else {
-                connection = try await Connection.connect(to: shared.connectionString, applicationName: testApplicationName, logger: logger)
-                do {
-                    try await HookGuard(hooks: hooks, recorder: recorder).run(on: connection, database: shared.name, phase: .connecting, migrated: true)
-                } catch {
-                    await connection.close()
-                    throw error
-                }
+                connection = try await HookGuard(hooks: hooks, recorder: recorder).runOrClose(
+                    try await Connection.connect(to: shared.connectionString, applicationName: testApplicationName, logger: logger),
+                    database: shared.name)
             }
             do {
                 try await connection.enterSandbox()

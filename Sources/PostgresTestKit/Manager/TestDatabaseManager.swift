@@ -291,13 +291,7 @@ public actor TestDatabaseManager {
 
     /// Runs the connect hooks (guarded) on a test database's new connection; closes it when they fail.
     private func runHooks(on connection: Connection) async throws -> Connection {
-        do {
-            try await HookGuard(hooks: hooks, recorder: recorder).run(on: connection, database: await connection.database, phase: .connecting, migrated: true)
-        } catch {
-            await connection.close()
-            throw error
-        }
-        return connection
+        try await HookGuard(hooks: hooks, recorder: recorder).runOrClose(connection, database: await connection.database)
     }
 
     /// The `application_name` of the toolkit's own test-database connections.

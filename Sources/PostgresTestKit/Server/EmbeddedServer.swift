@@ -180,10 +180,7 @@ package struct EmbeddedServer: Sendable {
             }
             try await connection.execute("SELECT pg_rotate_logfile()")
             // The logging collector opens the new file asynchronously; wait for it (bounded).
-            let deadline = ContinuousClock.now + .seconds(2)
-            while !FileManager.default.fileExists(atPath: logFile), ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(10))
-            }
+            _ = try await Deadline.poll(for: .seconds(2), until: { $0 }) { FileManager.default.fileExists(atPath: logFile) }
             return true
         }
     }
