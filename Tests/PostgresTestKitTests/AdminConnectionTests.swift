@@ -69,17 +69,22 @@ struct AdminConnectionTests {
         await admin.close()
     }
 
+    /// A toolkit template as an interrupted DROP leaves it: datconnlimit -2, still a template.
+    static func invalidTemplate(_ admin: AdminConnection) async throws -> String {
+        let name = TestSupport.uniquePrefix("invalid")
+        try await admin.createDatabase(name, marker: OwnerMarker(kind: .template, run: admin.runID))
+        let superuser = try await TestSupport.connectAsServerFault()
+        try await superuser.execute("UPDATE pg_database SET datconnlimit = -2, datistemplate = true WHERE datname = $1", name)
+        await superuser.close()
+        return name
+    }
+
     /// A DROP DATABASE interrupted midway (PostgreSQL 15.5+) leaves the database invalid: an
     /// ALTER of it ends the session (FATAL) and DROP refuses a template. The toolkit's own
     /// invalid template is still dropped, and the admin session survives.
     @Test func anInvalidTemplateLeftByAnInterruptedDropIsStillDropped() async throws {
         let admin = try await TestSupport.admin()
-        let name = TestSupport.uniquePrefix("invalid")
-        try await admin.createDatabase(name, marker: OwnerMarker(kind: .template, run: admin.runID))
-        let superuser = try await TestSupport.connectAsServerFault()
-        // What an interrupted DROP leaves: datconnlimit -2 (and here still a template).
-        try await superuser.execute("UPDATE pg_database SET datconnlimit = -2, datistemplate = true WHERE datname = $1", name)
-        await superuser.close()
+        let name = try await Self.invalidTemplate(admin)
         _ = try await admin.dropDatabase(name)
         #expect(try await admin.exists(name) == false)
         #expect(try await admin.exists("postgres"), "the admin session survived")
@@ -91,11 +96,7 @@ struct AdminConnectionTests {
     /// killed the session a manager then prepared on.
     @Test func anInvalidDatabaseIsNeverAlteredAndTheReaperDropsIt() async throws {
         let admin = try await TestSupport.admin()
-        let name = TestSupport.uniquePrefix("invalid")
-        try await admin.createDatabase(name, marker: OwnerMarker(kind: .template, run: admin.runID))
-        let superuser = try await TestSupport.connectAsServerFault()
-        try await superuser.execute("UPDATE pg_database SET datconnlimit = -2, datistemplate = true WHERE datname = $1", name)
-        await superuser.close()
+        let name = try await Self.invalidTemplate(admin)
         await #expect(throws: TestKitError.self) { try await admin.renameDatabase(name, to: name + "_r") }
         await #expect(throws: TestKitError.self) { try await admin.setWriteGuard(name, enabled: true) }
         #expect(try await admin.exists("postgres"), "the admin session survived")
