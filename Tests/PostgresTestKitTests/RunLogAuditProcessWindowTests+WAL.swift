@@ -15,7 +15,7 @@ extension RunLogAuditProcessWindowTests {
     func runWhileHolding(_ context: Context, _ during: [String]) async throws -> Outcome {
         let script = #"""
             out=$(mktemp); done=$(mktemp -u)
-            "$PGTESTKIT_CLI" prepare --swift-migrations --acquire 1 --hold-seconds 60 --hold-until "$done" --prefix "$PREFIX" >"$out" 2>&1 &
+            "$PGTESTKIT_CLI" prepare --verbose --swift-migrations --acquire 1 --hold-seconds 60 --hold-until "$done" --prefix "$PREFIX" >"$out" 2>&1 &
             pid=$!
             i=0
             until grep -q '^run audit reads the WAL' "$out" || [ $i -gt 1200 ]; do sleep 0.05; i=$((i+1)); done
@@ -54,7 +54,8 @@ extension RunLogAuditProcessWindowTests {
             await setupAgain.close()
             guard outcome.readsWAL else {
                 // No pg_walinspect (the pgserver 16 wheel): said once, and the log audit alone runs.
-                #expect(outcome.output.contains("the run audit reads the statement log only"), "\(outcome.output)")
+                #expect(outcome.output.contains("the run audit reads the statement log only"), "\(outcome.output)")   // said (notice)
+                #expect(outcome.status == 0, "\(outcome.output)")
                 return
             }
             let dev = outcome.devFindings(context.dev).filter { $0.kind == .writeToForeignDatabase }
