@@ -96,6 +96,18 @@ actor ProcessWalWitness {
         }
     }
 
-    /// Whether the last failure noted lost the session.
-    var isBroken: Bool { broken }
+    /// Runs `body` on the current witness (its ``reader()`` when `reader`); when that fails
+    /// because the session was lost, once more on a new witness — marks taken before stay
+    /// valid, an LSN being the server's. Other failures are thrown as they come.
+    func retryingOnce<T>(
+        reader: Bool = false, isolation: isolated (any Actor)? = #isolation, _ body: (WalWitness) async throws -> T
+    ) async throws -> T {
+        do {
+            return try await body(reader ? await self.reader() : await current())
+        } catch {
+            await noteFailure(error)
+            guard await broken else { throw error }
+            return try await body(reader ? await self.reader() : await current())
+        }
+    }
 }

@@ -109,29 +109,25 @@ actor RunWalAudit {
     /// Reads the WAL from the last read's end to now (never two at once: the reads are chained).
     private func read() async -> [LifecycleViolation] {
         lastRead = ContinuousClock.now
-        var witness: WalWitness?
-        var end = last
-        var changes: [UInt32: [WalChange]] = [:]
-        for attempt in 1...2 {   // a second time on a new witness when the session was lost: the LSNs hold
-            do {
-                let current = try await self.witness.reader()
-                end = try await current.mark()
-                guard end > last else { return [] }
-                changes = try await current.changes(from: last, to: end).filter { $0.value.contains(where: \.isDataChange) }
-                witness = current
-                break
-            } catch {
-                await self.witness.noteFailure(error)
-                if attempt == 1, await self.witness.isBroken { continue }
-                if !saidUnreadable {
-                    saidUnreadable = true
-                    logger.notice("the run audit could not read the WAL (\(error)); what was written meanwhile is judged by the statement log alone")
-                }
-                if let mark = try? await self.witness.current().mark() { last = mark }   // go on from here
-                return []
+        let witness: WalWitness
+        let end: WalLSN
+        let changes: [UInt32: [WalChange]]
+        do {
+            let start = last
+            (witness, end, changes) = try await self.witness.retryingOnce(reader: true) { current in
+                let end = try await current.mark()
+                guard end > start else { return (current, end, [:]) }
+                return (current, end, try await current.changes(from: start, to: end).filter { $0.value.contains(where: \.isDataChange) })
             }
+        } catch {
+            if !saidUnreadable {
+                saidUnreadable = true
+                logger.notice("the run audit could not read the WAL (\(error)); what was written meanwhile is judged by the statement log alone")
+            }
+            if let mark = try? await self.witness.current().mark() { last = mark }   // go on from here
+            return []
         }
-        guard let witness else { return [] }
+        guard end > last else { return [] }
         last = end
         guard !changes.isEmpty else { return [] }
         let databases: [CommandAudit.Database]

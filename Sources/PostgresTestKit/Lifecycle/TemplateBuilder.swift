@@ -162,24 +162,25 @@ struct TemplateBuilder: Sendable {
     /// the mark taken before anything but the toolkit could reach it; `nil` without a witness.
     private func openGuardWindow(on scratch: String) async -> (witness: WalWitness, oid: UInt32, start: WalLSN)? {
         guard let witness, hookGuard.recorder.policy != .off else { return nil }
-        for attempt in 1...2 {   // a second time on a new witness when the session was lost
-            do {
+        do {
+            return try await witness.retryingOnce { current in
                 // A session of its own: the process's witness may be busy with verdicts.
-                let reader = try await witness.current().sibling()
-                guard let state = try await reader.sharedState(of: scratch) else {
+                let reader = try await current.sibling()
+                do {
+                    guard let state = try await reader.sharedState(of: scratch) else {
+                        await reader.closeSession()
+                        return nil
+                    }
+                    return (reader, state.oid, state.lsn)
+                } catch {
                     await reader.closeSession()
-                    return nil
-                }
-                return (reader, state.oid, state.lsn)
-            } catch {
-                await witness.noteFailure(error)
-                guard attempt == 1, await witness.isBroken else {
-                    logger.debug("the WAL cannot watch the template's guard window: \(error)")
-                    return nil
+                    throw error
                 }
             }
+        } catch {
+            logger.debug("the WAL cannot watch the template's guard window: \(error)")
+            return nil
         }
-        return nil
     }
 
     /// Reports the data the WAL shows written into the template before its migrations start,

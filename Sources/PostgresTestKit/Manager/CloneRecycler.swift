@@ -75,15 +75,8 @@ actor CloneRecycler {
 
     /// Opens a clone's window: call it before anything but the toolkit may reach the clone.
     func openWindow(on name: String, uses: Int) async throws -> Window {
-        var found: SharedDatabaseState?
-        do {
-            found = try await witness.current().sharedState(of: name)   // and the window's start mark
-        } catch {
-            await witness.noteFailure(error)
-            guard await witness.isBroken else { throw error }
-            found = try await witness.current().sharedState(of: name)   // once more, on a new witness
-        }
-        guard let state = found else {
+        // The shared state carries the window's start mark.
+        guard let state = try await witness.retryingOnce({ try await $0.sharedState(of: name) }) else {
             throw TestKitError(.configuration, "the clone \(name) is not in pg_database")
         }
         let start = state.lsn
