@@ -27,6 +27,16 @@ struct PrepareCommand: AsyncParsableCommand {
     var readOnlyTests = 0
     @Option(help: "The query each read-only test runs.")
     var query = "SELECT 1"
+    @Option(help: "Then run this many writing tests back to back (acquire, insert a row, release).")
+    var writingTests = 0
+    @Flag(help: "Exit at a random moment within 8 ms of the last release, with its verdict under way and no shutdown() (the exit-race test).")
+    var exitAtOnce = false
+
+    /// Ends the process soon after the last release, at a random point of its verdict.
+    private func exitDuringVerdict() -> Never {
+        usleep(UInt32.random(in: 0...8_000))
+        Foundation.exit(0)
+    }
 
     func run() async throws {
         let processStarted = ContinuousClock.now
@@ -39,7 +49,7 @@ struct PrepareCommand: AsyncParsableCommand {
         let manager = TestDatabaseManager(
             prefix: prefix, migrations: schema,
             seeders: seed.isEmpty ? [] : [Seeders.sqlFiles(seed.map { URL(fileURLWithPath: $0) })],
-            poolSize: readOnlyTests > 0 ? 2 : 0, logger: options.logger())
+            poolSize: readOnlyTests + writingTests > 0 ? 2 : 0, logger: options.logger())
         try await manager.prepare()
         let built = try await manager.builtTemplate
         FileHandle.standardOutput.write(Data("\(built ? "built" : "reused") \(try await manager.templateName ?? "-")\n".utf8))
@@ -73,6 +83,7 @@ struct PrepareCommand: AsyncParsableCommand {
                 try await db.release()
             }
             await manager.waitForDrops()
+            if exitAtOnce { exitDuringVerdict() }
             let perTest = (ContinuousClock.now - started).milliseconds / Double(readOnlyTests)
             let verdicts = await manager.recycleVerdicts
             let recycled = verdicts.filter { $0.recycledAs != nil }.count
@@ -81,6 +92,16 @@ struct PrepareCommand: AsyncParsableCommand {
                 FileHandle.standardOutput.write(Data("verdicts: p50 \(String(format: "%.2f", durations[durations.count / 2])) ms, max \(String(format: "%.2f", durations.last!)) ms, pool \(try await manager.pooledClones)\n".utf8))
             }
             FileHandle.standardOutput.write(Data("read-only tests: \(String(format: "%.2f", perTest)) ms per test (\(recycled)/\(readOnlyTests) clones recycled)\n".utf8))
+        }
+        if writingTests > 0 {
+            for _ in 0..<writingTests {
+                let db = try await manager.acquire(testName: "writing")
+                _ = try await db.simpleQuery(swiftMigrations
+                    ? "INSERT INTO swift_migrated (name) VALUES ('written')"
+                    : "CREATE TABLE written_by_the_test (id int)")
+                try await db.release()
+            }
+            if exitAtOnce { exitDuringVerdict() }
         }
         await manager.shutdown()
     }

@@ -189,7 +189,11 @@ package final class AdminConnection: Sendable {
     /// first on older servers. A database that no longer exists is not an error.
     @discardableResult
     package func dropDatabase(_ name: String) async throws -> [SessionInfo] {
-        let leftover = try await whileDropping(name) { try await drop(name) } ?? []
+        // Another toolkit session (a reaper looking at it, another drop) may hold its drop
+        // lock: wait for it rather than forget a database nobody may drop then.
+        guard let leftover = try await whileDropping(name, waitingUpTo: .seconds(30), { try await drop(name) }) else {
+            throw TestKitError(.configuration, "could not drop '\(name)': another toolkit session held its drop lock for 30 s (the exit's cleanup and the reaper will retry)")
+        }
         ExitCleanup.shared.forget(name)
         return leftover
     }
@@ -197,10 +201,15 @@ package final class AdminConnection: Sendable {
     /// Runs `body` (a drop of `name`) holding the toolkit's drop lock on that name, so that
     /// two of its sessions never drop the same database at once: a DROP under way marks it
     /// invalid (PostgreSQL 15.5+), and the other session's `ALTER DATABASE` on it would then
-    /// end that session (FATAL). `nil` when another session holds it: that one drops it.
-    func whileDropping<T>(_ name: String, _ body: () async throws -> T) async throws -> T? {
+    /// end that session (FATAL). `nil` when another session holds it: that one drops it, or
+    /// (a reaper that finds its run alive) leaves it.
+    /// With `waitingUpTo`, waits that long for another session's lock first (`nil` only then).
+    func whileDropping<T>(_ name: String, waitingUpTo wait: Duration = .zero, _ body: () async throws -> T) async throws -> T? {
         let key = "pgtestkit:drop:" + name
-        guard try await connection.scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", key, as: Bool.self) else {
+        let locked = try await Deadline.poll(for: wait, every: .milliseconds(20), until: { $0 }) {
+            try await connection.scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", key, as: Bool.self)
+        }
+        guard locked else {
             logger.debug("another toolkit session is dropping \(name)")
             return nil
         }
@@ -276,15 +285,9 @@ package final class AdminConnection: Sendable {
         try await requireOwned(name)
         let from = try await connection.quoteIdentifier(name)
         let to = try await connection.quoteIdentifier(newName)
-        let registered = ExitCleanup.shared.isRegistered(name)
-        if registered { ExitCleanup.shared.register(newName, server: server) }
-        do {
+        try await ExitCleanup.shared.renaming(name, to: newName, server: server) {
             try await connection.execute("ALTER DATABASE \(from) RENAME TO \(to)")
-        } catch {
-            if registered { ExitCleanup.shared.forget(newName) }
-            throw error
         }
-        if registered { ExitCleanup.shared.forget(name) }
     }
 
     /// Marks a toolkit database as a template that accepts no connections, or reverses that.

@@ -141,6 +141,7 @@ final class ExitCleanup: Sendable {
     private struct State {
         /// Database name → the server it lives on (a process may use several servers).
         var databases: [String: [String: String]] = [:]
+        /// Creates and renames under way (the cleanup waits for them before it takes its list).
         var creating = 0
         /// Set when the process is exiting: no new database may be created after that.
         var exiting = false
@@ -188,6 +189,35 @@ final class ExitCleanup: Sendable {
             if !known { forget(name) }   // not ours: never drop a same-named database at exit
             throw error
         }
+    }
+
+    /// Runs `rename` (an `ALTER DATABASE … RENAME`) so that the exit's cleanup sees the
+    /// database under one of its names, whenever the exit comes: `newName` is registered
+    /// before the statement is sent and `name` forgotten once it succeeded, an exit meanwhile
+    /// waits for it (as for a create), and none starts once the process is exiting — a rename
+    /// after the cleanup had taken its list would leave the database under a name it never saw.
+    func renaming(
+        _ name: String, to newName: String, server: [String: String], isolation: isolated (any Actor)? = #isolation,
+        _ rename: () async throws -> Void
+    ) async throws {
+        let (allowed, registered) = state.withLock { state -> (Bool, Bool) in
+            guard !state.exiting else { return (false, false) }
+            let registered = state.databases[name] != nil
+            if registered { state.databases[newName] = server }
+            state.creating += 1
+            return (true, registered)
+        }
+        guard allowed else {
+            throw TestKitError(.configuration, "the process is exiting; no database is renamed")
+        }
+        defer { state.withLock { $0.creating -= 1 } }
+        do {
+            try await rename()
+        } catch {
+            if registered { forget(newName) }
+            throw error
+        }
+        if registered { forget(name) }
     }
 
     /// Runs `create`, which makes a database whose name it learns itself and must
