@@ -25,7 +25,7 @@ struct ReapCommand: AsyncParsableCommand {
     var runs: [String] = []
     @Flag(help: "Only databases created on this host, judged by whether their process still exists.")
     var thisHost = false
-    @Flag(help: "Also collect templates no live run holds and no run used for --ttl (default PGTESTKIT_TEMPLATE_TTL, else 3 days); only your role's.")
+    @Flag(help: "Also collect templates no live run holds and no run used for --ttl (default PGTESTKIT_TEMPLATE_TTL, else 3 days); only your role's, and only those --prefix, --run and --this-host allow.")
     var templates = false
     @Option(help: "With --templates: how long unused (seconds, or 90m, 36h, 7d); 0 collects every unused template.")
     var ttl: String?
@@ -62,13 +62,13 @@ struct ReapCommand: AsyncParsableCommand {
         var collected = TemplateCollector.Report()
         do {
             try await admin.requireAllowedHost(source: configuration.description)
+            let scope = Reaper.Scope(prefixes: prefixes, runs: Set(runs.map { $0.lowercased() }), thisHostOnly: thisHost)
             report = try await Reaper(admin: admin, logger: logger).reap(
-                scope: Reaper.Scope(prefixes: prefixes, runs: Set(runs.map { $0.lowercased() }), thisHostOnly: thisHost),
-                grace: .seconds(grace), includeKept: kept, dryRun: dryRun)
-            if templates {
+                scope: scope, grace: .seconds(grace), includeKept: kept, dryRun: dryRun)
+            if templates {   // the same scope: --prefix, --run and --this-host hold for templates too
                 let ttl = try ttl.map(TemplateCollector.parseTTL) ?? TemplateCollector.ttl()
                 collected = try await TemplateCollector(admin: admin, logger: logger).collect(
-                    ttl: ttl, createdAfter: createdAfter.flatMap(OwnerMarker.date(fromTimestamp:)), dryRun: dryRun)
+                    ttl: ttl, createdAfter: createdAfter.flatMap(OwnerMarker.date(fromTimestamp:)), scope: scope, dryRun: dryRun)
             }
         } catch {
             await admin.close()

@@ -78,4 +78,39 @@ struct TemplateCollectorTests {
         let error = #expect(throws: TestKitError.self) { try TemplateCollector.ttl(from: ["PGTESTKIT_TEMPLATE_TTL": "soon"]) }
         #expect(error?.message.contains("90m, 36h, 7d") == true)
     }
+
+    /// `pgtestkit reap --templates --prefix A` collects A's templates only: another project's
+    /// on the same server stays, with its clones.
+    @Test func reapTemplatesHonoursThePrefix() async throws {
+        let (a, b) = (TestSupport.uniquePrefix("ra"), TestSupport.uniquePrefix("rb"))
+        var templates: [String: String] = [:]
+        var heldClone: PostgresTestDatabase?
+        let holderB = TestDatabaseManager(prefix: b, migrations: Self.migrations, poolSize: 0, logger: TestSupport.logger)
+        for prefix in [a, b] {
+            let manager = TestDatabaseManager(prefix: prefix, migrations: Self.migrations, poolSize: 0, logger: TestSupport.logger)
+            let template = try #require(try await manager.templateName)
+            templates[prefix] = template
+            await manager.shutdown()
+        }
+        heldClone = try await holderB.acquire(testName: "other-project")   // B's live clone
+        let run = { (arguments: [String]) async throws -> String in
+            let output = try await Subprocess.run(AuditCommandTests.executable, ["reap", "--grace", "0", "--templates", "--ttl", "0"] + arguments)
+            #expect(output.status == 0, "\(output.output)")
+            return output.output
+        }
+        let dry = try await run(["--prefix", a, "--dry-run"])
+        #expect(dry.contains("would drop template \(templates[a]!)"))
+        #expect(!dry.contains(b), "a dry run for prefix \(a) named \(b)'s databases: \(dry)")
+        let real = try await run(["--prefix", a])
+        #expect(real.contains("dropped template \(templates[a]!)"))
+        let admin = try await TestSupport.admin()
+        let remaining = Set(try await admin.ownedDatabases().map(\.name))
+        #expect(!remaining.contains(templates[a]!))
+        #expect(remaining.contains(templates[b]!), "\(b)'s template went with a reap of \(a)")
+        #expect(remaining.contains(heldClone!.name), "\(b)'s clone went with a reap of \(a)")
+        try await heldClone?.release()
+        await holderB.shutdown()
+        _ = try? await admin.dropDatabase(templates[b]!)
+        await admin.close()
+    }
 }

@@ -49,13 +49,16 @@ package struct TemplateCollector: Sendable {
         package init() {}
     }
 
-    /// Drops the role's templates unused for longer than `ttl` (and, when given, created after
-    /// `createdAfter`), that no live run holds. A failure on one is logged; the pass goes on.
-    package func collect(ttl: Duration, createdAfter: Date? = nil, dryRun: Bool = false) async throws -> Report {
+    /// Drops the role's templates in `scope` (its prefixes, the runs that built them, this
+    /// host's) unused for longer than `ttl` (and, when given, created after `createdAfter`),
+    /// that no live run holds. A failure on one is logged; the pass goes on.
+    package func collect(
+        ttl: Duration, createdAfter: Date? = nil, scope: Reaper.Scope = Reaper.Scope(), dryRun: Bool = false
+    ) async throws -> Report {
         var report = Report()
         let now = Date()
         let seconds = Double(ttl.components.seconds)
-        for database in try await admin.ownedDatabases() where database.marker.kind == .template {
+        for database in try await admin.ownedDatabases() where database.marker.kind == .template && scope.contains(database) {
             guard let lastUsed = database.marker.lastUsedDate, now.timeIntervalSince(lastUsed) >= seconds else { continue }
             if let createdAfter, (database.marker.createdDate ?? .distantPast) < createdAfter { continue }
             guard (try? await admin.ownsDatabase(database.name)) == true else { continue }
