@@ -41,6 +41,9 @@ actor ClonePool {
     private var judging: [String: Task<Void, Never>] = [:]
     /// The names in `judging`, oldest first.
     private var judgingOrder: [String] = []
+    /// What every clone of the template holds before its first test (read from the first
+    /// fresh clone): what a reset restores.
+    private var baseline: TemplateBaseline?
     /// The verdicts so far (tests read them).
     private(set) var verdicts: [RecycleVerdict] = []
 
@@ -152,6 +155,7 @@ actor ClonePool {
                     catch { logger.debug("no recycling window for \(name): \(error)") }
                     return (try await connect(to: name), window)
                 }
+                await readBaseline(on: connection)   // before any hook: the clone is as its template
                 _ = try await hookGuard.runOrClose(connection, database: name)
                 if closed {
                     await connection.close()
@@ -207,7 +211,8 @@ actor ClonePool {
         switch await recycler.judge(renamed, window, expectedComment: expectedComment) {
         case .failure(let reason):
             return .init(database: renamed, recycledAs: nil, reason: reason.text)
-        case .success(let next):
+        case .success(let judgement):
+            var next = judgement.next
             do {
                 // A spare again: a marker without a test, counting its uses (written beside the connect).
                 var marker = OwnerMarker(kind: .clone, run: admin.runID)
@@ -225,6 +230,18 @@ actor ClonePool {
                     await connection.close()
                     throw error
                 }
+                var reset: ResetPlan?
+                if !judgement.reset.isEmpty {   // rows changed: reset them, before any hook runs
+                    switch await self.reset(judgement.reset, on: connection) {
+                    case .failure(let refusal):
+                        await connection.close()
+                        return .init(database: renamed, recycledAs: nil, reason: "it could not be reset: \(refusal.reason)")
+                    case .success(let plan):
+                        reset = plan
+                        // The next window opens after the reset's own records.
+                        next = try await recycler.openWindow(on: renamed, uses: next.uses)
+                    }
+                }
                 _ = try await hookGuard.runOrClose(connection, database: renamed)
                 // Never more ready clones (each an open connection) than the pool's target.
                 guard !closed, ready.count < target else {
@@ -232,12 +249,29 @@ actor ClonePool {
                     return .init(database: renamed, recycledAs: nil, reason: "the pool is full")
                 }
                 ready.insert(ReadyClone(name: renamed, connection: connection, window: next), at: 0)
-                RunReport.shared.update { $0.databasesRecycled += 1 }
-                return .init(database: name, recycledAs: renamed, reason: nil)
+                RunReport.shared.update { reset == nil ? ($0.databasesRecycled += 1) : ($0.databasesReset += 1) }
+                return .init(database: name, recycledAs: renamed, reason: nil, reset: reset)
             } catch {
                 return .init(database: renamed, recycledAs: nil, reason: "it could not be reconnected (\(error))")
             }
         }
+    }
+
+    /// Resets the rows of `files` on a clone's connection (``CloneReset``), or says why not.
+    private func reset(_ files: Set<ResetRule.RelationFile>, on connection: Connection) async -> Result<ResetPlan, ResetPlan.Refusal> {
+        guard let baseline else { return .failure(.init("the template's baseline was not read (no fresh clone was made yet)")) }
+        do {
+            return try await CloneReset.run(files, baseline: baseline, on: connection)
+        } catch {
+            return .failure(.init("\(error)"))
+        }
+    }
+
+    /// Reads the template's baseline on a fresh clone's connection, once per pool.
+    private func readBaseline(on connection: Connection) async {
+        guard baseline == nil, recycler != nil else { return }
+        do { baseline = try await TemplateBaseline.read(on: connection) }
+        catch { logger.debug("could not read the template's baseline (written clones are dropped, not reset): \(error)") }
     }
 
     /// Whether released clones can be recycled (the WAL witness is open).

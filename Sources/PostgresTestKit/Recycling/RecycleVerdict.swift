@@ -7,6 +7,9 @@ package struct RecycleVerdict: Sendable, Hashable {
     package let recycledAs: String?
     /// Why it was dropped: what changed, or why the WAL could not vouch for it.
     package let reason: String?
+    /// What the reset did, when the test had written rows and the clone was reset before it
+    /// went back; `nil` when it went back unchanged, or was dropped.
+    package var reset: ResetPlan? = nil
     /// How long the verdict took, from the release (rename, WAL read, reconnect included).
     package var duration: Duration = .zero
 }

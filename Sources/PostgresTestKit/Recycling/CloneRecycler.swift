@@ -87,9 +87,18 @@ actor CloneRecycler {
     /// nothing else keeps busy (the pool's own creates clones, a `CREATE DATABASE` at a time).
     var admin: AdminConnection { get async { await witness.admin } }
 
+    /// A clone judged fit to go back into the pool: as it is, or once the rows of `reset`
+    /// are reset (``CloneReset``; the next window then opens after the reset).
+    struct Judgement: Sendable {
+        /// The next window, from the verdict on (when nothing needs a reset).
+        let next: Window
+        /// The relation files whose rows changed; empty when nothing did.
+        let reset: Set<ResetRule.RelationFile>
+    }
+
     /// Closes `window` on the clone now called `name` (renamed, so no session is connected):
-    /// the next window when it is clean, or what changed.
-    func judge(_ name: String, _ window: Window, expectedComment: String?) async -> Result<Window, Reason> {
+    /// whether it is clean or only rows changed (``ResetRule``), or why it must be dropped.
+    func judge(_ name: String, _ window: Window, expectedComment: String?) async -> Result<Judgement, Reason> {
         do {
             let witness = try await self.witness.current()
             guard let state = try await witness.sharedState(of: name, flushing: true) else { return .failure(Reason("it is gone")) }
@@ -97,17 +106,21 @@ actor CloneRecycler {
             guard state.oid == window.state.oid else { return .failure(Reason("it is another database now")) }
             let records = try await witness.records(from: window.start, to: end, flushed: true, database: state.oid)
                 .filter { $0.database == state.oid && $0.altersDatabase }
-            if !records.isEmpty {
+            var reset: Set<ResetRule.RelationFile> = []
+            switch ResetRule().decide(records) {
+            case .unchanged: break
+            case .reset(let files): reset = files
+            case .drop(let why):
                 let kinds = Dictionary(grouping: records, by: { "\($0.resourceManager)/\($0.recordType)" })
                     .map { "\($0.key) ×\($0.value.reduce(0) { $0 + $1.count })" }.sorted().joined(separator: ", ")
-                return .failure(Reason("the WAL shows changes: \(kinds)"))
+                return .failure(Reason("the WAL shows changes a reset cannot undo: \(why) (\(kinds))"))
             }
             if state.lingering > 0 { return .failure(Reason("a prepared transaction or replication slot remains")) }
             if state.catalogs != window.state.catalogs {
                 return .failure(Reason("its shared catalogs changed (ALTER DATABASE, GRANT, security label or subscription)"))
             }
             if state.comment != expectedComment { return .failure(Reason("its comment changed (COMMENT ON DATABASE)")) }
-            return .success(Window(start: end, state: state, uses: window.uses + 1))
+            return .success(Judgement(next: Window(start: end, state: state, uses: window.uses + 1), reset: reset))
         } catch {
             await witness.noteFailure(error)
             return .failure(Reason("the WAL could not vouch for it (\(error))"))

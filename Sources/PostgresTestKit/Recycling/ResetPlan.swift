@@ -1,0 +1,102 @@
+/// What a reset does to one clone, decided from the relations its WAL window changed (as its
+/// catalog names them) and the template's ``TemplateBaseline``: a pure value, tested without
+/// a server.
+///
+/// Tables that are empty in the template are emptied (`TRUNCATE`), with every table that
+/// references them by a foreign key (which `TRUNCATE` requires, and which must be empty in the
+/// template too); changed sequences are set back to their template state. A changed table
+/// that has rows in the template, a system relation, a materialized view, a relation that no
+/// longer exists or one with a `TRUNCATE` trigger ends in a drop: restoring rows would need a
+/// copy of them somewhere in the user's database, and a drop is always right.
+package struct ResetPlan: Sendable, Hashable {
+    /// A changed relation file, as the clone's catalog names it.
+    package struct Relation: Sendable, Hashable {
+        /// The file the WAL named.
+        package let file: ResetRule.RelationFile
+        /// The relation's OID; `nil` when no relation has that file any more.
+        package let oid: UInt32?
+        /// Its `relkind` (`r` table, `i` index, `t` TOAST, `S` sequence, …).
+        package let kind: String
+        /// Its name, for reasons.
+        package let name: String
+        /// The table whose rows the file holds (the table itself, an index's table, a TOAST
+        /// table's owner); `nil` for a sequence or a relation of no table.
+        package let table: UInt32?
+        /// That table's `relkind`.
+        package let tableKind: String?
+
+        package init(file: ResetRule.RelationFile, oid: UInt32?, kind: String, name: String, table: UInt32?, tableKind: String?) {
+            self.file = file
+            self.oid = oid
+            self.kind = kind
+            self.name = name
+            self.table = table
+            self.tableKind = tableKind
+        }
+    }
+
+    /// A table that references (by a foreign key, directly or through others) a table to be
+    /// emptied, or one of those tables itself, with what `TRUNCATE` must know of it.
+    package struct Table: Sendable, Hashable {
+        package let oid: UInt32
+        package let name: String
+        /// Whether a trigger fires on its `TRUNCATE` (which a reset must not run).
+        package let hasTruncateTrigger: Bool
+
+        package init(oid: UInt32, name: String, hasTruncateTrigger: Bool) {
+            self.oid = oid
+            self.name = name
+            self.hasTruncateTrigger = hasTruncateTrigger
+        }
+    }
+
+    /// The tables to empty, by OID, in one `TRUNCATE ONLY`.
+    package let truncate: [UInt32]
+    /// The sequences to set back, with their template state.
+    package let sequences: [UInt32: TemplateBaseline.SequenceState]
+
+    /// The tables the changed relations hold rows of (the first step: their foreign-key
+    /// closure is read next); or why the clone must be dropped.
+    package static func changedTables(_ relations: [Relation]) -> Result<(tables: Set<UInt32>, sequences: Set<UInt32>), Refusal> {
+        var tables: Set<UInt32> = [], sequences: Set<UInt32> = []
+        for relation in relations {
+            guard let oid = relation.oid else {
+                return .failure(Refusal("a changed relation no longer exists (relfilenode \(relation.file.relfilenode))"))
+            }
+            if oid < WalRecord.firstNormalObjectID { return .failure(Refusal("the system catalog \(relation.name) changed")) }
+            if relation.kind == "S" { sequences.insert(oid); continue }
+            guard let table = relation.table, relation.tableKind == "r" else {
+                return .failure(Refusal("\(relation.name) (relkind \(relation.tableKind ?? relation.kind)) is not an ordinary table's"))
+            }
+            tables.insert(table)
+        }
+        return .success((tables, sequences))
+    }
+
+    /// The plan, from the changed tables' foreign-key closure (`closure`: every table to be
+    /// emptied and every table referencing one, transitively) and the changed sequences.
+    package static func make(
+        closure: [Table], sequences: Set<UInt32>, baseline: TemplateBaseline
+    ) -> Result<ResetPlan, Refusal> {
+        for table in closure.sorted(by: { $0.oid < $1.oid }) {
+            guard baseline.emptyTables.contains(table.oid) else {
+                return .failure(Refusal("the table \(table.name) has rows in the template (restoring them would need a copy in your database)"))
+            }
+            if table.hasTruncateTrigger { return .failure(Refusal("the table \(table.name) has a TRUNCATE trigger")) }
+        }
+        var states: [UInt32: TemplateBaseline.SequenceState] = [:]
+        for sequence in sequences.sorted() {
+            guard let state = baseline.sequences[sequence] else {
+                return .failure(Refusal("a sequence (OID \(sequence)) is not in the template"))
+            }
+            states[sequence] = state
+        }
+        return .success(ResetPlan(truncate: closure.map(\.oid).sorted(), sequences: states))
+    }
+
+    /// Why a clone cannot be reset.
+    package struct Refusal: Error, Sendable, Hashable {
+        package let reason: String
+        package init(_ reason: String) { self.reason = reason }
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import Testing
+@testable import PostgresTestKit
+
+/// A clone a test wrote into is reset (``ResetPlan``) and goes back into the pool, and the
+/// next test cannot tell it from a fresh clone: the same rows in every table, the same state
+/// and `nextval` results of every sequence, the same constraints and triggers, no lock left.
+/// Where the WAL cannot vouch (no `pg_walinspect`), the written clone is dropped and the next
+/// test gets another: the comparison holds there too.
+/// Serialized: each case makes a manager of its own (about seven connections).
+@Suite("Resetting what a writing test changed", .serialized)
+struct CloneResetTests {
+    /// Tables empty in the template (an identity, serials, a foreign key with ON DELETE
+    /// CASCADE, a trigger that writes elsewhere, a partitioned table, a TOAST-sized column),
+    /// a sequence no table owns that has moved on, and a table with rows.
+    static let schema = SchemaMigrations.closure(fingerprint: "reset-schema-1") { context in
+        try await context.connection.simpleQuery("""
+            CREATE TABLE customers (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL UNIQUE);
+            CREATE TABLE orders (id serial PRIMARY KEY, customer_id int NOT NULL REFERENCES customers ON DELETE CASCADE, note text);
+            CREATE TABLE audit_log (id bigserial PRIMARY KEY, what text NOT NULL);
+            CREATE FUNCTION log_order() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN INSERT INTO audit_log (what) VALUES ('order ' || NEW.id); RETURN NEW; END $$;
+            CREATE TRIGGER orders_logged AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION log_order();
+            CREATE FUNCTION add_customer(n text) RETURNS int LANGUAGE sql AS $$
+                INSERT INTO customers (name) VALUES (n) RETURNING id $$;
+            CREATE TABLE counters (key text PRIMARY KEY, n int NOT NULL);
+            CREATE TABLE events (id bigserial, at date NOT NULL, body text) PARTITION BY RANGE (at);
+            CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+            CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+            CREATE TABLE documents (id serial PRIMARY KEY, body text);
+            CREATE SEQUENCE tickets;
+            SELECT nextval('tickets'), nextval('tickets'), nextval('tickets');
+            CREATE TABLE countries (code text PRIMARY KEY, name text NOT NULL);
+            INSERT INTO countries VALUES ('fr', 'France'), ('de', 'Germany'), ('jp', 'Japan');
+            """)
+    }
+    static let prefix = TestSupport.uniquePrefix("reset")
+
+    /// Everything a test could look at, as text: each table's row count and checksum, each
+    /// sequence's state, the constraints and triggers, other sessions' locks — and, last (it
+    /// moves them on), each sequence's next value.
+    static func state(of database: String) async throws -> [String: String] {
+        let connection = try await TestSupport.connect(database: database)
+        var state: [String: String] = [:]
+        let tables = try await connection.execute("""
+            SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'p') AND n.nspname = 'public' ORDER BY 1
+            """).rows.map { try $0.decode(String.self, at: 0) }
+        for table in tables {
+            state["table \(table)"] = try await connection.scalar(
+                "SELECT count(*) || ' rows, ' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '-') FROM \(table) t", as: String.self)
+        }
+        let sequences = try await connection.execute("SELECT c.oid::regclass::text FROM pg_class c WHERE c.relkind = 'S' ORDER BY 1")
+            .rows.map { try $0.decode(String.self, at: 0) }
+        for sequence in sequences {
+            state["sequence \(sequence)"] = try await connection.scalar(
+                "SELECT last_value || ' ' || log_cnt || ' ' || is_called FROM \(sequence)", as: String.self)
+        }
+        state["constraints"] = try await connection.scalar("""
+            SELECT string_agg(conname || ':' || contype::text || ':' || convalidated, ', ' ORDER BY conname)
+            FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+            """, as: String.self)
+        state["triggers"] = try await connection.scalar(
+            "SELECT string_agg(tgname || ':' || tgenabled::text, ', ' ORDER BY tgname) FROM pg_trigger WHERE NOT tgisinternal", as: String.self)
+        state["locks of other sessions"] = try await connection.scalar("""
+            SELECT count(*)::text FROM pg_locks WHERE pid <> pg_backend_pid()
+              AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            """, as: String.self)
+        state["prepared transactions"] = try await connection.scalar("SELECT count(*)::text FROM pg_prepared_xacts", as: String.self)
+        for sequence in sequences {
+            state["nextval \(sequence)"] = try await connection.scalar("SELECT nextval('\(sequence)')::text", as: String.self)
+        }
+        await connection.close()
+        return state
+    }
+
+    /// A test writes with `sql`; the next test's database is compared with a fresh clone.
+    /// Returns the verdict on the written clone (`nil` where clones are not recycled).
+    @discardableResult
+    static func writeThenCompare(_ sql: String) async throws -> RecycleVerdict? {
+        let manager = TestDatabaseManager(prefix: prefix, migrations: schema, audit: .warn, poolSize: 1, logger: TestSupport.logger)
+        let recycles = try await manager.recyclesClones
+        let written = try await manager.acquire(testName: "writes")
+        _ = try await written.simpleQuery(sql)
+        try await written.release()
+        await manager.waitForDrops()
+        let verdict = await manager.recycleVerdicts.first
+        let next = try await manager.acquire(testName: "next")
+        if recycles, let renamed = verdict?.recycledAs {
+            #expect(next.name == renamed, "the next test gets the reset clone")
+        } else {
+            #expect(next.name != written.name)
+        }
+        let admin = try await TestSupport.admin()
+        let fresh = TestSupport.uniquePrefix(prefix + "_fresh")
+        try await admin.createDatabase(fresh, template: try await manager.templateName, marker: OwnerMarker(kind: .clone, run: admin.runID))
+        let nextState = try await state(of: next.name)
+        let freshState = try await state(of: fresh)
+        for key in Set(nextState.keys).union(freshState.keys).sorted() where nextState[key] != freshState[key] {
+            Issue.record("after \(sql): \(key) is \(nextState[key] ?? "missing") in the next test's database, \(freshState[key] ?? "missing") in a fresh clone")
+        }
+        #expect(nextState.count == freshState.count && nextState.count > 10)
+        try await next.release()
+        await manager.shutdown()
+        _ = try await admin.dropDatabase(fresh)
+        await admin.close()
+        return recycles ? verdict : nil
+    }
+
+    @Test(arguments: [
+        "INSERT INTO customers (name) VALUES ('ada'), ('grace')",                                               // an identity column
+        "INSERT INTO customers (name) VALUES ('ada'); UPDATE customers SET name = 'ada l.' WHERE name = 'ada'",
+        "INSERT INTO customers (name) VALUES ('ada'), ('bob'); DELETE FROM customers WHERE name = 'bob'",
+        "INSERT INTO customers (name) VALUES ('c'); INSERT INTO orders (customer_id, note) SELECT id, 'first' FROM customers",   // a serial, a trigger writing elsewhere
+        "INSERT INTO customers (name) VALUES ('c'); INSERT INTO orders (customer_id) SELECT id FROM customers; DELETE FROM customers",   // ON DELETE CASCADE
+        "SELECT nextval('tickets'), nextval('tickets')",                                                       // a sequence no table owns
+        "INSERT INTO events (at, body) VALUES ('2025-06-01', 'a'), ('2026-06-01', 'b')",                       // a partitioned table
+        "SELECT add_customer('from a SELECT')",                                                                // a writing function
+        "INSERT INTO counters VALUES ('k', 1) ON CONFLICT (key) DO UPDATE SET n = counters.n + 1; INSERT INTO counters VALUES ('k', 1) ON CONFLICT (key) DO UPDATE SET n = counters.n + 1",
+        "INSERT INTO documents (body) SELECT string_agg(md5(g::text), '') FROM generate_series(1, 20000) g",   // TOAST
+        "BEGIN; INSERT INTO customers (name) VALUES ('rolled back'); ROLLBACK",                                 // the identity moved on
+    ])
+    func aWritingTestsCloneIsResetAndCannotBeToldFromAFreshOne(sql: String) async throws {
+        guard let verdict = try await Self.writeThenCompare(sql) else { return }   // compared with the fallback's new clone
+        #expect(verdict.recycledAs != nil && verdict.reset != nil, "\(sql): \(verdict.reason ?? "")")
+    }
+
+    @Test func copyIntoATableIsReset() async throws {
+        let path = try CloneRecyclingTests.copyFile()
+        defer { unlink(path) }
+        guard let verdict = try await Self.writeThenCompare("COPY customers (name) FROM '\(path)'") else { return }
+        #expect(verdict.reset?.truncate.isEmpty == false, "\(verdict.reason ?? "")")
+    }
+
+    /// The fallback: restoring a table's template rows would need a copy of them in the
+    /// user's database; the clone is dropped instead, and the next test still cannot tell.
+    @Test(arguments: [
+        "UPDATE countries SET name = 'France!' WHERE code = 'fr'",
+        "INSERT INTO countries VALUES ('it', 'Italy')",
+        "DELETE FROM countries",
+    ])
+    func aTableWithRowsInTheTemplateEndsInADrop(sql: String) async throws {
+        guard let verdict = try await Self.writeThenCompare(sql) else { return }
+        #expect(verdict.recycledAs == nil && verdict.reset == nil)
+        #expect(verdict.reason?.contains("countries has rows in the template") == true, "\(verdict.reason ?? "")")
+    }
+
+    @Test func whatTheTestChangedIsWhatIsTruncated() async throws {
+        guard let verdict = try await Self.writeThenCompare("INSERT INTO customers (name) VALUES ('only customers')") else { return }
+        let plan = try #require(verdict.reset)
+        // customers changed; orders references it (TRUNCATE needs both); nothing else is touched.
+        #expect(plan.truncate.count == 2, "\(plan)")
+        #expect(plan.sequences.count == 1, "the identity's sequence: \(plan)")
+    }
+}
