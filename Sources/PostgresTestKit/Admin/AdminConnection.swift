@@ -65,6 +65,15 @@ package final class AdminConnection: Sendable {
             """, underlying: lastError)
     }
 
+    /// Lets this session's commits return before their WAL is flushed
+    /// (`synchronous_commit = off`): for the toolkit's own bookkeeping (owner markers, a
+    /// recycled clone's rename), which a server crash may lose without harm — the database
+    /// keeps its earlier marker or name, and stays the toolkit's. `CREATE` and `DROP DATABASE`
+    /// flush their commits whatever this says.
+    package func deferCommitFlushes() async throws {
+        try await connection.execute("SET synchronous_commit = off")
+    }
+
     /// Closes the admin connection.
     package func close() async { await connection.close() }
 

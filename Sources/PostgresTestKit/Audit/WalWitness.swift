@@ -94,6 +94,8 @@ package final class WalWitness: Sendable {
         admin: AdminConnection, server: ConnectionString, prefix: String, runID: RunID, reserveWAL: Bool, logger: Logger
     ) async throws -> WalWitness {
         let major = admin.serverMajorVersion
+        // Recycling's renames and markers go through this admin: none needs to wait for a flush.
+        try await admin.deferCommitFlushes()
         guard major >= 15 else {
             throw TestKitError(.configuration, "it needs PostgreSQL 15 or later (pg_walinspect); this server is \(major). Use a newer server (PGTESTKIT_PG_BINDIR) for the WAL witness.")
         }

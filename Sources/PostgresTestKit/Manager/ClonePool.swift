@@ -214,32 +214,34 @@ actor ClonePool {
         case .success(let judgement):
             var next = judgement.next
             do {
-                // A spare again: a marker without a test, counting its uses (written beside the connect).
+                let connection = try await connect(to: renamed)
+                // A spare again: a marker without a test, counting its uses, written on the
+                // clone's own new session (the witness's admin serves every verdict) without
+                // waiting for its WAL flush — in the reset's transaction when there is one.
                 var marker = OwnerMarker(kind: .clone, run: admin.runID)
                 marker.uses = next.uses
-                let markers = await recycler.admin
-                async let spare: Void = markers.writeMarker(marker, on: renamed)
-                let connection: Connection
+                let spare: String
                 do {
-                    connection = try await connect(to: renamed)
+                    spare = "COMMENT ON DATABASE \(try await connection.quoteIdentifier(renamed)) IS \(try await connection.quoteLiteral(marker.comment));"
                 } catch {
-                    try? await spare
-                    throw error
-                }
-                do { try await spare } catch {
                     await connection.close()
                     throw error
                 }
                 var reset: ResetPlan?
-                if !judgement.reset.isEmpty {   // rows changed: reset them, before any hook runs
-                    switch await self.reset(judgement.reset, on: connection) {
+                if judgement.reset.isEmpty {
+                    do { _ = try await connection.simpleQuery("BEGIN; SET LOCAL synchronous_commit = off; \(spare) COMMIT") } catch {
+                        await connection.close()
+                        throw error
+                    }
+                } else {   // rows changed: reset them, before any hook runs
+                    switch await self.reset(judgement.reset, alongside: spare, on: connection) {
                     case .failure(let refusal):
                         await connection.close()
                         return .init(database: renamed, recycledAs: nil, reason: "it could not be reset: \(refusal.reason)")
-                    case .success(let plan):
-                        reset = plan
+                    case .success(let outcome):
+                        reset = outcome.plan
                         // The next window opens after the reset's own records.
-                        next = try await recycler.openWindow(on: renamed, uses: next.uses)
+                        next = CloneRecycler.Window(start: outcome.lsn, state: next.state, uses: next.uses)
                     }
                 }
                 _ = try await hookGuard.runOrClose(connection, database: renamed)
@@ -258,10 +260,10 @@ actor ClonePool {
     }
 
     /// Resets the rows of `files` on a clone's connection (``CloneReset``), or says why not.
-    private func reset(_ files: Set<ResetRule.RelationFile>, on connection: Connection) async -> Result<ResetPlan, ResetPlan.Refusal> {
+    private func reset(_ files: Set<ResetRule.RelationFile>, alongside: String, on connection: Connection) async -> Result<CloneReset.Outcome, ResetPlan.Refusal> {
         guard let baseline else { return .failure(.init("the template's baseline was not read (no fresh clone was made yet)")) }
         do {
-            return try await CloneReset.run(files, baseline: baseline, on: connection)
+            return try await CloneReset.run(files, baseline: baseline, alongside: alongside, on: connection)
         } catch {
             return .failure(.init("\(error)"))
         }

@@ -1,27 +1,55 @@
 /// Brings a released clone back to its template's state on a connection to it (renamed, so no
-/// other session is there): names the relation files its WAL window changed from its catalog,
-/// plans with ``ResetPlan`` and runs the plan in one transaction — `TRUNCATE ONLY` of the
-/// tables, `setval` of the sequences — with no user trigger firing
-/// (`session_replication_role = replica`; the plan refuses tables with `TRUNCATE` triggers).
+/// other session is there), in two round trips: one catalog read names the relation files its
+/// WAL window changed and the tables that reference them; ``ResetPlan`` decides; one
+/// transaction runs the plan — `TRUNCATE ONLY` of the tables, `setval` of the sequences —
+/// with no user trigger firing (`session_replication_role = replica`; the plan refuses tables
+/// with `TRUNCATE` triggers), together with the caller's bookkeeping (the spare's marker), and
+/// reads the WAL position after it: where the clone's next window opens.
+///
+/// The transaction does not wait for its WAL flush (`synchronous_commit = off`): a server
+/// crash loses the reset, and with it every session to the clone, which is then dropped.
 enum CloneReset {
-    /// Resets the clone behind `connection`; returns the plan it ran, or why it could not (the
-    /// clone is then dropped). A server error is a refusal too: the transaction is rolled back.
+    /// What a reset did.
+    struct Outcome: Sendable {
+        /// The plan it ran.
+        let plan: ResetPlan
+        /// The WAL insert position after its commit.
+        let lsn: WalLSN
+    }
+
+    /// Resets the clone behind `connection`, running `alongside` (SQL) in the same
+    /// transaction; or says why it could not (the clone is then dropped). A server error is a
+    /// refusal too: the transaction is rolled back.
     static func run(
-        _ files: Set<ResetRule.RelationFile>, baseline: TemplateBaseline, on connection: Connection
-    ) async throws -> Result<ResetPlan, ResetPlan.Refusal> {
+        _ files: Set<ResetRule.RelationFile>, baseline: TemplateBaseline, alongside: String = "", on connection: Connection
+    ) async throws -> Result<Outcome, ResetPlan.Refusal> {
+        let catalog = try await read(files, on: connection)
         let changed: (tables: Set<UInt32>, sequences: Set<UInt32>)
-        switch ResetPlan.changedTables(try await relations(files, on: connection)) {
+        switch ResetPlan.changedTables(catalog.relations) {
         case .failure(let refusal): return .failure(refusal)
         case .success(let found): changed = found
         }
-        let closure = try await foreignKeyClosure(of: changed.tables, on: connection)
+        let closure = catalog.closure
         let plan: ResetPlan
-        switch ResetPlan.make(closure: closure.map(\.table), sequences: changed.sequences, baseline: baseline) {
+        switch ResetPlan.make(closure: closure, sequences: changed.sequences, baseline: baseline) {
         case .failure(let refusal): return .failure(refusal)
         case .success(let made): plan = made
         }
-        let names = Dictionary(closure.map { ($0.table.oid, $0.quotedName) }, uniquingKeysWith: { first, _ in first })
-        var script = "BEGIN; SET LOCAL session_replication_role = replica; SET LOCAL lock_timeout = '5s';"
+        let script = self.script(plan, names: Dictionary(closure.map { ($0.oid, $0.name) }, uniquingKeysWith: { first, _ in first }), alongside: alongside)
+        let lsn: WalLSN?
+        do {
+            lsn = try await connection.simpleQuery(script).rows.first?[0].flatMap(WalLSN.init)
+        } catch let error as PGError where error.code != .connectionClosed {
+            _ = try? await connection.simpleQuery("ROLLBACK")
+            return .failure(ResetPlan.Refusal("the reset failed (\(error.message))"))
+        }
+        guard let lsn else { return .failure(.init("the server gave no WAL position after the reset")) }
+        return .success(Outcome(plan: plan, lsn: lsn))
+    }
+
+    /// The reset's one transaction, then the WAL position after it.
+    static func script(_ plan: ResetPlan, names: [UInt32: String], alongside: String) -> String {
+        var script = "BEGIN; SET LOCAL synchronous_commit = off; SET LOCAL session_replication_role = replica; SET LOCAL lock_timeout = '5s';"
         if !plan.truncate.isEmpty {
             script += " TRUNCATE ONLY " + plan.truncate.compactMap { names[$0] }.joined(separator: ", ") + ";"
         }
@@ -31,62 +59,59 @@ enum CloneReset {
                 + "'{\(sequences.map { String($0.value.value) }.joined(separator: ","))}'::int8[], "
                 + "'{\(sequences.map { $0.value.isCalled ? "t" : "f" }.joined(separator: ","))}'::bool[]) AS s(oid, value, called);"
         }
-        script += " COMMIT;"
-        do {
-            _ = try await connection.simpleQuery(script)
-        } catch let error as PGError where error.code != .connectionClosed {
-            _ = try? await connection.simpleQuery("ROLLBACK")
-            return .failure(ResetPlan.Refusal("the reset failed (\(error.message))"))
-        }
-        return .success(plan)
+        return script + " \(alongside) COMMIT; SELECT pg_current_wal_insert_lsn()::text;"
     }
 
-    /// Names each changed relation file from the clone's catalog: its relation, and the table
-    /// whose rows it holds (an index's table, a TOAST table's owner).
-    static func relations(_ files: Set<ResetRule.RelationFile>, on connection: Connection) async throws -> [ResetPlan.Relation] {
+    /// One round trip: each changed relation file as the clone's catalog names it (its
+    /// relation, and the table whose rows it holds: an index's table, a TOAST table's owner),
+    /// and the ordinary tables among those with every table that references one of them by a
+    /// foreign key, transitively (`TRUNCATE` refuses a referenced table without its
+    /// referencing ones), with their quoted names and `TRUNCATE` triggers. Partitioned parents
+    /// are left out of the closure: they hold no rows, and their partitions carry the
+    /// constraint too.
+    static func read(_ files: Set<ResetRule.RelationFile>, on connection: Connection) async throws -> (relations: [ResetPlan.Relation], closure: [ResetPlan.Table]) {
         let sorted = files.sorted()
         let rows = try await connection.execute("""
-            SELECT f.spc::int8, f.node::int8, c.oid::int8, coalesce(c.relkind::text, ''), coalesce(c.oid::regclass::text, ''),
-                   t.oid::int8, t.relkind::text
-            FROM unnest($1::oid[], $2::oid[]) AS f(spc, node)
-            LEFT JOIN pg_class c ON c.oid = pg_filenode_relation(f.spc, f.node)
-            LEFT JOIN pg_index i ON i.indexrelid = c.oid
-            LEFT JOIN pg_class b ON b.oid = coalesce(i.indrelid, c.oid)
-            LEFT JOIN pg_class t ON t.oid = CASE b.relkind
-                WHEN 't' THEN (SELECT o.oid FROM pg_class o WHERE o.reltoastrelid = b.oid)
-                WHEN 'S' THEN NULL
-                ELSE b.oid END
-            """, "{\(sorted.map { String($0.tablespace) }.joined(separator: ","))}",
-            "{\(sorted.map { String($0.relfilenode) }.joined(separator: ","))}").rows
-        return try rows.map { row in
-            ResetPlan.Relation(
-                file: .init(tablespace: UInt32(try row.decode(Int64.self, at: 0)), relfilenode: UInt32(try row.decode(Int64.self, at: 1))),
-                oid: try row.decode(Int64?.self, at: 2).map { UInt32($0) },
-                kind: try row.decode(String.self, at: 3), name: try row.decode(String.self, at: 4),
-                table: try row.decode(Int64?.self, at: 5).map { UInt32($0) }, tableKind: try row.decode(String?.self, at: 6))
-        }
-    }
-
-    /// `tables` and every ordinary table that references one of them by a foreign key,
-    /// transitively (`TRUNCATE` refuses a referenced table without its referencing ones), with
-    /// their quoted names; partitioned parents are left out (they hold no rows: their
-    /// partitions, which carry the constraint too, are in the closure).
-    static func foreignKeyClosure(of tables: Set<UInt32>, on connection: Connection) async throws -> [(table: ResetPlan.Table, quotedName: String)] {
-        guard !tables.isEmpty else { return [] }
-        let rows = try await connection.execute("""
-            WITH RECURSIVE closure(oid) AS (
-                SELECT unnest($1::oid[])
+            WITH RECURSIVE f AS (
+                SELECT f.spc, f.node, pg_filenode_relation(f.spc, f.node) AS rel FROM unnest($1::oid[], $2::oid[]) AS f(spc, node)
+            ), resolved AS (
+                SELECT f.spc, f.node, c.oid, c.relkind, t.oid AS tab, t.relkind AS tabkind
+                FROM f
+                LEFT JOIN pg_class c ON c.oid = f.rel
+                LEFT JOIN pg_index i ON i.indexrelid = c.oid
+                LEFT JOIN pg_class b ON b.oid = coalesce(i.indrelid, c.oid)
+                LEFT JOIN pg_class t ON t.oid = CASE b.relkind
+                    WHEN 't' THEN (SELECT o.oid FROM pg_class o WHERE o.reltoastrelid = b.oid)
+                    WHEN 'S' THEN NULL
+                    ELSE b.oid END
+            ), closure(oid) AS (
+                SELECT tab FROM resolved WHERE tabkind = 'r' AND tab >= 16384
                 UNION
                 SELECT k.conrelid FROM pg_constraint k JOIN closure ON k.confrelid = closure.oid WHERE k.contype = 'f'
             )
-            SELECT c.oid::int8, c.oid::regclass::text,
+            SELECT 'relation', r.spc::int8, r.node::int8, r.oid::int8, coalesce(r.relkind::text, ''),
+                   coalesce(r.oid::regclass::text, ''), r.tab::int8, r.tabkind::text, NULL::bool
+            FROM resolved r
+            UNION ALL
+            SELECT 'closure', NULL, NULL, c.oid::int8, c.relkind::text, c.oid::regclass::text, NULL, NULL,
                    EXISTS (SELECT FROM pg_trigger g WHERE g.tgrelid = c.oid AND NOT g.tgisinternal AND (g.tgtype & 32) <> 0)
             FROM closure JOIN pg_class c ON c.oid = closure.oid
             WHERE c.relkind <> 'p'
-            """, "{\(tables.sorted().map(String.init).joined(separator: ","))}").rows
-        return try rows.map { row in
-            let name = try row.decode(String.self, at: 1)
-            return (ResetPlan.Table(oid: UInt32(try row.decode(Int64.self, at: 0)), name: name, hasTruncateTrigger: try row.decode(Bool.self, at: 2)), name)
+            """, "{\(sorted.map { String($0.tablespace) }.joined(separator: ","))}",
+            "{\(sorted.map { String($0.relfilenode) }.joined(separator: ","))}").rows
+        var relations: [ResetPlan.Relation] = [], closure: [ResetPlan.Table] = []
+        for row in rows {
+            let oid = try row.decode(Int64?.self, at: 3).map { UInt32($0) }
+            let name = try row.decode(String.self, at: 5)
+            if try row.decode(String.self, at: 0) == "relation" {
+                relations.append(ResetPlan.Relation(
+                    file: .init(tablespace: UInt32(try row.decode(Int64.self, at: 1)), relfilenode: UInt32(try row.decode(Int64.self, at: 2))),
+                    oid: oid, kind: try row.decode(String.self, at: 4), name: name,
+                    table: try row.decode(Int64?.self, at: 6).map { UInt32($0) }, tableKind: try row.decode(String?.self, at: 7)))
+            } else if let oid {
+                closure.append(ResetPlan.Table(oid: oid, name: name, hasTruncateTrigger: try row.decode(Bool.self, at: 8)))
+            }
         }
+        return (relations, closure)
     }
 }

@@ -15,6 +15,8 @@ struct Bench: Sendable {
     let logger: Logger
     let clock = ContinuousClock()
     let pace = Duration.milliseconds(20)
+    /// The rows added to a template for the large-template reset figure, in MB.
+    let ballastMB: Int
     var applicationName: String { "pgtestkit-bench:\(runID)" }
 
     struct FloorResult {
@@ -268,6 +270,8 @@ struct Bench: Sendable {
         let burst = try await burst(fixture, size: burstSize)
         let first = try await firstTest(fixture)
         let recycled = try await recycling(fixture, bareConnect: bareConnect, burstSize: burstSize)
+        let cycleName = "floor create+connect+drop p50 (\(strategyName))"
+        let reset = try await resetting(fixture, cycleFloor: cycleFloor, cycleName: cycleName, ballastMB: ballastMB)
 
         // The table's rows for this fixture.
         func row(_ name: String, _ value: Double, floorName: String? = nil, floor: Double? = nil,
@@ -280,7 +284,6 @@ struct Bench: Sendable {
         out.figures.append(BenchFigure(
             section: section, name: "transaction mode acquire+release p50", value: transactions.p50,
             target: "<= 1 ms per test", pass: transactions.p50 <= 1.0, note: "p95 \(String(format: "%.2f", transactions.p95)) ms"))
-        let cycleName = "floor create+connect+drop p50 (\(strategyName))"
         out.figures += [
             row("floor CREATE DATABASE TEMPLATE p50", best.create.p50, note: strategyName),
             row("floor connect + SELECT 1 + close p50", best.connect.p50),
@@ -328,7 +331,7 @@ struct Bench: Sendable {
                                    target: run.tasks == 1 ? "<= 1.2x floor cycle" : nil, limit: run.tasks == 1 ? 1.2 : nil,
                                    note: "\(run.fromPool)/\(n) from pool"))
         }
-        out.figures += recycled
+        out.figures += recycled + reset
         if let rssBefore, let rssAfter {
             let delta = rssAfter - rssBefore
             out.figures += [

@@ -57,7 +57,7 @@ struct BenchCommand: AsyncParsableCommand {
         print("== pgtestkit bench: \(configuration), PostgreSQL \(admin.serverMajorVersion), \(count) iterations, pool size \(poolSize), prefix \(prefix)")
 
         let bench = Bench(server: server, admin: admin, runID: runID, prefix: prefix, iterations: count,
-                          poolSize: poolSize, logger: logger)
+                          poolSize: poolSize, logger: logger, ballastMB: quick ? 16 : 420)
         let fixtures = NotificationsFixture.fixturesDirectory
         let bench40 = fixtures.appendingPathComponent("bench40")
         var sets: [BenchFixture] = [
