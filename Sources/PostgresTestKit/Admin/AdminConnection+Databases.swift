@@ -2,9 +2,12 @@ import Foundation
 
 extension AdminConnection {
     /// Waits until no session other than the admin's (and those named `ignoring`) is connected
-    /// to `name`, up to `timeout`; returns the sessions still there after that.
-    func waitForNoSessions(on name: String, timeout: Duration = .seconds(3), ignoring applicationName: String? = nil) async throws -> [SessionInfo] {
-        try await Deadline.poll(for: timeout, until: \.isEmpty) {
+    /// to `name`, up to `timeout`, looking every `interval`; returns the sessions still there
+    /// after that.
+    func waitForNoSessions(
+        on name: String, timeout: Duration = .seconds(3), every interval: Duration = .milliseconds(10), ignoring applicationName: String? = nil
+    ) async throws -> [SessionInfo] {
+        try await Deadline.poll(for: timeout, every: interval, until: \.isEmpty) {
             try await sessions(on: name).filter { applicationName == nil || $0.applicationName != applicationName }
         }
     }

@@ -79,8 +79,8 @@ actor ClonePool {
     func takeOrAwaitVerdict() async -> ReadyClone? {
         if let clone = take() { return clone }
         guard let oldest = judgingOrder.first, let verdict = judging[oldest] else { return nil }
-        // Verdicts lag behind the tests: keep one more clone in rotation (up to the ceiling).
-        learn(burst: target + 1, because: "an acquire waited for a recycled clone")
+        // No growth for this: a verdict (a reset included) takes a few milliseconds, and a
+        // fresh clone made beside it competes with it for the server.
         await verdict.value
         return take()
     }
@@ -203,6 +203,9 @@ actor ClonePool {
         counter += 1
         let renamed = "\(namePrefix)\(counter)"
         do {
+            // The test's own toolkit session was closed at release, and its backend may still
+            // be exiting: a rename that meets it waits 100 ms (the server's CountOtherDBBackends).
+            _ = try await recycler.admin.waitForNoSessions(on: name, timeout: .milliseconds(500), every: .milliseconds(1))
             try await recycler.admin.renameDatabase(name, to: renamed)   // its exit registration moves with it
         } catch {
             await recycler.noteFailure(error)
