@@ -15,9 +15,15 @@ extension TestDatabaseManager {
         public var poolSize: Int?
         /// Whether unchanged clones are recycled (`PGTESTKIT_RECYCLE=0` turns it off; default on).
         public var recycle: Bool?
+        /// The most ready clones a learned burst grows the pool to (`PGTESTKIT_POOL_MAX`; default 8).
+        public var poolMax: Int?
 
         /// Settings; `nil` leaves one to the environment and then the default.
-        public init(prefix: String? = nil, audit: AuditPolicy? = nil, keep: KeepPolicy? = nil, poolSize: Int? = nil, recycle: Bool? = nil) {
+        public init(
+            prefix: String? = nil, audit: AuditPolicy? = nil, keep: KeepPolicy? = nil, poolSize: Int? = nil, recycle: Bool? = nil,
+            poolMax: Int? = nil
+        ) {
+            self.poolMax = poolMax
             self.prefix = prefix
             self.audit = audit
             self.keep = keep
@@ -32,14 +38,15 @@ extension TestDatabaseManager {
                 audit: environment["PGTESTKIT_AUDIT"].flatMap { AuditPolicy(rawValue: $0.lowercased()) },
                 keep: environment["PGTESTKIT_KEEP"].flatMap { KeepPolicy(rawValue: $0.lowercased()) },
                 poolSize: environment["PGTESTKIT_POOL_SIZE"].flatMap { Int($0) },
-                recycle: environment["PGTESTKIT_RECYCLE"].map { $0 != "0" })
+                recycle: environment["PGTESTKIT_RECYCLE"].map { $0 != "0" },
+                poolMax: environment["PGTESTKIT_POOL_MAX"].flatMap { Int($0) })
         }
 
         /// These settings with every one `overrides` sets taken from it.
         public func overridden(by overrides: Configuration) -> Configuration {
             Configuration(
                 prefix: overrides.prefix ?? prefix, audit: overrides.audit ?? audit, keep: overrides.keep ?? keep,
-                poolSize: overrides.poolSize ?? poolSize, recycle: overrides.recycle ?? recycle)
+                poolSize: overrides.poolSize ?? poolSize, recycle: overrides.recycle ?? recycle, poolMax: overrides.poolMax ?? poolMax)
         }
 
         /// The audit policy in effect: this one's, else `.fail` under `CI=true`, else `.warn`.

@@ -99,7 +99,7 @@ extension TestDatabaseManager {
                     await CloneRecycler.start(template: template, server: connectionString, serverParameters: parameters,
                                               enabled: recycle, logger: logger)
                 }
-                let clones = ClonePool(admin: poolAdmin, template: template.name, strategy: strategy, size: poolSize,
+                let clones = ClonePool(admin: poolAdmin, template: template.name, strategy: strategy, size: poolSize, ceiling: poolMax,
                                        namePrefix: "\(prefix)_\(runID)_g\(generation)p", serverParameters: parameters,
                                        applicationName: testApplicationName,
                                        hookGuard: HookGuard(hooks: hooks, recorder: recorder), recycler: recycler, logger: logger)
@@ -172,8 +172,9 @@ extension TestDatabaseManager {
     }
 
     /// Whether an outstanding clone has a WAL window (and can be recycled at its release).
-    package func hasRecycleWindow(_ name: String) -> Bool {
-        recycleWindows[name] != nil
+    package func hasRecycleWindow(_ name: String) async -> Bool {
+        guard let preparation, let pool = (try? await preparation.value)?.pool else { return false }
+        return await pool.canComeBack(name)
     }
 
     /// Waits until every released clone has its verdict.

@@ -33,6 +33,8 @@ public actor TestDatabaseManager {
     nonisolated let hooks: [ConnectHook]
     nonisolated let label: String
     nonisolated let poolSize: Int
+    /// The most ready clones a learned burst grows the pool to.
+    nonisolated let poolMax: Int
     /// Whether released clones the WAL shows unchanged go back to the pool.
     nonisolated let recycle: Bool
     nonisolated let rebuildTemplate: Bool
@@ -47,11 +49,7 @@ public actor TestDatabaseManager {
     /// Bumped whenever a new preparation starts, so a stale failure never tears down a newer one.
     var preparationGeneration = 0
     var counter = 0
-    /// Clone acquires under way right now (the size of a burst, for the pool to learn).
-    var acquiresInFlight = 0
     var outstanding: Set<String> = []
-    /// The WAL windows of outstanding pooled clones, with the owner marker written at hand-out.
-    var recycleWindows: [String: (window: CloneRecycler.Window, comment: String)] = [:]
     /// Transaction mode: the shared clone, its idle sandbox connections, and the live ones.
     var sharedClone: Task<PostgresTestDatabase, any Error>?
     var idleSandboxes: [Connection] = []
@@ -127,6 +125,7 @@ public actor TestDatabaseManager {
         self.auditPolicy = settings.resolvedAudit(environment)
         self.keepPolicy = settings.keep ?? .none
         self.poolSize = max(0, settings.poolSize ?? 2)
+        self.poolMax = max(self.poolSize, settings.poolMax ?? 8)
         self.recycle = settings.recycle ?? true
         self.rebuildTemplate = environment["PGTESTKIT_REBUILD"] == "1"
         self.reapGrace = .seconds(environment["PGTESTKIT_REAP_GRACE"].flatMap { Int($0) } ?? 120)
@@ -183,8 +182,6 @@ public actor TestDatabaseManager {
 
     func acquireClone(testName: String?) async throws -> PostgresTestDatabase {
         let started = ContinuousClock.now
-        acquiresInFlight += 1
-        defer { acquiresInFlight -= 1 }
         let prepared = try await prepared()
         do {
             return try await acquireClone(testName: testName, prepared, started)
@@ -197,44 +194,49 @@ public actor TestDatabaseManager {
     private func acquireClone(testName: String?, _ prepared: Prepared, _ started: ContinuousClock.Instant) async throws -> PostgresTestDatabase {
         counter += 1
         let number = counter   // taken before any suspension: other acquires move `counter` on
-        var marker = OwnerMarker(kind: .clone, run: runID, test: testName)
+        let marker = OwnerMarker(kind: .clone, run: runID, test: testName)
         let name: String
         let connection: Connection
         let fromPool: Bool
-        if let pool = prepared.pool, let clone = await pool.takeOrAwaitVerdict() {
+        if let pool = prepared.pool, let clone = await pool.lease(marker: marker) {
             // A pop: created, connected and hook-initialised ahead by the pool. One round trip
             // proves the connection survived (a server restart kills pooled sessions).
             do {
                 try await clone.connection.execute("SELECT 1")
             } catch {
                 await clone.connection.close()
+                await pool.abandoned(clone.name, endingLease: true)
                 await prepared.dropper.enqueue(clone.name, phases: nil)
                 throw error
             }
             name = clone.name
             connection = clone.connection
             fromPool = true
-            if let window = clone.window {
-                marker.uses = window.uses + 1
-                recycleWindows[name] = (window, marker.comment)
-            }
-            await pool.annotate(name, with: marker)
+            await pool.acquired(name, comment: marker.comment, fromPool: true)
         } else {
             name = DatabaseName.appendingTestName("\(prefix)_\(runID)_\(number)", testName)
             let (template, strategy, marker) = (prepared.template?.name, prepared.strategy, marker)
-            try await prepared.lanes.withLane { lane in
-                try await lane.createDatabase(name, template: template, strategy: strategy, marker: marker)
+            do {
+                try await prepared.lanes.withLane { lane in
+                    try await lane.createDatabase(name, template: template, strategy: strategy, marker: marker)
+                }
+            } catch {
+                await prepared.pool?.abandoned(name, endingLease: true)
+                throw error
             }
             fromPool = false
             do {
                 // The window opens before the hooks run, beside the connect (which is longer).
-                async let window = prepared.pool?.openWindow(on: name)
+                async let tracked: Void? = prepared.pool?.acquired(name, comment: marker.comment, fromPool: false)
                 let opened: Connection
-                opened = try await connect(to: name, prepared)
-                if let window = await window { recycleWindows[name] = (window, marker.comment) }
+                do { opened = try await connect(to: name, prepared) } catch {
+                    _ = await tracked
+                    throw error
+                }
+                _ = await tracked
                 connection = try await runHooks(on: opened)
             } catch {
-                recycleWindows[name] = nil
+                await prepared.pool?.abandoned(name)
                 await prepared.dropper.enqueue(name, phases: nil)
                 throw error
             }
@@ -259,13 +261,9 @@ public actor TestDatabaseManager {
         } catch {
             outstanding.remove(name)
             await connection.close()
+            await prepared.pool?.abandoned(name)
             await prepared.dropper.enqueue(name, phases: nil)
             throw error
-        }
-        if !fromPool {   // a miss: the pool is behind, and learns how many came at once
-            await prepared.pool?.learn(burst: acquiresInFlight)
-            // Refilling in the middle of a burst only competes with its own creates.
-            if acquiresInFlight <= 1 { await prepared.pool?.replenish() }
         }
         prepared.logAudit?.began(name)
         let elapsed = (ContinuousClock.now - started).milliseconds
@@ -305,7 +303,6 @@ public actor TestDatabaseManager {
     public func release(_ database: PostgresTestDatabase, testFailed: Bool = false) async throws {
         if database.isolation == .transaction { return await releaseSandbox(database) }
         guard outstanding.remove(database.name) != nil, let preparation else { return }
-        let window = recycleWindows.removeValue(forKey: database.name)
         let prepared = try await preparation.value   // never starts a new preparation (e.g. after shutdown)
         database.recordTestTime()
         try? database.phases.enter(.releasing)
@@ -330,6 +327,7 @@ public actor TestDatabaseManager {
             failure = recorder.record(violation) ?? failure
         }
         if keepPolicy == .all || (keepPolicy == .failed && testFailed) {
+            await prepared.pool?.abandoned(database.name)   // kept: it never comes back
             await prepared.pool?.awaitAnnotation(of: database.name)   // its marker write must not land after ours
             var marker = OwnerMarker(kind: .clone, run: runID, test: database.testName)
             marker.kept = true
@@ -342,16 +340,13 @@ public actor TestDatabaseManager {
             let line = "\(database.name) (test \(database.testName ?? "?")): psql '\(url)'\(details.password == nil ? "" : " (password: PGPASSWORD or PGPASSFILE)")"
             RunReport.shared.update { $0.databasesKept += 1; $0.kept.append(line) }
             logger.notice("kept test database \(line)")
-        } else if leaked.isEmpty, failure == nil, let window, let pool = prepared.pool {
-            // Judged off the test's path: back into the pool if the WAL shows no change.
-            await pool.recycle(database.name, window: window.window, expectedComment: window.comment,
-                               dropper: prepared.dropper, phases: database.phases)
+        } else if let pool = prepared.pool {
+            // Judged off the test's path: back into the pool if unchanged or reset, else dropped.
+            await pool.giveBack(database.name, recyclable: leaked.isEmpty && failure == nil,
+                                dropper: prepared.dropper, phases: database.phases)
         } else {
             await prepared.dropper.enqueue(database.name, phases: database.phases)
         }
-        // Refill once the test is done: the CREATE DATABASE then overlaps the gap before the
-        // next test, not this test's release or the next one's acquire — nor a burst's creates.
-        if acquiresInFlight == 0 { await prepared.pool?.replenish() }
         if let failure { throw failure }
     }
 

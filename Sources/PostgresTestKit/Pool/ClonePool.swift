@@ -17,45 +17,52 @@ actor ClonePool {
         let window: CloneRecycler.Window?
     }
 
+    /// A clone out with a test: the window it was handed out with, and the owner marker
+    /// written then (the comment its verdict expects).
+    private struct Lent: Sendable {
+        let window: CloneRecycler.Window
+        let comment: String
+    }
+
     private let admin: AdminConnection
     private let template: String
     private let strategy: CloneStrategy?
-    private var target: Int
-    /// The most clones a learned burst grows the pool to (`PGTESTKIT_POOL_MAX`, default 8).
-    private let ceiling: Int
     private let namePrefix: String
     private let serverParameters: [String: String]
     private let applicationName: String
     private let hookGuard: HookGuard
     private let logger: Logger
-    private var ready: [ReadyClone] = []
+    /// The decisions: what is ready, being judged, the target (``ClonePoolStateMachine``).
+    private var state: ClonePoolStateMachine<ReadyClone>
+    /// The clones out with tests that can come back (they have a window).
+    private var lent: [String: Lent] = [:]
+    /// Acquires under way (the size of a burst, for the pool to learn).
+    private var acquiring = 0
     private var annotations: [String: Task<Void, Never>] = [:]
     private var counter = 0
     private var filler: Task<Void, Never>?
-    private var closed = false
     /// Judges released clones for recycling (`nil` without a WAL witness).
     private var recycler: CloneRecycler?
     /// The witness being opened: the first fill waits for it, so every pooled clone has a window.
     private var opening: Task<CloneRecycler?, Never>?
-    /// Released clones being judged now: a refill counts them as on their way back.
+    /// The verdicts under way, by the released clone's name.
     private var judging: [String: Task<Void, Never>] = [:]
-    /// The names in `judging`, oldest first.
-    private var judgingOrder: [String] = []
     /// What every clone of the template holds before its first test (read from the first
     /// fresh clone): what a reset restores.
     private var baseline: TemplateBaseline?
     /// The verdicts so far (tests read them).
     private(set) var verdicts: [RecycleVerdict] = []
 
-    init(admin: AdminConnection, template: String, strategy: CloneStrategy?, size: Int, namePrefix: String,
+    /// A pool of clones of `template` aiming at `size` ready ones, growing with bursts up to
+    /// `ceiling` (`PGTESTKIT_POOL_MAX`).
+    init(admin: AdminConnection, template: String, strategy: CloneStrategy?, size: Int, ceiling: Int, namePrefix: String,
          serverParameters: [String: String], applicationName: String, hookGuard: HookGuard,
          recycler: Task<CloneRecycler?, Never>? = nil, logger: Logger) {
         self.opening = recycler
         self.admin = admin
         self.template = template
         self.strategy = strategy
-        self.target = size
-        self.ceiling = max(size, ProcessInfo.processInfo.environment["PGTESTKIT_POOL_MAX"].flatMap(Int.init) ?? 8)
+        self.state = ClonePoolStateMachine(target: size, ceiling: ceiling)
         self.namePrefix = namePrefix
         self.serverParameters = serverParameters
         self.applicationName = applicationName
@@ -66,53 +73,102 @@ actor ClonePool {
     /// Starts filling the pool.
     func start() { refill() }
 
-    /// Takes a ready clone, if one is there. The replacement is made when the test releases
-    /// its database (``replenish()``), so that a `CREATE DATABASE` competes with neither the
-    /// test's acquire nor its release.
-    func take() -> ReadyClone? {
-        guard !closed, !ready.isEmpty else { return nil }
-        return ready.removeFirst()
-    }
-
-    /// Takes a ready clone; when none is ready but a released clone is being judged, waits
-    /// for the oldest verdict first (a few milliseconds, against a `CREATE DATABASE`'s tens).
-    func takeOrAwaitVerdict() async -> ReadyClone? {
-        if let clone = take() { return clone }
-        guard let oldest = judgingOrder.first, let verdict = judging[oldest] else { return nil }
-        // No growth for this: a verdict (a reset included) takes a few milliseconds, and a
-        // fresh clone made beside it competes with it for the server.
-        await verdict.value
-        return take()
-    }
-
-    /// Opens a WAL window on a clone made outside the pool (an acquire that missed it), so
-    /// that it too can be recycled; `nil` without a recycler.
-    func openWindow(on name: String) async -> CloneRecycler.Window? {
-        guard let recycler, !closed else { return nil }
-        do { return try await recycler.openWindow(on: name, uses: 0) }
-        catch {
-            logger.debug("no recycling window for \(name): \(error)")
-            return nil
+    /// Leases a ready clone for a test whose owner marker is `marker` (its uses counted here,
+    /// written in the background); when none is ready but a released clone is being judged,
+    /// waits for the oldest verdict first (a few milliseconds, against a `CREATE DATABASE`'s
+    /// tens). `nil`: a miss, the caller makes one and reports it with ``acquired(_:comment:fromPool:)``.
+    /// Every lease ends with that call.
+    func lease(marker: OwnerMarker) async -> ReadyClone? {
+        acquiring += 1
+        var clone: ReadyClone?
+        leasing: while true {
+            switch state.lease() {
+            case .handOut(let ready):
+                clone = ready
+                break leasing
+            case .awaitVerdict(let name):
+                // No growth for this: a verdict (a reset included) takes a few milliseconds,
+                // and a fresh clone made beside it competes with it for the server.
+                await judging[name]?.value
+            case .miss:
+                break leasing
+            }
         }
+        guard let clone else { return nil }
+        var marker = marker
+        if let window = clone.window {
+            marker.uses = window.uses + 1
+            lent[clone.name] = Lent(window: window, comment: marker.comment)
+        }
+        annotate(clone.name, with: marker)
+        return clone
     }
 
-    /// Starts making clones until the pool is full again; returns at once.
-    func replenish() { refill() }
+    /// Ends a lease: the clone `name` (made on demand when `fromPool` is false, with the owner
+    /// marker `comment`) is the test's now. A miss opens a WAL window on it, so that it too can
+    /// come back, and teaches the pool the burst it was part of.
+    func acquired(_ name: String, comment: String, fromPool: Bool) async {
+        defer { acquiring -= 1 }
+        guard !fromPool else { return }
+        if let recycler, !state.closed {
+            do { lent[name] = Lent(window: try await recycler.openWindow(on: name, uses: 0), comment: comment) }
+            catch { logger.debug("no recycling window for \(name): \(error)") }
+        }
+        if state.learn(burst: acquiring) {
+            logger.debug("clone pool grows to \(state.target): \(acquiring) acquires came at once")
+        }
+        // Refilling in the middle of a burst only competes with its own creates.
+        if acquiring <= 1 { refill() }
+    }
 
-    /// Learns from a miss: `burst` acquires were in flight at once, so keep that many ready
-    /// (up to the ceiling) for the next burst; refills from now on aim there.
-    func learn(burst: Int, because reason: String? = nil) {
-        let grown = min(ceiling, max(target, burst))
-        guard grown > target else { return }
-        logger.debug("clone pool grows from \(target) to \(grown): \(reason ?? "\(burst) acquires came at once")")
-        target = grown
+    /// A clone that will not come back (its acquire failed, and it is dropped): the pool
+    /// forgets it; `endingLease` when that acquire's lease has not ended yet.
+    func abandoned(_ name: String, endingLease: Bool = false) {
+        lent[name] = nil
+        if endingLease { acquiring -= 1 }
+    }
+
+    /// Whether the clone `name`, out with a test, can come back (it has a WAL window).
+    func canComeBack(_ name: String) -> Bool { lent[name] != nil }
+
+    /// A test gave back the clone `name`: judged off the test's path — renamed (which fails
+    /// while any session is connected, and leaves a stray client no name to reconnect with),
+    /// read from the WAL, reset if only rows changed, reconnected, its hooks run and put first
+    /// in line — when `recyclable` (no leaked session, no finding) and it has a window; else,
+    /// or when the verdict is against it, it goes to `dropper`. Returns at once.
+    func giveBack(_ name: String, recyclable: Bool, dropper: BackgroundDropper, phases: PhaseLog?) async {
+        let lent = self.lent.removeValue(forKey: name)
+        let recycler = self.recycler
+        if let lent, let recycler, state.released(name, recyclable: recyclable) == .judge {
+            judging[name] = Task {
+                let started = ContinuousClock.now
+                var (verdict, clone) = await self.judge(name, lent.window, lent.comment, recycler)
+                verdict.duration = ContinuousClock.now - started
+                var dropped = clone == nil
+                if case .discard(let surplus) = self.state.judged(name, clone) {
+                    await surplus.connection.close()
+                    verdict = .init(database: surplus.name, recycledAs: nil, reason: "the pool is full")
+                    dropped = true
+                }
+                if dropped { await dropper.enqueue(verdict.database, phases: phases) }
+                else { RunReport.shared.update { verdict.reset == nil ? ($0.databasesRecycled += 1) : ($0.databasesReset += 1) } }
+                self.verdicts.append(verdict)
+                self.judging[name] = nil
+                self.refill()   // a dropped clone's place is made anew (a refill waits for verdicts)
+            }
+        } else {
+            await dropper.enqueue(name, phases: phases)
+        }
+        // Refill once the test is done: the CREATE DATABASE then overlaps the gap before the
+        // next test, not this test's release or the next one's acquire — nor a burst's creates.
+        if acquiring == 0 { refill() }
     }
 
     /// How many clones are ready now.
-    var count: Int { ready.count }
+    var count: Int { state.ready.count }
 
     /// Writes the test's owner marker on a clone taken from the pool (off the critical path).
-    func annotate(_ name: String, with marker: OwnerMarker) {
+    private func annotate(_ name: String, with marker: OwnerMarker) {
         // Off the pool's own connection when a recycler's is there: that one may be busy with a
         // `CREATE DATABASE`, and a verdict waits for this marker.
         annotations[name] = Task { [admin, recycler, logger] in
@@ -128,7 +184,7 @@ actor ClonePool {
     }
 
     private func refill() {
-        guard filler == nil, !closed, ready.count + judging.count < target else { return }
+        guard filler == nil, state.startFill() else { return }
         filler = Task { await self.fill() }
     }
 
@@ -136,9 +192,9 @@ actor ClonePool {
         if let opening {
             recycler = await opening.value
             self.opening = nil
-            if closed { recycler = nil }
+            if state.closed { recycler = nil }
         }
-        while !closed && ready.count + judging.count < target {
+        while state.nextCreate() {
             counter += 1
             let name = "\(namePrefix)\(counter)"
             var created = false
@@ -157,15 +213,15 @@ actor ClonePool {
                 }
                 await readBaseline(on: connection)   // before any hook: the clone is as its template
                 _ = try await hookGuard.runOrClose(connection, database: name)
-                if closed {
-                    await connection.close()
+                if case .discard(let clone) = state.created(ReadyClone(name: name, connection: connection, window: window)) {
+                    await clone.connection.close()
                     _ = try? await admin.dropDatabase(name)
                     break
                 }
-                ready.append(ReadyClone(name: name, connection: connection, window: window))
             } catch {
+                state.createFailed()
                 // A refill racing the process's exit is expected, not a failure worth a warning.
-                logger.log(level: ExitCleanup.shared.isExiting || closed ? .debug : .warning,
+                logger.log(level: ExitCleanup.shared.isExiting || state.closed ? .debug : .warning,
                            "the clone pool could not prepare \(name); acquires will create clones directly: \(error)")
                 if created {   // only what this pool created; never a same-named database
                     _ = try? await admin.dropDatabase(name)
@@ -176,29 +232,10 @@ actor ClonePool {
         filler = nil
     }
 
-    /// Takes a released clone back when its window shows no change, in the background: it
-    /// is renamed (which fails while any session is connected, and leaves a stray client no
-    /// name to reconnect with), judged, reconnected and its hooks run, then put first in line;
-    /// else it goes to `dropper`. Returns at once.
-    func recycle(_ name: String, window: CloneRecycler.Window, expectedComment: String?, dropper: BackgroundDropper, phases: PhaseLog?) {
-        guard let recycler, !closed, judging[name] == nil else {
-            Task { await dropper.enqueue(name, phases: phases) }
-            return
-        }
-        judgingOrder.append(name)
-        judging[name] = Task {
-            let started = ContinuousClock.now
-            var verdict = await self.judge(name, window, expectedComment, recycler)
-            verdict.duration = ContinuousClock.now - started
-            if verdict.recycledAs == nil { await dropper.enqueue(verdict.database, phases: phases) }
-            self.verdicts.append(verdict)
-            self.judging[name] = nil
-            self.judgingOrder.removeAll { $0 == name }
-            self.refill()   // a dropped clone's place is made anew (a refill waits for verdicts)
-        }
-    }
-
-    private func judge(_ name: String, _ window: CloneRecycler.Window, _ expectedComment: String?, _ recycler: CloneRecycler) async -> RecycleVerdict {
+    /// The verdict on a released clone, and the clone ready again when it came back.
+    private func judge(
+        _ name: String, _ window: CloneRecycler.Window, _ expectedComment: String?, _ recycler: CloneRecycler
+    ) async -> (RecycleVerdict, ReadyClone?) {
         await awaitAnnotation(of: name)   // the test's marker is the comment expected
         counter += 1
         let renamed = "\(namePrefix)\(counter)"
@@ -209,11 +246,11 @@ actor ClonePool {
             try await recycler.admin.renameDatabase(name, to: renamed)   // its exit registration moves with it
         } catch {
             await recycler.noteFailure(error)
-            return .init(database: name, recycledAs: nil, reason: "it could not be renamed (\(error))")
+            return (.init(database: name, recycledAs: nil, reason: "it could not be renamed (\(error))"), nil)
         }
         switch await recycler.judge(renamed, window, expectedComment: expectedComment) {
         case .failure(let reason):
-            return .init(database: renamed, recycledAs: nil, reason: reason.text)
+            return (.init(database: renamed, recycledAs: nil, reason: reason.text), nil)
         case .success(let judgement):
             var next = judgement.next
             do {
@@ -240,7 +277,7 @@ actor ClonePool {
                     switch await self.reset(judgement.reset, alongside: spare, on: connection) {
                     case .failure(let refusal):
                         await connection.close()
-                        return .init(database: renamed, recycledAs: nil, reason: "it could not be reset: \(refusal.reason)")
+                        return (.init(database: renamed, recycledAs: nil, reason: "it could not be reset: \(refusal.reason)"), nil)
                     case .success(let outcome):
                         reset = outcome.plan
                         // The next window opens after the reset's own records.
@@ -248,16 +285,10 @@ actor ClonePool {
                     }
                 }
                 _ = try await hookGuard.runOrClose(connection, database: renamed)
-                // Never more ready clones (each an open connection) than the pool's target.
-                guard !closed, ready.count < target else {
-                    await connection.close()
-                    return .init(database: renamed, recycledAs: nil, reason: "the pool is full")
-                }
-                ready.insert(ReadyClone(name: renamed, connection: connection, window: next), at: 0)
-                RunReport.shared.update { reset == nil ? ($0.databasesRecycled += 1) : ($0.databasesReset += 1) }
-                return .init(database: name, recycledAs: renamed, reason: nil, reset: reset)
+                return (.init(database: name, recycledAs: renamed, reason: nil, reset: reset),
+                        ReadyClone(name: renamed, connection: connection, window: next))
             } catch {
-                return .init(database: renamed, recycledAs: nil, reason: "it could not be reconnected (\(error))")
+                return (.init(database: renamed, recycledAs: nil, reason: "it could not be reconnected (\(error))"), nil)
             }
         }
     }
@@ -293,16 +324,12 @@ actor ClonePool {
 
     /// Drops every pooled clone and closes the pool's connections.
     func close() async {
-        closed = true
+        let clones = state.close()   // taken before any await: leases now miss
         if let opening { _ = await opening.value; self.opening = nil }
-        for verdict in judging.values { await verdict.value }
+        for verdict in judging.values { await verdict.value }   // their clones are discarded
         judging.removeAll()
-        let clones = ready      // taken before any await: take() now returns nil
-        ready.removeAll()
-        await filler?.value
-        let stragglers = ready  // made by a fill that was under way
-        ready.removeAll()
-        for clone in clones + stragglers {
+        await filler?.value   // a clone it made meanwhile is discarded
+        for clone in clones {
             await clone.connection.close()
             _ = try? await admin.dropDatabase(clone.name)
         }
