@@ -36,11 +36,13 @@ struct ListCommand: AsyncParsableCommand {
                   seconds(since: db.marker.createdDate).padding(toLength: 8, withPad: " ", startingAt: 0),
                   (db.marker.kind == .template ? seconds(since: db.marker.lastUsedDate) : "-").padding(toLength: 8, withPad: " ", startingAt: 0),
                   "\(db.size / 1_048_576)MB".padding(toLength: 7, withPad: " ", startingAt: 0),
-                  (db.marker.kind == .clone ? String(db.marker.uses ?? 0) : "-").padding(toLength: 4, withPad: " ", startingAt: 0),
-                  db.marker.test ?? "")
+                  (db.marker.kind == .clone || db.marker.kind == .ready ? String(db.marker.uses ?? 0) : "-").padding(toLength: 4, withPad: " ", startingAt: 0),
+                  db.marker.test ?? db.marker.template.map { "ready clone of \($0)" } ?? "")
         }
         let templates = databases.filter { $0.marker.kind == .template }
         let recycled = databases.filter { ($0.marker.uses ?? 0) > 1 || ($0.marker.uses == 1 && $0.marker.test == nil) }
+        let ready = databases.filter { $0.marker.kind == .ready }
+        if !ready.isEmpty { print("\(ready.count) ready clone(s) left for the next run to adopt (the warm pool; PGTESTKIT_WARM_POOL=0 turns it off)") }
         if !recycled.isEmpty { print("\(recycled.count) clone(s) recycled at least once (the WAL showed their tests changed nothing)") }
         print("\(databases.count) toolkit database(s) on \(configuration), \(databases.map(\.size).reduce(0, +) / 1_048_576) MB; "
               + "\(templates.count) template(s), \(templates.map(\.size).reduce(0, +) / 1_048_576) MB (collected after \(Int(TemplateCollector.defaultTTL.components.seconds / 3600)) h unused, PGTESTKIT_TEMPLATE_TTL)")

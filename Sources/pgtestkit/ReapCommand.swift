@@ -77,12 +77,13 @@ struct ReapCommand: AsyncParsableCommand {
         await admin.close()
         for name in report.dropped { print("\(dryRun ? "would drop" : "dropped") \(name)") }
         for name in collected.dropped { print("\(dryRun ? "would drop" : "dropped") template \(name)") }
+        for name in collected.readyDropped { print("\(dryRun ? "would drop" : "dropped") ready clone \(name)") }
         for name in collected.inUse { print("template in use by a live run (not dropped): \(name)") }
         for name in report.keptSkipped { print("kept (not dropped; use --kept): \(name)") }
         for name in report.inUse { print("in use (not dropped: sessions are connected): \(name)") }
         for failure in report.failures {
             FileHandle.standardError.write(Data("could not drop \(failure)\n".utf8))
         }
-        print("\(report.dropped.count) reaped, \(collected.dropped.count) templates collected, \(report.alive.count) belong to live runs, \(report.inUse.count) in use, \(report.keptSkipped.count) kept, \(report.failures.count) could not be dropped")
+        print("\(report.dropped.count) reaped, \(collected.dropped.count) templates collected, \(collected.readyDropped.count) ready clones collected, \(report.ready.count) ready clones kept, \(report.alive.count) belong to live runs, \(report.inUse.count) in use, \(report.keptSkipped.count) kept, \(report.failures.count) could not be dropped")
     }
 }

@@ -66,7 +66,7 @@ struct CloneResetTests {
             SELECT count(*)::text FROM pg_locks WHERE pid <> pg_backend_pid()
               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
             """, as: String.self)
-        state["prepared transactions"] = try await connection.scalar("SELECT count(*)::text FROM pg_prepared_xacts", as: String.self)
+        state["prepared transactions"] = try await connection.scalar("SELECT count(*)::text FROM pg_prepared_xacts WHERE database = current_database()", as: String.self)
         for sequence in sequences {
             state["nextval \(sequence)"] = try await connection.scalar("SELECT nextval('\(sequence)')::text", as: String.self)
         }

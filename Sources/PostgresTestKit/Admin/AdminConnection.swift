@@ -145,10 +145,16 @@ package final class AdminConnection: Sendable {
     }
 
     /// Every database name on the server and every role (`role:NAME`, built-in `pg_*` roles
-    /// left out), sorted: a census to compare before and after a test run. Reads catalogs only.
+    /// left out), sorted: a census to compare before and after a test run. Ready clones (the
+    /// warm pool) are left out too: their names change each time a run adopts and leaves them,
+    /// and `pgtestkit list` counts them with their template. Reads catalogs only.
     package func census() async throws -> [String] {
         let rows = try await connection.execute(
-            "SELECT datname::text FROM pg_database UNION ALL SELECT 'role:' || rolname FROM pg_roles WHERE rolname !~ '^pg_' ORDER BY 1")
+            """
+            SELECT datname::text FROM pg_database
+            WHERE coalesce(shobj_description(oid, 'pg_database'), '') NOT LIKE 'pgtestkit {%"kind":"ready"%'
+            UNION ALL SELECT 'role:' || rolname FROM pg_roles WHERE rolname !~ '^pg_' ORDER BY 1
+            """)
         return try rows.rows.map { try $0.decode(String.self, at: 0) }
     }
 
@@ -289,12 +295,14 @@ package final class AdminConnection: Sendable {
 
     /// Renames a toolkit database (no session may be connected to it). One the exit's cleanup
     /// would drop stays registered under its new name (under both while the rename is on the wire).
-    package func renameDatabase(_ name: String, to newName: String) async throws {
+    /// `claiming`: the database is not this process's yet (a ready clone it adopts): it is
+    /// registered with the exit's cleanup under its new name all the same.
+    package func renameDatabase(_ name: String, to newName: String, claiming: Bool = false) async throws {
         try DatabaseName.validate(newName)
         try await requireOwned(name)
         let from = try await connection.quoteIdentifier(name)
         let to = try await connection.quoteIdentifier(newName)
-        try await ExitCleanup.shared.renaming(name, to: newName, server: server) {
+        try await ExitCleanup.shared.renaming(name, to: newName, server: server, claiming: claiming) {
             try await connection.execute("ALTER DATABASE \(from) RENAME TO \(to)")
         }
     }

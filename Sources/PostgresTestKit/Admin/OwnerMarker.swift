@@ -13,6 +13,10 @@ package struct OwnerMarker: Codable, Sendable, Hashable {
         case template
         /// A template under construction, not yet published.
         case scratch
+        /// A clone left ready at a process's exit for the next process of the same template to
+        /// adopt (the warm pool): unchanged since ``OwnerMarker/readyLSN``, proven from the WAL
+        /// at adoption.
+        case ready
     }
 
     /// The marker format's version.
@@ -49,6 +53,19 @@ package struct OwnerMarker: Codable, Sendable, Hashable {
     package var recycling: String?
     /// For clones: how many tests have used it (more than one once it was recycled).
     package var uses: Int?
+    /// For ready clones: the template it is a clone of.
+    package var template: String?
+    /// For ready clones: the name it was left under (a ready clone renamed since is not adopted).
+    package var readyName: String?
+    /// For ready clones: the WAL position from which it is unchanged.
+    package var readyLSN: String?
+    /// For ready clones: its database OID then.
+    package var readyOID: UInt32?
+    /// For ready clones: its shared-catalog state then (``SharedDatabaseState/catalogs``).
+    package var readyState: String?
+    /// For ready clones: the most clones the leaving run's pool aimed at (its peak burst),
+    /// which the adopting pool aims at too.
+    package var peak: Int?
 
     /// A marker for a database created now by this process.
     package init(kind: Kind, run: RunID, test: String? = nil, fingerprint: String? = nil, label: String? = nil) {

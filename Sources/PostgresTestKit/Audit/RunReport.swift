@@ -19,6 +19,8 @@ package final class RunReport: Sendable {
         /// Released clones a test wrote into, reset to their template's state (``ResetPlan``)
         /// and put back into the pool instead of dropped.
         package var databasesReset = 0
+        /// Ready clones earlier processes left that this one adopted into its pools (the warm pool).
+        package var databasesAdopted = 0
         /// Databases kept after their test (keep-on-failure).
         package var databasesKept = 0
         /// Databases dropped.
@@ -66,7 +68,7 @@ package final class RunReport: Sendable {
         let s = snapshot
         var lines = [
             "PostgresTestKit summary: \(s.databasesCreated) test databases (\(s.databasesFromPool) from the pool), "
-                + "\(s.databasesRecycled) recycled unchanged, \(s.databasesReset) reset, \(s.databasesDropped) dropped, \(s.databasesKept) kept; templates: \(s.templatesBuilt) built, \(s.templatesReused) reused; "
+                + "\(s.databasesAdopted) adopted, \(s.databasesRecycled) recycled unchanged, \(s.databasesReset) reset, \(s.databasesDropped) dropped, \(s.databasesKept) kept; templates: \(s.templatesBuilt) built, \(s.templatesReused) reused; "
                 + String(format: "database set-up %.0f ms vs in tests %.0f ms (summed over tests); ", s.setupMilliseconds, s.testMilliseconds)
                 + "violations: \(s.violations.count)",
         ]

@@ -145,6 +145,11 @@ final class ExitCleanup: Sendable {
         var creating = 0
         /// Set when the process is exiting: no new database may be created after that.
         var exiting = false
+        /// Ready pool clones that may be left for the next process (the warm pool), with the
+        /// marker that says so, instead of dropped.
+        var leavable: [String: OwnerMarker] = [:]
+        /// The peak the pools of each template aimed at (written into the ready markers).
+        var peaks: [String: Int] = [:]
     }
     private let state = Mutex(State())
 
@@ -162,7 +167,34 @@ final class ExitCleanup: Sendable {
     }
 
     func forget(_ database: String) {
-        _ = state.withLock { $0.databases.removeValue(forKey: database) }
+        state.withLock {
+            $0.databases.removeValue(forKey: database)
+            $0.leavable.removeValue(forKey: database)
+        }
+    }
+
+    /// A ready pool clone that the exit may leave on the server, marked `marker` (kind
+    /// ``OwnerMarker/Kind/ready``), for the next process to adopt; else it is dropped as usual.
+    func mayLeave(_ database: String, as marker: OwnerMarker) {
+        state.withLock { state in
+            guard state.databases[database] != nil, !state.exiting else { return }
+            state.leavable[database] = marker
+        }
+    }
+
+    /// Takes a ready clone out of what the exit may leave, for a lease: `false` once the
+    /// process is exiting (the exit may be leaving it for another process right now).
+    func lease(_ database: String) -> Bool {
+        state.withLock { state in
+            guard !state.exiting else { return false }
+            state.leavable.removeValue(forKey: database)
+            return true
+        }
+    }
+
+    /// The peak the pool of `template` aimed at, written into its ready clones' markers.
+    func notePeak(_ peak: Int, of template: String) {
+        state.withLock { $0.peaks[template] = max($0.peaks[template] ?? 0, peak) }
     }
 
     /// Runs `create` (a `CREATE DATABASE`) so that an exit during it waits for it to finish
@@ -196,13 +228,16 @@ final class ExitCleanup: Sendable {
     /// before the statement is sent and `name` forgotten once it succeeded, an exit meanwhile
     /// waits for it (as for a create), and none starts once the process is exiting — a rename
     /// after the cleanup had taken its list would leave the database under a name it never saw.
+    ///
+    /// `claiming`: the database is not this process's yet (a ready clone being adopted): it is
+    /// registered under its new name all the same.
     func renaming(
-        _ name: String, to newName: String, server: [String: String], isolation: isolated (any Actor)? = #isolation,
-        _ rename: () async throws -> Void
+        _ name: String, to newName: String, server: [String: String], claiming: Bool = false,
+        isolation: isolated (any Actor)? = #isolation, _ rename: () async throws -> Void
     ) async throws {
         let (allowed, registered) = state.withLock { state -> (Bool, Bool) in
             guard !state.exiting else { return (false, false) }
-            let registered = state.databases[name] != nil
+            let registered = claiming || state.databases[name] != nil
             if registered { state.databases[newName] = server }
             state.creating += 1
             return (true, registered)
@@ -249,15 +284,23 @@ final class ExitCleanup: Sendable {
         for _ in 0..<300 where state.withLock({ $0.creating > 0 }) {
             usleep(10_000)
         }
-        let databases = state.withLock { state -> [String: [String: String]] in
-            defer { state.databases.removeAll() }
-            return state.databases
+        let (databases, leaving) = state.withLock { state -> ([String: [String: String]], [String: OwnerMarker]) in
+            defer {
+                state.databases.removeAll()
+                state.leavable.removeAll()
+            }
+            var leaving = state.leavable.filter { state.databases[$0.key] != nil }
+            for (name, marker) in leaving {
+                leaving[name]?.peak = marker.template.flatMap { state.peaks[$0] }
+            }
+            return (state.databases, leaving)
         }
         let byServer = Dictionary(grouping: databases.keys, by: { databases[$0]! })
-        for (server, names) in byServer { drop(names.sorted(), on: server) }
+        for (server, names) in byServer { settle(names.sorted(), leaving: leaving, on: server) }
     }
 
-    private func drop(_ names: [String], on server: [String: String]) {
+    /// Drops `names` on `server`, but leaves those in `leaving` as ready clones, marked so.
+    private func settle(_ names: [String], leaving: [String: OwnerMarker], on server: [String: String]) {
         var parameters = server
         parameters["dbname"] = "postgres"
         parameters["application_name"] = "pgtestkit-exit-cleanup"
@@ -277,8 +320,22 @@ final class ExitCleanup: Sendable {
             let owned = check.map { PQntuples($0) == 1 } ?? false
             PQclear(check)
             guard owned else { continue }
+            if let marker = leaving[name], let literal = Self.literal(marker.comment, conn) {
+                // Left for the next process: its marker says from which WAL position it is unchanged.
+                let result = PQexec(conn, "COMMENT ON DATABASE \"\(name)\" IS \(literal)")
+                let left = PQresultStatus(result) == PGRES_COMMAND_OK
+                PQclear(result)
+                if left { continue }
+            }
             // WITH (FORCE) exists from PostgreSQL 13 on.
             PQclear(PQexec(conn, "DROP DATABASE IF EXISTS \"\(name)\"\(PQserverVersion(conn) >= 130000 ? " WITH (FORCE)" : "")"))
         }
+    }
+
+    /// `text` as an SQL string literal, escaped by libpq for this connection.
+    private static func literal(_ text: String, _ conn: OpaquePointer) -> String? {
+        guard let escaped = PQescapeLiteral(conn, text, text.utf8.count) else { return nil }
+        defer { PQfreemem(escaped) }
+        return String(cString: escaped)
     }
 }

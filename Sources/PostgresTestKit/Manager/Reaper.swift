@@ -41,6 +41,8 @@ package struct Reaper: Sendable {
         package var dropped: [String] = []
         /// Databases left alone because their run is alive or they are too young.
         package var alive: [String] = []
+        /// Ready clones left alone: the warm pool of a template that exists.
+        package var ready: [String] = []
         /// Kept databases left alone.
         package var keptSkipped: [String] = []
         /// Databases of dead runs (or kept ones asked for) left alone because sessions are
@@ -111,8 +113,17 @@ package struct Reaper: Sendable {
         if let prefix { scope.prefixes.append(prefix) }
         var report = Report()
         var runs: [String: [OwnedDatabase]] = [:]
-        for database in try await admin.ownedDatabases(prefix: scope.prefixes.count == 1 ? scope.prefixes[0] : nil)
-        where scope.contains(database) && database.marker.kind != .template {
+        let owned = try await admin.ownedDatabases(prefix: scope.prefixes.count == 1 ? scope.prefixes[0] : nil)
+        let templates = Set(owned.filter { $0.marker.kind == .template }.map(\.name))
+        for database in owned where scope.contains(database) && database.marker.kind != .template {
+            // A ready clone of a template that exists is the warm pool, not a dead run's
+            // leftover: the template collector ages it out. One renamed since it was left (an
+            // adopter that died) or whose template is gone is a dead run's, as any other.
+            if database.marker.kind == .ready, database.name == database.marker.readyName,
+               let template = database.marker.template, templates.contains(template) {
+                report.ready.append(database.name)
+                continue
+            }
             if database.marker.kept == true {
                 if includeKept { try await reap(database, into: &report, dryRun: dryRun) }
                 else { report.keptSkipped.append(database.name) }

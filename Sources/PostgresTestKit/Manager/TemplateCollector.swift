@@ -45,6 +45,8 @@ package struct TemplateCollector: Sendable {
         package var dropped: [String] = []
         /// Templates past their TTL that a live run holds (kept).
         package var inUse: [String] = []
+        /// Ready clones (the warm pool) dropped: with their template, or aged out.
+        package var readyDropped: [String] = []
         /// An empty report.
         package init() {}
     }
@@ -68,6 +70,23 @@ package struct TemplateCollector: Sendable {
                 if dropped { report.dropped.append(database.name) } else { report.inUse.append(database.name) }
             } catch {
                 logger.warning("could not collect the template \(database.name): \(error)")
+            }
+        }
+        // Ready clones (the warm pool) go with their template, or when their template is gone,
+        // or when they were left longer ago than the TTL (after `createdAfter`, when given).
+        let owned = try await admin.ownedDatabases()
+        let templates = Set(owned.filter { $0.marker.kind == .template }.map(\.name)).subtracting(report.dropped)
+        for database in owned where database.marker.kind == .ready && scope.contains(database) {
+            let orphaned = database.marker.template.map { !templates.contains($0) } ?? true
+            let left = database.marker.createdDate ?? .distantPast
+            let aged = now.timeIntervalSince(left) >= seconds && left >= (createdAfter ?? .distantPast)
+            guard orphaned || aged else { continue }
+            if dryRun { report.readyDropped.append(database.name); continue }
+            do {
+                try await admin.dropDatabase(database.name)
+                report.readyDropped.append(database.name)
+            } catch {
+                logger.warning("could not collect the ready clone \(database.name): \(error)")
             }
         }
         if !report.dropped.isEmpty {

@@ -17,13 +17,22 @@ extension TestDatabaseManager {
         public var recycle: Bool?
         /// The most ready clones a learned burst grows the pool to (`PGTESTKIT_POOL_MAX`; default 8).
         public var poolMax: Int?
+        /// Whether the pool's ready clones outlive the process, for the next one to adopt
+        /// (`PGTESTKIT_WARM_POOL=0` turns it off; default on where clones are recycled).
+        public var warmPool: Bool?
+        /// The most WAL, in MB, read to prove a ready clone unchanged before adopting it
+        /// (`PGTESTKIT_ADOPT_MAX_WAL`; default 64): past that it is dropped, as the read would
+        /// cost more than a new clone.
+        public var adoptMaxWAL: Int?
 
         /// Settings; `nil` leaves one to the environment and then the default.
         public init(
             prefix: String? = nil, audit: AuditPolicy? = nil, keep: KeepPolicy? = nil, poolSize: Int? = nil, recycle: Bool? = nil,
-            poolMax: Int? = nil
+            poolMax: Int? = nil, warmPool: Bool? = nil, adoptMaxWAL: Int? = nil
         ) {
+            self.adoptMaxWAL = adoptMaxWAL
             self.poolMax = poolMax
+            self.warmPool = warmPool
             self.prefix = prefix
             self.audit = audit
             self.keep = keep
@@ -39,14 +48,17 @@ extension TestDatabaseManager {
                 keep: environment["PGTESTKIT_KEEP"].flatMap { KeepPolicy(rawValue: $0.lowercased()) },
                 poolSize: environment["PGTESTKIT_POOL_SIZE"].flatMap { Int($0) },
                 recycle: environment["PGTESTKIT_RECYCLE"].map { $0 != "0" },
-                poolMax: environment["PGTESTKIT_POOL_MAX"].flatMap { Int($0) })
+                poolMax: environment["PGTESTKIT_POOL_MAX"].flatMap { Int($0) },
+                warmPool: environment["PGTESTKIT_WARM_POOL"].map { $0 != "0" },
+                adoptMaxWAL: environment["PGTESTKIT_ADOPT_MAX_WAL"].flatMap { Int($0) })
         }
 
         /// These settings with every one `overrides` sets taken from it.
         public func overridden(by overrides: Configuration) -> Configuration {
             Configuration(
                 prefix: overrides.prefix ?? prefix, audit: overrides.audit ?? audit, keep: overrides.keep ?? keep,
-                poolSize: overrides.poolSize ?? poolSize, recycle: overrides.recycle ?? recycle, poolMax: overrides.poolMax ?? poolMax)
+                poolSize: overrides.poolSize ?? poolSize, recycle: overrides.recycle ?? recycle, poolMax: overrides.poolMax ?? poolMax,
+                warmPool: overrides.warmPool ?? warmPool, adoptMaxWAL: overrides.adoptMaxWAL ?? adoptMaxWAL)
         }
 
         /// The audit policy in effect: this one's, else `.fail` under `CI=true`, else `.warn`.

@@ -102,7 +102,8 @@ extension TestDatabaseManager {
                 let clones = ClonePool(admin: poolAdmin, template: template.name, strategy: strategy, size: poolSize, ceiling: poolMax,
                                        namePrefix: "\(prefix)_\(runID)_g\(generation)p", serverParameters: parameters,
                                        applicationName: testApplicationName,
-                                       hookGuard: HookGuard(hooks: hooks, recorder: recorder), recycler: recycler, logger: logger)
+                                       hookGuard: HookGuard(hooks: hooks, recorder: recorder), recycler: recycler,
+                                       warm: warmPool && recycle, adoptMaxWAL: adoptMaxWAL, logger: logger)
                 await clones.start()
                 pool = clones
             }

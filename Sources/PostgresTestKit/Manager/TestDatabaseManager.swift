@@ -35,6 +35,10 @@ public actor TestDatabaseManager {
     nonisolated let poolSize: Int
     /// The most ready clones a learned burst grows the pool to.
     nonisolated let poolMax: Int
+    /// Whether ready clones outlive the process for the next to adopt (the warm pool).
+    nonisolated let warmPool: Bool
+    /// The most WAL (bytes) read to prove a ready clone unchanged before adopting it.
+    nonisolated let adoptMaxWAL: UInt64
     /// Whether released clones the WAL shows unchanged go back to the pool.
     nonisolated let recycle: Bool
     nonisolated let rebuildTemplate: Bool
@@ -92,8 +96,10 @@ public actor TestDatabaseManager {
     ///     else `.warn`.
     ///   - keep: which databases survive (`PGTESTKIT_KEEP`), default `.none`.
     ///   - poolSize: ready clones kept ahead (`PGTESTKIT_POOL_SIZE`), default 2.
-    ///   - recycle: put released clones the WAL proves unchanged back into the pool instead of
-    ///     dropping them (`PGTESTKIT_RECYCLE=0` turns it off), default on.
+    ///   - recycle: put released clones the WAL proves unchanged (or that a reset restores) back
+    ///     into the pool instead of dropping them (`PGTESTKIT_RECYCLE=0` turns it off), default on.
+    ///   - warmPool: leave the pool's ready clones on the server at the process's exit for the
+    ///     next process to adopt (`PGTESTKIT_WARM_POOL=0` turns it off), default on.
     ///   - label: names the template family; templates of the same label and prefix supersede
     ///     each other. Defaults to the migrations directory's name.
     ///   - logger: the toolkit never bootstraps logging; pass yours.
@@ -107,13 +113,14 @@ public actor TestDatabaseManager {
         keep: KeepPolicy? = nil,
         poolSize: Int? = nil,
         recycle: Bool? = nil,
+        warmPool: Bool? = nil,
         label: String? = nil,
         logger: Logger = Logger(label: "PostgresTestKit")
     ) {
         let environment = ProcessInfo.processInfo.environment
         self.runID = RunID()
         // One rule for every setting: the environment's, else the code's, else the default.
-        let settings = Configuration(prefix: prefix, audit: audit, keep: keep, poolSize: poolSize, recycle: recycle)
+        let settings = Configuration(prefix: prefix, audit: audit, keep: keep, poolSize: poolSize, recycle: recycle, warmPool: warmPool)
             .overridden(by: .fromEnvironment(environment))
         let prefix = settings.prefix ?? "pgtk"
         self.prefix = prefix
@@ -126,6 +133,8 @@ public actor TestDatabaseManager {
         self.keepPolicy = settings.keep ?? .none
         self.poolSize = max(0, settings.poolSize ?? 2)
         self.poolMax = max(self.poolSize, settings.poolMax ?? 8)
+        self.warmPool = settings.warmPool ?? true
+        self.adoptMaxWAL = UInt64(max(0, settings.adoptMaxWAL ?? 64)) << 20
         self.recycle = settings.recycle ?? true
         self.rebuildTemplate = environment["PGTESTKIT_REBUILD"] == "1"
         self.reapGrace = .seconds(environment["PGTESTKIT_REAP_GRACE"].flatMap { Int($0) } ?? 120)

@@ -52,13 +52,19 @@ actor ClonePool {
     private var baseline: TemplateBaseline?
     /// The verdicts so far (tests read them).
     private(set) var verdicts: [RecycleVerdict] = []
+    /// Whether ready clones are left at the process's exit and adopted at the start (the warm pool).
+    private let warm: Bool
+    /// The verdicts on the ready clones this pool tried to adopt (tests read them).
+    private(set) var adoptions: [RecycleVerdict] = []
 
     /// A pool of clones of `template` aiming at `size` ready ones, growing with bursts up to
     /// `ceiling` (`PGTESTKIT_POOL_MAX`).
     init(admin: AdminConnection, template: String, strategy: CloneStrategy?, size: Int, ceiling: Int, namePrefix: String,
          serverParameters: [String: String], applicationName: String, hookGuard: HookGuard,
-         recycler: Task<CloneRecycler?, Never>? = nil, logger: Logger) {
+         recycler: Task<CloneRecycler?, Never>? = nil, warm: Bool = false, adoptMaxWAL: UInt64 = 64 << 20, logger: Logger) {
         self.opening = recycler
+        self.warm = warm
+        self.adoptMaxWAL = adoptMaxWAL
         self.admin = admin
         self.template = template
         self.strategy = strategy
@@ -70,8 +76,14 @@ actor ClonePool {
         self.logger = logger
     }
 
-    /// Starts filling the pool.
-    func start() { refill() }
+    /// Starts filling the pool: adopts the ready clones earlier processes left of this
+    /// template first (returning once they are adopted, so that a burst of tests pops them),
+    /// then makes the rest in the background.
+    func start() async {
+        guard filler == nil, state.startFill() else { return }
+        await adopt()
+        filler = Task { await self.fill() }
+    }
 
     /// Leases a ready clone for a test whose owner marker is `marker` (its uses counted here,
     /// written in the background); when none is ready but a released clone is being judged,
@@ -84,6 +96,8 @@ actor ClonePool {
         leasing: while true {
             switch state.lease() {
             case .handOut(let ready):
+                // Once the process is exiting, its exit may be leaving this clone for another.
+                guard ExitCleanup.shared.lease(ready.name) else { break leasing }
                 clone = ready
                 break leasing
             case .awaitVerdict(let name):
@@ -116,6 +130,7 @@ actor ClonePool {
         }
         if state.learn(burst: acquiring) {
             logger.debug("clone pool grows to \(state.target): \(acquiring) acquires came at once")
+            ExitCleanup.shared.notePeak(state.target, of: template)
         }
         // Refilling in the middle of a burst only competes with its own creates.
         if acquiring <= 1 { refill() }
@@ -145,10 +160,13 @@ actor ClonePool {
                 var (verdict, clone) = await self.judge(name, lent.window, lent.comment, recycler)
                 verdict.duration = ContinuousClock.now - started
                 var dropped = clone == nil
-                if case .discard(let surplus) = self.state.judged(name, clone) {
+                switch self.state.judged(name, clone) {
+                case .discard(let surplus):
                     await surplus.connection.close()
                     verdict = .init(database: surplus.name, recycledAs: nil, reason: "the pool is full")
                     dropped = true
+                case .keep:
+                    if let clone { self.mayLeave(clone) }
                 }
                 if dropped { await dropper.enqueue(verdict.database, phases: phases) }
                 else { RunReport.shared.update { verdict.reset == nil ? ($0.databasesRecycled += 1) : ($0.databasesReset += 1) } }
@@ -213,11 +231,13 @@ actor ClonePool {
                 }
                 await readBaseline(on: connection)   // before any hook: the clone is as its template
                 _ = try await hookGuard.runOrClose(connection, database: name)
-                if case .discard(let clone) = state.created(ReadyClone(name: name, connection: connection, window: window)) {
+                let clone = ReadyClone(name: name, connection: connection, window: window)
+                if case .discard = state.created(clone) {
                     await clone.connection.close()
                     _ = try? await admin.dropDatabase(name)
                     break
                 }
+                mayLeave(clone)
             } catch {
                 state.createFailed()
                 // A refill racing the process's exit is expected, not a failure worth a warning.
@@ -234,7 +254,8 @@ actor ClonePool {
 
     /// The verdict on a released clone, and the clone ready again when it came back.
     private func judge(
-        _ name: String, _ window: CloneRecycler.Window, _ expectedComment: String?, _ recycler: CloneRecycler
+        _ name: String, _ window: CloneRecycler.Window, _ expectedComment: String?, _ recycler: CloneRecycler,
+        claiming: Bool = false
     ) async -> (RecycleVerdict, ReadyClone?) {
         await awaitAnnotation(of: name)   // the test's marker is the comment expected
         counter += 1
@@ -243,7 +264,7 @@ actor ClonePool {
             // The test's own toolkit session was closed at release, and its backend may still
             // be exiting: a rename that meets it waits 100 ms (the server's CountOtherDBBackends).
             _ = try await recycler.admin.waitForNoSessions(on: name, timeout: .milliseconds(500), every: .milliseconds(1))
-            try await recycler.admin.renameDatabase(name, to: renamed)   // its exit registration moves with it
+            try await recycler.admin.renameDatabase(name, to: renamed, claiming: claiming)   // its exit registration moves with it
         } catch {
             await recycler.noteFailure(error)
             return (.init(database: name, recycledAs: nil, reason: "it could not be renamed (\(error))"), nil)
@@ -251,6 +272,9 @@ actor ClonePool {
         switch await recycler.judge(renamed, window, expectedComment: expectedComment) {
         case .failure(let reason):
             return (.init(database: renamed, recycledAs: nil, reason: reason.text), nil)
+        case .success(let judgement) where claiming && !judgement.reset.isEmpty:
+            // A ready clone is adopted only unchanged since it was left: someone wrote into it.
+            return (.init(database: renamed, recycledAs: nil, reason: "it changed since it was left (rows written)"), nil)
         case .success(let judgement):
             var next = judgement.next
             do {
@@ -308,6 +332,94 @@ actor ClonePool {
         guard baseline == nil, recycler != nil else { return }
         do { baseline = try await TemplateBaseline.read(on: connection) }
         catch { logger.debug("could not read the template's baseline (written clones are dropped, not reset): \(error)") }
+    }
+
+    /// Lets the exit leave `clone` for the next process (the warm pool) while it is ready:
+    /// its marker records the WAL position from which it is unchanged.
+    private func mayLeave(_ clone: ReadyClone) {
+        guard warm, let window = clone.window else { return }
+        var marker = OwnerMarker(kind: .ready, run: admin.runID)
+        marker.template = template
+        marker.readyName = clone.name
+        marker.readyLSN = window.start.description
+        marker.readyOID = window.state.oid
+        marker.readyState = window.state.catalogs
+        marker.uses = window.uses
+        marker.peak = state.target
+        ExitCleanup.shared.mayLeave(clone.name, as: marker)
+    }
+
+    /// The most WAL (bytes) a ready clone's proof may need read: past that it is dropped, not
+    /// adopted (the read would cost more than a new clone).
+    private let adoptMaxWAL: UInt64
+
+    /// Adopts the ready clones of this template that earlier processes left (up to the
+    /// target, which grows to their run's peak): each is claimed by a rename (which fails
+    /// while a session is connected, and which only one process can win), proven unchanged
+    /// since it was left from the WAL (or reset, as a released clone is), reconnected and its
+    /// hooks run. A ready clone renamed since it was left, or with a session connected, is
+    /// left alone; one the WAL cannot vouch for is dropped. The debug log says why.
+    private func adopt() async {
+        guard warm else { return }
+        let candidates: [OwnedDatabase]
+        do {
+            candidates = try await admin.ownedDatabases().filter { $0.marker.kind == .ready && $0.marker.template == template }
+        } catch {
+            logger.debug("could not look for ready clones of \(template): \(error)")
+            return
+        }
+        guard !candidates.isEmpty else { return }
+        if let opening {
+            recycler = await opening.value
+            self.opening = nil
+        }
+        guard let recycler else {
+            logger.debug("the \(candidates.count) ready clone(s) of \(template) are not adopted: the WAL cannot vouch for them here")
+            return
+        }
+        if let peak = candidates.compactMap(\.marker.peak).max(), state.learn(burst: peak) {
+            logger.debug("clone pool aims at \(state.target), the peak of the run that left the ready clones")
+        }
+        let now = try? await recycler.admin.query("SELECT pg_current_wal_insert_lsn()::text").rows.first?[0].flatMap(WalLSN.init)
+        for candidate in candidates where state.wantsMore {
+            let marker = candidate.marker
+            guard candidate.name == marker.readyName, let lsn = marker.readyLSN.flatMap(WalLSN.init),
+                  let oid = marker.readyOID, let catalogs = marker.readyState else {
+                logger.debug("not adopting \(candidate.name): renamed since it was left, or its marker is incomplete")
+                continue
+            }
+            // The leaving process's own sessions may still be closing (it just exited): give
+            // them a moment; a session that stays is someone's, and the clone is left alone.
+            if let sessions = try? await admin.waitForNoSessions(on: candidate.name, timeout: .milliseconds(500), every: .milliseconds(5)),
+               !sessions.isEmpty {
+                logger.debug("not adopting \(candidate.name): \(sessions.count) session(s) connected")
+                continue
+            }
+            if let now, now.value > lsn.value, now.value - lsn.value > adoptMaxWAL {
+                logger.debug("not adopting \(candidate.name): \((now.value - lsn.value) >> 20) MB of WAL since it was left")
+                _ = try? await admin.dropDatabase(candidate.name)
+                continue
+            }
+            let window = CloneRecycler.Window(
+                start: lsn, state: SharedDatabaseState(oid: oid, catalogs: catalogs, comment: marker.comment, lingering: 0, lsn: lsn),
+                uses: marker.uses ?? 0)
+            let (verdict, clone) = await judge(candidate.name, window, marker.comment, recycler, claiming: true)
+            adoptions.append(verdict)
+            guard let clone else {
+                logger.debug("not adopting \(candidate.name): \(verdict.reason ?? "?")")
+                // Dropped once claimed (renamed); a clone another process claimed first is its.
+                if verdict.database != candidate.name { _ = try? await admin.dropDatabase(verdict.database) }
+                continue
+            }
+            if case .discard = state.created(clone) {
+                await clone.connection.close()
+                _ = try? await admin.dropDatabase(clone.name)
+                continue
+            }
+            mayLeave(clone)
+            RunReport.shared.update { $0.databasesAdopted += 1 }
+            logger.debug("adopted \(candidate.name) as \(clone.name)")
+        }
     }
 
     /// Whether released clones can be recycled (the WAL witness is open).

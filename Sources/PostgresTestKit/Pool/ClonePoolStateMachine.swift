@@ -132,5 +132,8 @@ package struct ClonePoolStateMachine<Clone: Sendable>: Sendable {
         return ready
     }
 
+    /// Whether the pool wants more clones than it has ready and coming back.
+    package var wantsMore: Bool { shortOfTarget }
+
     private var shortOfTarget: Bool { !closed && ready.count + judging.count < target }
 }

@@ -1,0 +1,160 @@
+import Foundation
+import Testing
+@testable import PostgresTestKit
+
+/// The warm pool: a test process leaves its ready clones at exit, marked with the WAL position
+/// from which they are unchanged, and the next process of the same template adopts them —
+/// only those still unchanged, unconnected and under the name they were left with, each by
+/// one process. Fresh `pgtestkit prepare` processes play the test processes.
+@Suite("The warm pool: ready clones outlive their process", .serialized)
+struct WarmPoolTests {
+    struct Run {
+        let status: Int32
+        let output: String
+        /// The summary line's "N adopted".
+        var adopted: Int? {
+            guard let range = output.range(of: #"(\d+) adopted"#, options: .regularExpression) else { return nil }
+            return Int(output[range].split(separator: " ")[0])
+        }
+    }
+
+    /// A test process that runs `tests` read-only tests and exits without `shutdown()`, as a
+    /// suite's process does (its static managers are never shut down).
+    static func testProcess(_ prefix: String, tests: Int = 2, verbose: Bool = false, environment extra: [String: String] = [:]) async throws -> Run {
+        try #require(FileManager.default.isExecutableFile(atPath: AuditCommandTests.executable), "build the pgtestkit product first")
+        var environment = ProcessInfo.processInfo.environment
+        environment["PGTESTKIT_AUDIT"] = "warn"
+        // The rest of the suite writes a lot of WAL meanwhile; what is tested here is the proof.
+        environment["PGTESTKIT_ADOPT_MAX_WAL"] = "2048"
+        environment.merge(extra) { $1 }
+        let output = try await Subprocess.run(
+            AuditCommandTests.executable,
+            ["prepare", "--swift-migrations", "--prefix", prefix, "--read-only-tests", "\(tests)", "--exit-at-once"] + (verbose ? ["--verbose"] : []),
+            environment: environment)
+        return Run(status: output.status, output: output.output)
+    }
+
+    /// The ready clones of `prefix` on the server.
+    static func ready(_ prefix: String, _ admin: AdminConnection) async throws -> [OwnedDatabase] {
+        try await admin.ownedDatabases(prefix: prefix).filter { $0.marker.kind == .ready }
+    }
+
+    /// Drops everything of `prefix` (ready clones, clones, template).
+    static func cleanUp(_ prefix: String, _ admin: AdminConnection) async {
+        for database in (try? await admin.ownedDatabases(prefix: prefix)) ?? [] { _ = try? await admin.dropDatabase(database.name) }
+        await admin.close()
+    }
+
+    /// Runs `body` with ready clones left by a first process; `nil` where clones are not
+    /// recycled (no `pg_walinspect`): then the process must have left nothing.
+    static func withReadyClones(_ body: (String, [OwnedDatabase], AdminConnection) async throws -> Void) async throws {
+        let prefix = TestSupport.uniquePrefix("warm")
+        let admin = try await TestSupport.admin()
+        do {
+            let first = try await testProcess(prefix)
+            #expect(first.status == 0, "\(first.output)")
+            let left = try await ready(prefix, admin)
+            guard try await CloneRecyclingTests.serverHasWalinspect() else {
+                #expect(left.isEmpty, "without the WAL nothing can be vouched for, so nothing is left")
+                await cleanUp(prefix, admin)
+                return
+            }
+            #expect(!left.isEmpty, "the first process left no ready clone: \(first.output)")
+            for clone in left {
+                #expect(clone.marker.readyName == clone.name && clone.marker.readyLSN != nil && clone.marker.template != nil)
+            }
+            try await body(prefix, left, admin)
+        } catch {
+            await cleanUp(prefix, admin)
+            throw error
+        }
+        await cleanUp(prefix, admin)
+    }
+
+    @Test("The next process adopts the ready clones and leaves its own")
+    func theNextProcessAdoptsThem() async throws {
+        try await Self.withReadyClones { prefix, left, admin in
+            let second = try await Self.testProcess(prefix)
+            #expect(second.status == 0, "\(second.output)")
+            // Up to its pool's target (2, or the first run's peak).
+            let adopted = try #require(second.adopted)
+            #expect(adopted >= min(2, left.count) && adopted <= left.count, "\(second.output)")
+            let now = try await Self.ready(prefix, admin)
+            let stillThere = Set(now.map(\.name)).intersection(left.map(\.name))
+            #expect(stillThere.count == left.count - adopted, "adopted clones are this process's now, under its names")
+            #expect(now.count > stillThere.count, "the second process leaves its own")
+        }
+    }
+
+    @Test("A ready clone written into, connected to or renamed is not adopted")
+    func changedConnectedOrRenamedCloneIsNotAdopted() async throws {
+        try await Self.withReadyClones { prefix, left, admin in
+            try #require(left.count >= 2, "the first process leaves two ready clones (pool size 2)")
+            // Written into (rows, through another client): dropped at adoption, not adopted.
+            let written = left[0].name
+            let app = try await TestSupport.connect(database: written)
+            try await app.execute("INSERT INTO swift_migrated (name) VALUES ('written while it waited')")
+            await app.close()
+            // Connected to (a session that stays): left alone.
+            let connected = left[1].name
+            let holder = try await TestSupport.connect(database: connected)
+            let second = try await Self.testProcess(prefix)
+            #expect(second.status == 0, "\(second.output)")
+            #expect(second.adopted == 0, "\(second.output)")
+            #expect(try await !admin.exists(written), "a ready clone someone wrote into is dropped")
+            #expect(try await admin.exists(connected), "a ready clone with a session is left alone")
+            await holder.close()
+            // Renamed: not adopted, and reaped as any dead run's clone.
+            let renamed = prefix + "_renamed"
+            _ = try await admin.waitForNoSessions(on: connected)
+            try await admin.renameDatabase(connected, to: renamed)
+            let stillReady = Set(try await Self.readyNames(prefix, admin))   // the second process's
+            let reaped = try await Reaper(admin: admin, logger: TestSupport.logger).reap(
+                prefix: prefix, scope: .init(thisHostOnly: true), grace: .zero, dryRun: true)
+            #expect(reaped.dropped.contains(renamed), "the reaper takes a renamed ready clone: \(reaped)")
+            #expect(stillReady.isDisjoint(with: reaped.dropped), "the reaper leaves the warm pool alone")
+            let third = try await Self.testProcess(prefix, verbose: true)
+            #expect(third.status == 0, "\(third.output)")
+            #expect(!third.output.contains("adopted \(renamed) as"), "a renamed ready clone is not adopted")
+            #expect(third.adopted == stillReady.count, "\(third.output)")
+            #expect(try await !admin.exists(renamed), "the third process's start-up reap took it")
+        }
+    }
+
+    /// The names of the prefix's ready clones that are still under their left name.
+    static func readyNames(_ prefix: String, _ admin: AdminConnection) async throws -> [String] {
+        try await ready(prefix, admin).filter { $0.name == $0.marker.readyName }.map(\.name)
+    }
+
+    @Test("Two processes starting at once never adopt the same ready clone")
+    func twoProcessesNeverAdoptTheSameClone() async throws {
+        let prefix = TestSupport.uniquePrefix("warm")
+        let admin = try await TestSupport.admin()
+        let first = try await Self.testProcess(prefix, tests: 4, environment: ["PGTESTKIT_POOL_SIZE": "4"])
+        #expect(first.status == 0, "\(first.output)")
+        let left = try await Self.ready(prefix, admin)
+        async let a = Self.testProcess(prefix, environment: ["PGTESTKIT_POOL_SIZE": "4"])
+        async let b = Self.testProcess(prefix, environment: ["PGTESTKIT_POOL_SIZE": "4"])
+        let (one, two) = try await (a, b)
+        #expect(one.status == 0 && two.status == 0, "\(one.output)\n\(two.output)")
+        #expect((one.adopted ?? 0) + (two.adopted ?? 0) <= left.count, "more adoptions than ready clones: \(one.output)\n\(two.output)")
+        if try await CloneRecyclingTests.serverHasWalinspect() {
+            #expect((one.adopted ?? 0) + (two.adopted ?? 0) == left.count, "every ready clone is adopted by one of them")
+        }
+        await Self.cleanUp(prefix, admin)
+    }
+
+    @Test("The reaper leaves a template's ready clones; the collector takes them with it")
+    func readyClonesGoWithTheirTemplate() async throws {
+        try await Self.withReadyClones { prefix, left, admin in
+            let reaped = try await Reaper(admin: admin, logger: TestSupport.logger).reap(prefix: prefix, scope: .init(thisHostOnly: true), grace: .zero)
+            #expect(Set(reaped.ready) == Set(left.map(\.name)), "the warm pool is not a dead run's leftover")
+            #expect(reaped.dropped.isEmpty)
+            let collected = try await TemplateCollector(admin: admin, logger: TestSupport.logger)
+                .collect(ttl: .zero, scope: .init(prefixes: [prefix]))
+            #expect(Set(collected.readyDropped) == Set(left.map(\.name)))
+            #expect(try await Self.ready(prefix, admin).isEmpty)
+            #expect(try await !admin.census().contains { left.map(\.name).contains($0) })
+        }
+    }
+}
