@@ -33,6 +33,8 @@ package final class RunReport: Sendable {
         package var setupMilliseconds = 0.0
         /// Milliseconds between a test getting its database and releasing it, summed over tests.
         package var testMilliseconds = 0.0
+        /// Where the set-up and release time went, part by part.
+        package var breakdown = TimeBreakdown()
         /// Every violation.
         package var violations: [LifecycleViolation] = []
         /// Kept databases and how to connect to them (redacted).
@@ -72,6 +74,7 @@ package final class RunReport: Sendable {
                 + String(format: "database set-up %.0f ms vs in tests %.0f ms (summed over tests); ", s.setupMilliseconds, s.testMilliseconds)
                 + "violations: \(s.violations.count)",
         ]
+        if !s.breakdown.summary.isEmpty { lines.append("  the toolkit's time went to: \(s.breakdown.summary)") }
         for violation in s.violations { lines.append("  ✗ \(violation)") }
         for kept in s.kept { lines.append("  kept: \(kept)") }
         return lines.joined(separator: "\n")

@@ -192,6 +192,8 @@ public actor TestDatabaseManager {
     func acquireClone(testName: String?) async throws -> PostgresTestDatabase {
         let started = ContinuousClock.now
         let prepared = try await prepared()
+        let preparation = (ContinuousClock.now - started).milliseconds
+        RunReport.shared.update { $0.breakdown.preparation += preparation }
         do {
             return try await acquireClone(testName: testName, prepared, started)
         } catch let error as PGError where Self.isRecoverable(error) {
@@ -207,7 +209,16 @@ public actor TestDatabaseManager {
         let name: String
         let connection: Connection
         let fromPool: Bool
-        if let pool = prepared.pool, let clone = await pool.lease(marker: marker) {
+        var lap = ContinuousClock.now
+        func measure(_ part: WritableKeyPath<TimeBreakdown, Double>) {
+            let now = ContinuousClock.now
+            let elapsed = (now - lap).milliseconds
+            lap = now
+            RunReport.shared.update { $0.breakdown[keyPath: part] += elapsed }
+        }
+        let leased = await prepared.pool?.lease(marker: marker)
+        measure(\.poolLease)
+        if let pool = prepared.pool, let clone = leased {
             // A pop: created, connected and hook-initialised ahead by the pool. One round trip
             // proves the connection survived (a server restart kills pooled sessions).
             do {
@@ -234,6 +245,7 @@ public actor TestDatabaseManager {
                 throw error
             }
             fromPool = false
+            measure(\.create)
             do {
                 // The window opens before the hooks run, beside the connect (which is longer).
                 async let tracked: Void? = prepared.pool?.acquired(name, comment: marker.comment, fromPool: false)
@@ -243,6 +255,7 @@ public actor TestDatabaseManager {
                     throw error
                 }
                 _ = await tracked
+                measure(\.connect)
                 connection = try await runHooks(on: opened)
             } catch {
                 await prepared.pool?.abandoned(name)
@@ -267,6 +280,7 @@ public actor TestDatabaseManager {
                 }
             }
             try phases.enter(.ready)
+            measure(\.hooksAndSeeding)
         } catch {
             outstanding.remove(name)
             await connection.close()
@@ -317,12 +331,21 @@ public actor TestDatabaseManager {
         try? database.phases.enter(.releasing)
         await database.connection.close()
         // A dead server (restart) must not keep the database from being queued for its drop.
+        var lap = ContinuousClock.now
+        func measure(_ part: WritableKeyPath<TimeBreakdown, Double>) {
+            let now = ContinuousClock.now
+            let elapsed = (now - lap).milliseconds
+            lap = now
+            RunReport.shared.update { $0.breakdown[keyPath: part] += elapsed }
+        }
         let leaked = (try? await leakedSessions(on: database.name, prepared.admin)) ?? []
+        measure(\.leakCheck)
         var failure: TestKitError?
         if let audit = prepared.logAudit {
             audit.ended(database.name)
             recordForTheRun(await audit.scan(checkingMarkersWith: prepared.admin))
         }
+        measure(\.logScan)
         if let walAudit = await prepared.walAudit?.value {
             // The read runs off the test's path (its findings blame no test either); queued
             // now, so that a shutdown's own read comes after it.
@@ -353,8 +376,10 @@ public actor TestDatabaseManager {
             // Judged off the test's path: back into the pool if unchanged or reset, else dropped.
             await pool.giveBack(database.name, recyclable: leaked.isEmpty && failure == nil,
                                 dropper: prepared.dropper, phases: database.phases)
+            measure(\.handOff)
         } else {
             await prepared.dropper.enqueue(database.name, phases: database.phases)
+            measure(\.handOff)
         }
         if let failure { throw failure }
     }

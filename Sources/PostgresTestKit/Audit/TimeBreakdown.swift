@@ -1,0 +1,33 @@
+/// Where the toolkit's time in a run went, in milliseconds summed over tests: each test's
+/// set-up (acquire) and release split into their parts, so that a slow run shows which part to
+/// look at. In the JSON report (`PGTESTKIT_REPORT`) and the summary.
+package struct TimeBreakdown: Sendable, Codable, Equatable {
+    /// Set-up: waiting for the manager's preparation (the template, the pool's adoption).
+    package var preparation = 0.0
+    /// Set-up: taking a clone from the pool (a pop, or waiting for a verdict under way).
+    package var poolLease = 0.0
+    /// Set-up: `CREATE DATABASE` for a clone made on demand (a miss), a lane included.
+    package var create = 0.0
+    /// Set-up: connecting to a clone made on demand (a pooled clone's session is open).
+    package var connect = 0.0
+    /// Set-up: the connect hooks of a clone made on demand, and per-test seeders.
+    package var hooksAndSeeding = 0.0
+    /// Release: the leak check (sessions still connected).
+    package var leakCheck = 0.0
+    /// Release: the run audit's scan of the statement log.
+    package var logScan = 0.0
+    /// Release: handing the clone to its verdict or its drop (both off the test's path).
+    package var handOff = 0.0
+
+    package init() {}
+
+    /// The parts that are not zero, largest first, as `name X ms`.
+    package var summary: String {
+        let parts: [(String, Double)] = [
+            ("preparation", preparation), ("pool lease", poolLease), ("create", create), ("connect", connect),
+            ("hooks and seeding", hooksAndSeeding), ("leak check", leakCheck), ("log scan", logScan), ("hand-off", handOff),
+        ]
+        return parts.filter { $0.1 >= 0.5 }.sorted { $0.1 > $1.1 }
+            .map { "\($0.0) \(Int($0.1.rounded())) ms" }.joined(separator: ", ")
+    }
+}
