@@ -29,6 +29,8 @@ struct PrepareCommand: AsyncParsableCommand {
     var query = "SELECT 1"
     @Option(help: "Then run this many writing tests back to back (acquire, insert a row, release).")
     var writingTests = 0
+    @Option(help: "Then run this many tests at once, as Swift Testing starts a suite (each: acquire, a query, ~5 ms of work, release), print the set-up and test time summed and how many came from the pool, and exit without shutdown() — its ready clones stay for the next process.")
+    var burst = 0
     @Flag(help: "Exit at a random moment within 8 ms of the last release, with its verdict under way and no shutdown() (the exit-race test).")
     var exitAtOnce = false
 
@@ -49,7 +51,7 @@ struct PrepareCommand: AsyncParsableCommand {
         let manager = TestDatabaseManager(
             prefix: prefix, migrations: schema,
             seeders: seed.isEmpty ? [] : [Seeders.sqlFiles(seed.map { URL(fileURLWithPath: $0) })],
-            poolSize: readOnlyTests + writingTests > 0 ? 2 : 0, logger: options.logger())
+            poolSize: readOnlyTests + writingTests + burst > 0 ? 2 : 0, logger: options.logger())
         try await manager.prepare()
         let built = try await manager.builtTemplate
         FileHandle.standardOutput.write(Data("\(built ? "built" : "reused") \(try await manager.templateName ?? "-")\n".utf8))
@@ -92,6 +94,28 @@ struct PrepareCommand: AsyncParsableCommand {
                 FileHandle.standardOutput.write(Data("verdicts: p50 \(String(format: "%.2f", durations[durations.count / 2])) ms, max \(String(format: "%.2f", durations.last!)) ms, pool \(try await manager.pooledClones)\n".utf8))
             }
             FileHandle.standardOutput.write(Data("read-only tests: \(String(format: "%.2f", perTest)) ms per test (\(recycled)/\(readOnlyTests) clones recycled)\n".utf8))
+        }
+        if burst > 0 {
+            let before = RunReport.shared.snapshot
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<burst {
+                    group.addTask {
+                        let db = try await manager.acquire(testName: "burst\(index)")
+                        _ = try await db.simpleQuery(swiftMigrations ? "INSERT INTO swift_migrated (name) VALUES ('burst')" : "SELECT 1")
+                        var spin = 0.0   // a little CPU, as an app's boot or a request would
+                        for i in 0..<20_000 { spin += Double(i).squareRoot() }
+                        try await Task.sleep(for: .milliseconds(5 + Int(spin) % 2))
+                        try await db.release()
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let after = RunReport.shared.snapshot
+            let setUp = after.setupMilliseconds - before.setupMilliseconds
+            let inTests = after.testMilliseconds - before.testMilliseconds
+            FileHandle.standardOutput.write(Data(("burst: \(after.databasesFromPool - before.databasesFromPool)/\(burst) from the pool, "
+                + "set-up \(String(format: "%.0f", setUp)) ms vs in tests \(String(format: "%.0f", inTests)) ms (summed)\n").utf8))
+            Foundation.exit(0)   // as a test process ends: no shutdown(), the exit leaves the ready clones
         }
         if writingTests > 0 {
             for _ in 0..<writingTests {

@@ -150,6 +150,9 @@ final class ExitCleanup: Sendable {
         var leavable: [String: OwnerMarker] = [:]
         /// The peak the pools of each template aimed at (written into the ready markers).
         var peaks: [String: Int] = [:]
+        /// Verdicts under way on released clones: the exit gives them a moment to bring their
+        /// clones back into the pool, so that it can leave them for the next process.
+        var verdicts = 0
     }
     private let state = Mutex(State())
 
@@ -190,6 +193,14 @@ final class ExitCleanup: Sendable {
             state.leavable.removeValue(forKey: database)
             return true
         }
+    }
+
+    /// Runs a verdict on a released clone (its rename, WAL read, reset, reconnect): an exit
+    /// that comes meanwhile waits for it a moment (bounded) before it takes its list.
+    func judging<T>(isolation: isolated (any Actor)? = #isolation, _ verdict: () async -> T) async -> T {
+        state.withLock { $0.verdicts += 1 }
+        defer { state.withLock { $0.verdicts -= 1 } }
+        return await verdict()
     }
 
     /// The peak the pool of `template` aimed at, written into its ready clones' markers.
@@ -280,6 +291,11 @@ final class ExitCleanup: Sendable {
         // No new CREATE DATABASE from now on (a pool refill may still be running on another
         // thread); let those on the wire finish (bounded), so that their databases exist when
         // we drop them.
+        // Verdicts under way bring their clones back into the pool, where the exit can leave
+        // them for the next process: a moment for them (bounded), before anything is refused.
+        for _ in 0..<200 where state.withLock({ $0.verdicts > 0 && !$0.exiting }) {
+            usleep(5_000)
+        }
         state.withLock { $0.exiting = true }
         for _ in 0..<300 where state.withLock({ $0.creating > 0 }) {
             usleep(10_000)

@@ -15,7 +15,8 @@ extension TestDatabaseManager {
         public var poolSize: Int?
         /// Whether unchanged clones are recycled (`PGTESTKIT_RECYCLE=0` turns it off; default on).
         public var recycle: Bool?
-        /// The most ready clones a learned burst grows the pool to (`PGTESTKIT_POOL_MAX`; default 8).
+        /// The most ready clones a learned burst grows the pool to (`PGTESTKIT_POOL_MAX`; default
+        /// an eighth of the server's `max_connections`, at most 32).
         public var poolMax: Int?
         /// Whether the pool's ready clones outlive the process, for the next one to adopt
         /// (`PGTESTKIT_WARM_POOL=0` turns it off; default on where clones are recycled).

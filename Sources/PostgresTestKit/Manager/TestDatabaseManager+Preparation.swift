@@ -99,7 +99,11 @@ extension TestDatabaseManager {
                     await CloneRecycler.start(template: template, server: connectionString, serverParameters: parameters,
                                               enabled: recycle, logger: logger)
                 }
-                let clones = ClonePool(admin: poolAdmin, template: template.name, strategy: strategy, size: poolSize, ceiling: poolMax,
+                var ceiling = poolMax ?? 8
+                if poolMax == nil, let slots = try? await admin.query("SELECT current_setting('max_connections')::int").rows.first?.decode(Int.self, at: 0) {
+                    ceiling = min(32, slots / 8)   // each ready clone holds a connection
+                }
+                let clones = ClonePool(admin: poolAdmin, template: template.name, strategy: strategy, size: poolSize, ceiling: max(poolSize, ceiling),
                                        namePrefix: "\(prefix)_\(runID)_g\(generation)p", serverParameters: parameters,
                                        applicationName: testApplicationName,
                                        hookGuard: HookGuard(hooks: hooks, recorder: recorder), recycler: recycler,

@@ -33,8 +33,9 @@ public actor TestDatabaseManager {
     nonisolated let hooks: [ConnectHook]
     nonisolated let label: String
     nonisolated let poolSize: Int
-    /// The most ready clones a learned burst grows the pool to.
-    nonisolated let poolMax: Int
+    /// The most ready clones a learned burst grows the pool to (`nil`: an eighth of the
+    /// server's `max_connections`, at most 32 — each ready clone holds a connection).
+    nonisolated let poolMax: Int?
     /// Whether ready clones outlive the process for the next to adopt (the warm pool).
     nonisolated let warmPool: Bool
     /// The most WAL (bytes) read to prove a ready clone unchanged before adopting it.
@@ -132,7 +133,8 @@ public actor TestDatabaseManager {
         self.auditPolicy = settings.resolvedAudit(environment)
         self.keepPolicy = settings.keep ?? .none
         self.poolSize = max(0, settings.poolSize ?? 2)
-        self.poolMax = max(self.poolSize, settings.poolMax ?? 8)
+        let poolSize = max(0, settings.poolSize ?? 2)
+        self.poolMax = settings.poolMax.map { max(poolSize, $0) }
         self.warmPool = settings.warmPool ?? true
         self.adoptMaxWAL = UInt64(max(0, settings.adoptMaxWAL ?? 64)) << 20
         self.recycle = settings.recycle ?? true

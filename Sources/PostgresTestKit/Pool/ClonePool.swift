@@ -157,7 +157,7 @@ actor ClonePool {
         if let lent, let recycler, state.released(name, recyclable: recyclable) == .judge {
             judging[name] = Task {
                 let started = ContinuousClock.now
-                var (verdict, clone) = await self.judge(name, lent.window, lent.comment, recycler)
+                var (verdict, clone) = await ExitCleanup.shared.judging { await self.judge(name, lent.window, lent.comment, recycler) }
                 verdict.duration = ContinuousClock.now - started
                 var dropped = clone == nil
                 switch self.state.judged(name, clone) {

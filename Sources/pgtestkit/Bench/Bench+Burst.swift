@@ -61,3 +61,41 @@ extension Bench {
         }
     }
 }
+
+extension Bench {
+    /// `size` tests starting at once in a fresh test process (`pgtestkit prepare --burst`),
+    /// which exits as a test process does, leaving its ready clones; then the same in a second
+    /// process, which adopts them. Returns both lines' figures: from the pool, set-up and test
+    /// time summed.
+    func suiteBurst(_ fixture: BenchFixture, size: Int) async throws -> [(fromPool: Int, setUp: Double, inTests: Double)] {
+        let executable = CommandLine.arguments[0].hasPrefix("/")
+            ? CommandLine.arguments[0] : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0]
+        let subprefix = prefix + "s"
+        func dropTheirs() async {
+            for database in (try? await admin.ownedDatabases(prefix: subprefix)) ?? [] { _ = try? await admin.dropDatabase(database.name) }
+        }
+        var runs: [(Int, Double, Double)] = []
+        do {
+            runs = try await twoProcesses(executable, subprefix, fixture, size: size)
+        } catch {
+            await dropTheirs()
+            throw error
+        }
+        await dropTheirs()
+        return runs
+    }
+
+    private func twoProcesses(_ executable: String, _ subprefix: String, _ fixture: BenchFixture, size: Int) async throws -> [(fromPool: Int, setUp: Double, inTests: Double)] {
+        var runs: [(Int, Double, Double)] = []
+        for _ in 0..<2 {
+            let output = try await Subprocess.run(executable, ["prepare", "--prefix", subprefix, "--burst", "\(size)"] + fixture.prepareArguments)
+            guard output.succeeded, let line = output.output.split(separator: "\n").first(where: { $0.hasPrefix("burst: ") }) else {
+                throw TestKitError(.subprocessFailed, "pgtestkit prepare --burst did not report: \(output.output)")
+            }
+            let numbers = line.split(whereSeparator: { !$0.isNumber && $0 != "." }).compactMap { Double($0) }
+            guard numbers.count >= 4 else { throw TestKitError(.subprocessFailed, "unreadable burst line: \(line)") }
+            runs.append((Int(numbers[0]), numbers[2], numbers[3]))
+        }
+        return runs
+    }
+}

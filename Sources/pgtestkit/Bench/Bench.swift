@@ -269,6 +269,7 @@ struct Bench: Sendable {
         let cores = ProcessInfo.processInfo.activeProcessorCount   // the server runs on this machine
         let burst = try await burst(fixture, size: burstSize)
         let first = try await firstTest(fixture)
+        let suite = try await suiteBurst(fixture, size: 24)
         let recycled = try await recycling(fixture, bareConnect: bareConnect, burstSize: burstSize)
         let cycleName = "floor create+connect+drop p50 (\(strategyName))"
         let reset = try await resetting(fixture, cycleFloor: cycleFloor, cycleName: cycleName, ballastMB: ballastMB)
@@ -324,6 +325,13 @@ struct Bench: Sendable {
                 target: "<= 3x floor cycle", limit: 3, note: "pgtestkit prepare --acquire 1, from its start"),
             row("time to first test, cold process, template built", first.withBuild, floorName: cycleName, floor: cycleFloor),
         ]
+        for (index, run) in suite.enumerated() {
+            let which = index == 0 ? "first process, no ready clones" : "second process, adopting"
+            out.figures.append(row("suite: 24 tests at once, \(which): set-up vs in tests (summed)", run.setUp,
+                                   floorName: "in tests (summed)", floor: run.inTests,
+                                   target: index == 0 ? nil : "<= 1x", limit: index == 0 ? nil : 1,
+                                   note: "\(run.fromPool)/24 from the pool"))
+        }
         for run in runs {
             let label = run.tasks == 1 ? "back-to-back" : "back-to-back, \(run.tasks) tasks"
             out.figures.append(row("\(label): total for \(n) (incl. waitForDrops)", run.total.milliseconds))
