@@ -22,6 +22,9 @@ package struct WalRecord: Sendable, Hashable {
     package let fork: String
     /// How many such records.
     package let count: Int
+    /// Where the last of them starts (when read from the server): a reader of one range can
+    /// tell which groups reach past a later mark.
+    package var lastLSN: WalLSN?
 
     /// A group of records; a `+INIT` suffix on `recordType` (the page was initialised) is dropped.
     package init(

@@ -227,8 +227,10 @@ package final class WalWitness: Sendable {
             guard let manager = row[0], let type = row[1], let tablespace = row[2].flatMap({ UInt32($0) }),
                   let database = row[3].flatMap({ UInt32($0) }), let relfilenode = row[4].flatMap({ UInt32($0) }),
                   let count = row[6].flatMap({ Int($0) }), database != databaseOID else { continue }
-            records.append(WalRecord(resourceManager: manager, recordType: type, tablespace: tablespace,
-                                     database: database, relfilenode: relfilenode, fork: row[5] ?? "main", count: count))
+            var record = WalRecord(resourceManager: manager, recordType: type, tablespace: tablespace,
+                                   database: database, relfilenode: relfilenode, fork: row[5] ?? "main", count: count)
+            record.lastLSN = row[7].flatMap(WalLSN.init)
+            records.append(record)
         }
         return records
     }
@@ -274,31 +276,31 @@ package final class WalWitness: Sendable {
     /// description is kept only for the records that need it.
     static let recordsQuery = #"""
         WITH r AS MATERIALIZED (
-            SELECT resource_manager AS rm, record_type AS rt, nullif(block_ref, '') AS block_ref,
+            SELECT start_lsn AS lsn, resource_manager AS rm, record_type AS rt, nullif(block_ref, '') AS block_ref,
                    CASE WHEN resource_manager IN ('Storage', 'RelMap') THEN description END AS description
             FROM pg_get_wal_records_info($1::pg_lsn, $2::pg_lsn)
             WHERE (block_ref <> '' OR resource_manager IN ('Storage', 'RelMap'))
               AND ($3::text IS NULL OR resource_manager = 'RelMap'
                    OR strpos(coalesce(nullif(block_ref, ''), description), '/' || $3::text || '/') > 0)
         )
-        SELECT rm, rt, b[1], b[2], b[3], coalesce(b[4], 'main'), count(*)::text
+        SELECT rm, rt, b[1], b[2], b[3], coalesce(b[4], 'main'), count(*)::text, max(lsn)::text
         FROM r, LATERAL regexp_matches(r.block_ref, 'rel (\d+)/(\d+)/(\d+)(?: fork (\w+))?', 'g') AS b
         WHERE r.block_ref IS NOT NULL AND strpos(substr(r.block_ref, 8), 'blkref #') > 0
         GROUP BY 1, 2, 3, 4, 5, 6
         UNION ALL
         SELECT rm, rt, split_part(x.ref, '/', 1), split_part(x.ref, '/', 2), split_part(x.ref, '/', 3),
                CASE WHEN strpos(r.block_ref, ' fork ') > 0 THEN split_part(split_part(r.block_ref, ' fork ', 2), ' ', 1) ELSE 'main' END,
-               count(*)::text
+               count(*)::text, max(lsn)::text
         FROM r, LATERAL (SELECT split_part(split_part(r.block_ref, 'rel ', 2), ' ', 1) AS ref) AS x
         WHERE r.block_ref IS NOT NULL AND strpos(substr(r.block_ref, 8), 'blkref #') = 0
         GROUP BY 1, 2, 3, 4, 5, 6
         UNION ALL
-        SELECT rm, rt, coalesce(m[1], '0'), m[2], m[3], coalesce(m[4], 'main'), count(*)::text
+        SELECT rm, rt, coalesce(m[1], '0'), m[2], m[3], coalesce(m[4], 'main'), count(*)::text, max(lsn)::text
         FROM r, LATERAL regexp_match(r.description, '(?:pg_tblspc/(\d+)/[^/ ]+/)?(\d+)/(\d+)(?:_(\w+))?') AS m
         WHERE r.rm = 'Storage' AND m IS NOT NULL
         GROUP BY 1, 2, 3, 4, 5, 6
         UNION ALL
-        SELECT rm, rt, '0', m[1], '0', 'main', count(*)::text
+        SELECT rm, rt, '0', m[1], '0', 'main', count(*)::text, max(lsn)::text
         FROM r, LATERAL regexp_match(r.description, 'database (\d+)') AS m
         WHERE r.rm = 'RelMap' AND m IS NOT NULL
         GROUP BY 1, 2, 3, 4, 5, 6

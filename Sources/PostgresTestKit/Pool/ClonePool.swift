@@ -254,8 +254,7 @@ actor ClonePool {
 
     /// The verdict on a released clone, and the clone ready again when it came back.
     private func judge(
-        _ name: String, _ window: CloneRecycler.Window, _ expectedComment: String?, _ recycler: CloneRecycler,
-        claiming: Bool = false
+        _ name: String, _ window: CloneRecycler.Window, _ expectedComment: String?, _ recycler: CloneRecycler
     ) async -> (RecycleVerdict, ReadyClone?) {
         await awaitAnnotation(of: name)   // the test's marker is the comment expected
         counter += 1
@@ -264,7 +263,7 @@ actor ClonePool {
             // The test's own toolkit session was closed at release, and its backend may still
             // be exiting: a rename that meets it waits 100 ms (the server's CountOtherDBBackends).
             _ = try await recycler.admin.waitForNoSessions(on: name, timeout: .milliseconds(500), every: .milliseconds(1))
-            try await recycler.admin.renameDatabase(name, to: renamed, claiming: claiming)   // its exit registration moves with it
+            try await recycler.admin.renameDatabase(name, to: renamed)   // its exit registration moves with it
         } catch {
             await recycler.noteFailure(error)
             return (.init(database: name, recycledAs: nil, reason: "it could not be renamed (\(error))"), nil)
@@ -272,48 +271,52 @@ actor ClonePool {
         switch await recycler.judge(renamed, window, expectedComment: expectedComment) {
         case .failure(let reason):
             return (.init(database: renamed, recycledAs: nil, reason: reason.text), nil)
-        case .success(let judgement) where claiming && !judgement.reset.isEmpty:
-            // A ready clone is adopted only unchanged since it was left: someone wrote into it.
-            return (.init(database: renamed, recycledAs: nil, reason: "it changed since it was left (rows written)"), nil)
         case .success(let judgement):
-            var next = judgement.next
+            return await bringBack(name, as: renamed, next: judgement.next, resetting: judgement.reset)
+        }
+    }
+
+    /// A judged clone, renamed, back for another test: a new toolkit session, its spare
+    /// marker (a marker without a test, counting its uses, written on that session — the
+    /// witness's admin serves every verdict — without waiting for its WAL flush), a reset of
+    /// `files` when rows changed (in the same transaction; the next window opens after it),
+    /// and its connect hooks.
+    private func bringBack(
+        _ name: String, as renamed: String, next: CloneRecycler.Window, resetting files: Set<ResetRule.RelationFile>
+    ) async -> (RecycleVerdict, ReadyClone?) {
+        var next = next
+        do {
+            let connection = try await connect(to: renamed)
+            var marker = OwnerMarker(kind: .clone, run: admin.runID)
+            marker.uses = next.uses
+            let spare: String
             do {
-                let connection = try await connect(to: renamed)
-                // A spare again: a marker without a test, counting its uses, written on the
-                // clone's own new session (the witness's admin serves every verdict) without
-                // waiting for its WAL flush — in the reset's transaction when there is one.
-                var marker = OwnerMarker(kind: .clone, run: admin.runID)
-                marker.uses = next.uses
-                let spare: String
-                do {
-                    spare = "COMMENT ON DATABASE \(try await connection.quoteIdentifier(renamed)) IS \(try await connection.quoteLiteral(marker.comment));"
-                } catch {
+                spare = "COMMENT ON DATABASE \(try await connection.quoteIdentifier(renamed)) IS \(try await connection.quoteLiteral(marker.comment));"
+            } catch {
+                await connection.close()
+                throw error
+            }
+            var reset: ResetPlan?
+            if files.isEmpty {
+                do { _ = try await connection.simpleQuery("BEGIN; SET LOCAL synchronous_commit = off; \(spare) COMMIT") } catch {
                     await connection.close()
                     throw error
                 }
-                var reset: ResetPlan?
-                if judgement.reset.isEmpty {
-                    do { _ = try await connection.simpleQuery("BEGIN; SET LOCAL synchronous_commit = off; \(spare) COMMIT") } catch {
-                        await connection.close()
-                        throw error
-                    }
-                } else {   // rows changed: reset them, before any hook runs
-                    switch await self.reset(judgement.reset, alongside: spare, on: connection) {
-                    case .failure(let refusal):
-                        await connection.close()
-                        return (.init(database: renamed, recycledAs: nil, reason: "it could not be reset: \(refusal.reason)"), nil)
-                    case .success(let outcome):
-                        reset = outcome.plan
-                        // The next window opens after the reset's own records.
-                        next = CloneRecycler.Window(start: outcome.lsn, state: next.state, uses: next.uses)
-                    }
+            } else {   // rows changed: reset them, before any hook runs
+                switch await self.reset(files, alongside: spare, on: connection) {
+                case .failure(let refusal):
+                    await connection.close()
+                    return (.init(database: renamed, recycledAs: nil, reason: "it could not be reset: \(refusal.reason)"), nil)
+                case .success(let outcome):
+                    reset = outcome.plan
+                    next = CloneRecycler.Window(start: outcome.lsn, state: next.state, uses: next.uses)
                 }
-                _ = try await hookGuard.runOrClose(connection, database: renamed)
-                return (.init(database: name, recycledAs: renamed, reason: nil, reset: reset),
-                        ReadyClone(name: renamed, connection: connection, window: next))
-            } catch {
-                return (.init(database: renamed, recycledAs: nil, reason: "it could not be reconnected (\(error))"), nil)
             }
+            _ = try await hookGuard.runOrClose(connection, database: renamed)
+            return (.init(database: name, recycledAs: renamed, reason: nil, reset: reset),
+                    ReadyClone(name: renamed, connection: connection, window: next))
+        } catch {
+            return (.init(database: renamed, recycledAs: nil, reason: "it could not be reconnected (\(error))"), nil)
         }
     }
 
@@ -355,9 +358,8 @@ actor ClonePool {
 
     /// Adopts the ready clones of this template that earlier processes left (up to the
     /// target, which grows to their run's peak): each is claimed by a rename (which fails
-    /// while a session is connected, and which only one process can win), proven unchanged
-    /// since it was left from the WAL (or reset, as a released clone is), reconnected and its
-    /// hooks run. A ready clone renamed since it was left, or with a session connected, is
+    /// while a session is connected, and which only one process can win), then all are proven
+    /// unchanged since they were left by one WAL read, reconnected and their hooks run. A ready clone renamed since it was left, or with a session connected, is
     /// left alone; one the WAL cannot vouch for is dropped. The debug log says why.
     private func adopt() async {
         guard warm else { return }
@@ -381,11 +383,18 @@ actor ClonePool {
             logger.debug("clone pool aims at \(state.target), the peak of the run that left the ready clones")
         }
         let now = try? await recycler.admin.query("SELECT pg_current_wal_insert_lsn()::text").rows.first?[0].flatMap(WalLSN.init)
-        for candidate in candidates where state.wantsMore {
+        // Claimed first (each by a rename, the fence), then proven together by one WAL read.
+        var claimed: [(name: String, renamed: String, window: CloneRecycler.Window, comment: String)] = []
+        for candidate in candidates where state.target > state.ready.count + claimed.count {
             let marker = candidate.marker
             guard candidate.name == marker.readyName, let lsn = marker.readyLSN.flatMap(WalLSN.init),
                   let oid = marker.readyOID, let catalogs = marker.readyState else {
                 logger.debug("not adopting \(candidate.name): renamed since it was left, or its marker is incomplete")
+                continue
+            }
+            if let now, now.value > lsn.value, now.value - lsn.value > adoptMaxWAL {
+                logger.debug("not adopting \(candidate.name): \((now.value - lsn.value) >> 20) MB of WAL since it was left")
+                _ = try? await admin.dropDatabase(candidate.name)
                 continue
             }
             // The leaving process's own sessions may still be closing (it just exited): give
@@ -395,30 +404,42 @@ actor ClonePool {
                 logger.debug("not adopting \(candidate.name): \(sessions.count) session(s) connected")
                 continue
             }
-            if let now, now.value > lsn.value, now.value - lsn.value > adoptMaxWAL {
-                logger.debug("not adopting \(candidate.name): \((now.value - lsn.value) >> 20) MB of WAL since it was left")
-                _ = try? await admin.dropDatabase(candidate.name)
+            counter += 1
+            let renamed = "\(namePrefix)\(counter)"
+            do {
+                try await recycler.admin.renameDatabase(candidate.name, to: renamed, claiming: true)
+            } catch {
+                logger.debug("not adopting \(candidate.name): it could not be claimed (\(error))")   // another process's now, or in use
                 continue
             }
             let window = CloneRecycler.Window(
                 start: lsn, state: SharedDatabaseState(oid: oid, catalogs: catalogs, comment: marker.comment, lingering: 0, lsn: lsn),
                 uses: marker.uses ?? 0)
-            let (verdict, clone) = await judge(candidate.name, window, marker.comment, recycler, claiming: true)
+            claimed.append((candidate.name, renamed, window, marker.comment))
+        }
+        let proofs = await recycler.judgeAll(claimed.map { ($0.renamed, $0.window, $0.comment) })
+        for clone in claimed {
+            var verdict = RecycleVerdict(database: clone.renamed, recycledAs: nil, reason: "no verdict")
+            var ready: ReadyClone?
+            switch proofs[clone.renamed] {
+            case .success(let next)?: (verdict, ready) = await bringBack(clone.name, as: clone.renamed, next: next, resetting: [])
+            case .failure(let reason)?: verdict = RecycleVerdict(database: clone.renamed, recycledAs: nil, reason: reason.text)
+            case nil: break
+            }
             adoptions.append(verdict)
-            guard let clone else {
-                logger.debug("not adopting \(candidate.name): \(verdict.reason ?? "?")")
-                // Dropped once claimed (renamed); a clone another process claimed first is its.
-                if verdict.database != candidate.name { _ = try? await admin.dropDatabase(verdict.database) }
+            guard let ready else {
+                logger.debug("not adopting \(clone.name): \(verdict.reason ?? "?")")
+                _ = try? await admin.dropDatabase(clone.renamed)   // claimed: ours to drop
                 continue
             }
-            if case .discard = state.created(clone) {
-                await clone.connection.close()
-                _ = try? await admin.dropDatabase(clone.name)
+            if case .discard = state.created(ready) {
+                await ready.connection.close()
+                _ = try? await admin.dropDatabase(ready.name)
                 continue
             }
-            mayLeave(clone)
+            mayLeave(ready)
             RunReport.shared.update { $0.databasesAdopted += 1 }
-            logger.debug("adopted \(candidate.name) as \(clone.name)")
+            logger.debug("adopted \(clone.name) as \(ready.name)")
         }
     }
 

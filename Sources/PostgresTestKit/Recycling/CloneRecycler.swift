@@ -127,6 +127,45 @@ actor CloneRecycler {
         }
     }
 
+    /// Judges several clones at once — ready clones just claimed (renamed) for adoption — with
+    /// one WAL read from the earliest window's start: each clone counts the record groups of
+    /// its database that reach past its own window's start. Only an unchanged clone passes
+    /// (a changed ready clone is not adopted, reset or not); the next windows start now.
+    func judgeAll(_ clones: [(name: String, window: Window, comment: String?)]) async -> [String: Result<Window, Reason>] {
+        guard let earliest = clones.map(\.window.start).min() else { return [:] }
+        do {
+            let witness = try await self.witness.current()
+            var states: [String: SharedDatabaseState] = [:]
+            for (index, clone) in clones.enumerated() {   // the last read flushes the WAL past them all
+                states[clone.name] = try await witness.sharedState(of: clone.name, flushing: index == clones.count - 1)
+            }
+            guard let end = states.values.map(\.lsn).max() else { return [:] }
+            let records = try await witness.records(from: earliest, to: end, flushed: true).filter(\.altersDatabase)
+            var verdicts: [String: Result<Window, Reason>] = [:]
+            for clone in clones {
+                guard let state = states[clone.name] else { verdicts[clone.name] = .failure(Reason("it is gone")); continue }
+                guard state.oid == clone.window.state.oid else { verdicts[clone.name] = .failure(Reason("it is another database now")); continue }
+                let changes = records.filter { $0.database == state.oid && ($0.lastLSN ?? end) >= clone.window.start }
+                if !changes.isEmpty {
+                    let kinds = Set(changes.map { "\($0.resourceManager)/\($0.recordType)" }).sorted().joined(separator: ", ")
+                    verdicts[clone.name] = .failure(Reason("it changed since it was left (\(kinds))"))
+                } else if state.lingering > 0 {
+                    verdicts[clone.name] = .failure(Reason("a prepared transaction or replication slot remains"))
+                } else if state.catalogs != clone.window.state.catalogs {
+                    verdicts[clone.name] = .failure(Reason("its shared catalogs changed (ALTER DATABASE, GRANT, security label or subscription)"))
+                } else if state.comment != clone.comment {
+                    verdicts[clone.name] = .failure(Reason("its comment changed (COMMENT ON DATABASE)"))
+                } else {
+                    verdicts[clone.name] = .success(Window(start: state.lsn, state: state, uses: clone.window.uses))
+                }
+            }
+            return verdicts
+        } catch {
+            await witness.noteFailure(error)
+            return Dictionary(clones.map { ($0.name, .failure(Reason("the WAL could not vouch for it (\(error))"))) }, uniquingKeysWith: { first, _ in first })
+        }
+    }
+
     /// Notes a failure of a witness session (a rename or marker on its admin connection):
     /// a lost session makes the next window open a new witness.
     func noteFailure(_ error: any Error) async {
