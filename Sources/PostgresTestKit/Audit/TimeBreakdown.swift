@@ -31,3 +31,19 @@ package struct TimeBreakdown: Sendable, Codable, Equatable {
             .map { "\($0.0) \(Int($0.1.rounded())) ms" }.joined(separator: ", ")
     }
 }
+
+extension TimeBreakdown {
+    /// Times the parts of one acquire or release in turn: each ``record(_:)`` adds the time
+    /// since the last one (or since the start) to a part of the run's report.
+    struct Laps {
+        private var last = ContinuousClock.now
+
+        /// Adds the time since the last lap to `part` of the run's breakdown.
+        mutating func record(_ part: WritableKeyPath<TimeBreakdown, Double>) {
+            let now = ContinuousClock.now
+            let elapsed = (now - last).milliseconds
+            last = now
+            RunReport.shared.update { $0.breakdown[keyPath: part] += elapsed }
+        }
+    }
+}

@@ -211,15 +211,9 @@ public actor TestDatabaseManager {
         let name: String
         let connection: Connection
         let fromPool: Bool
-        var lap = ContinuousClock.now
-        func measure(_ part: WritableKeyPath<TimeBreakdown, Double>) {
-            let now = ContinuousClock.now
-            let elapsed = (now - lap).milliseconds
-            lap = now
-            RunReport.shared.update { $0.breakdown[keyPath: part] += elapsed }
-        }
+        var laps = TimeBreakdown.Laps()
         let leased = await prepared.pool?.lease(marker: marker)
-        measure(\.poolLease)
+        laps.record(\.poolLease)
         if let pool = prepared.pool, let clone = leased {
             // A pop: created, connected and hook-initialised ahead by the pool. One round trip
             // proves the connection survived (a server restart kills pooled sessions).
@@ -247,7 +241,7 @@ public actor TestDatabaseManager {
                 throw error
             }
             fromPool = false
-            measure(\.create)
+            laps.record(\.create)
             do {
                 // The window opens before the hooks run, beside the connect (which is longer).
                 async let tracked: Void? = prepared.pool?.acquired(name, comment: marker.comment, fromPool: false)
@@ -257,7 +251,7 @@ public actor TestDatabaseManager {
                     throw error
                 }
                 _ = await tracked
-                measure(\.connect)
+                laps.record(\.connect)
                 connection = try await runHooks(on: opened)
             } catch {
                 await prepared.pool?.abandoned(name)
@@ -282,7 +276,7 @@ public actor TestDatabaseManager {
                 }
             }
             try phases.enter(.ready)
-            measure(\.hooksAndSeeding)
+            laps.record(\.hooksAndSeeding)
         } catch {
             outstanding.remove(name)
             await connection.close()
@@ -333,21 +327,15 @@ public actor TestDatabaseManager {
         try? database.phases.enter(.releasing)
         await database.connection.close()
         // A dead server (restart) must not keep the database from being queued for its drop.
-        var lap = ContinuousClock.now
-        func measure(_ part: WritableKeyPath<TimeBreakdown, Double>) {
-            let now = ContinuousClock.now
-            let elapsed = (now - lap).milliseconds
-            lap = now
-            RunReport.shared.update { $0.breakdown[keyPath: part] += elapsed }
-        }
+        var laps = TimeBreakdown.Laps()
         let leaked = (try? await leakedSessions(on: database.name, prepared.admin)) ?? []
-        measure(\.leakCheck)
+        laps.record(\.leakCheck)
         var failure: TestKitError?
         if let audit = prepared.logAudit {
             audit.ended(database.name)
             recordForTheRun(await audit.scan(checkingMarkersWith: prepared.admin))
         }
-        measure(\.logScan)
+        laps.record(\.logScan)
         if let walAudit = await prepared.walAudit?.value {
             // The read runs off the test's path (its findings blame no test either); queued
             // now, so that a shutdown's own read comes after it.
@@ -378,10 +366,10 @@ public actor TestDatabaseManager {
             // Judged off the test's path: back into the pool if unchanged or reset, else dropped.
             await pool.giveBack(database.name, recyclable: leaked.isEmpty && failure == nil,
                                 dropper: prepared.dropper, phases: database.phases)
-            measure(\.handOff)
+            laps.record(\.handOff)
         } else {
             await prepared.dropper.enqueue(database.name, phases: database.phases)
-            measure(\.handOff)
+            laps.record(\.handOff)
         }
         if let failure { throw failure }
     }
