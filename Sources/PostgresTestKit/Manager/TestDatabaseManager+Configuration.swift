@@ -22,7 +22,7 @@ extension TestDatabaseManager {
         /// (`PGTESTKIT_WARM_POOL=0` turns it off; default on where clones are recycled).
         public var warmPool: Bool?
         /// The most WAL, in MB, read to prove a ready clone unchanged before adopting it
-        /// (`PGTESTKIT_ADOPT_MAX_WAL`; default 64): past that it is dropped, as the read would
+        /// (`PGTESTKIT_ADOPT_MAX_WAL`; default 256): past that it is dropped, as the read would
         /// cost more than a new clone.
         public var adoptMaxWAL: Int?
 

@@ -136,7 +136,7 @@ public actor TestDatabaseManager {
         let poolSize = max(0, settings.poolSize ?? 2)
         self.poolMax = settings.poolMax.map { max(poolSize, $0) }
         self.warmPool = settings.warmPool ?? true
-        self.adoptMaxWAL = UInt64(max(0, settings.adoptMaxWAL ?? 64)) << 20
+        self.adoptMaxWAL = UInt64(max(0, settings.adoptMaxWAL ?? 256)) << 20
         self.recycle = settings.recycle ?? true
         self.rebuildTemplate = environment["PGTESTKIT_REBUILD"] == "1"
         self.reapGrace = .seconds(environment["PGTESTKIT_REAP_GRACE"].flatMap { Int($0) } ?? 120)

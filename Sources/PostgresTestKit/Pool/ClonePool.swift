@@ -61,7 +61,7 @@ actor ClonePool {
     /// `ceiling` (`PGTESTKIT_POOL_MAX`).
     init(admin: AdminConnection, template: String, strategy: CloneStrategy?, size: Int, ceiling: Int, namePrefix: String,
          serverParameters: [String: String], applicationName: String, hookGuard: HookGuard,
-         recycler: Task<CloneRecycler?, Never>? = nil, warm: Bool = false, adoptMaxWAL: UInt64 = 64 << 20, logger: Logger) {
+         recycler: Task<CloneRecycler?, Never>? = nil, warm: Bool = false, adoptMaxWAL: UInt64 = 256 << 20, logger: Logger) {
         self.opening = recycler
         self.warm = warm
         self.adoptMaxWAL = adoptMaxWAL
