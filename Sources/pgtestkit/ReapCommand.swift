@@ -84,6 +84,6 @@ struct ReapCommand: AsyncParsableCommand {
         for failure in report.failures {
             FileHandle.standardError.write(Data("could not drop \(failure)\n".utf8))
         }
-        print("\(report.dropped.count) reaped, \(collected.dropped.count) templates collected, \(collected.readyDropped.count) ready clones collected, \(report.ready.count) ready clones kept, \(report.alive.count) belong to live runs, \(report.inUse.count) in use, \(report.keptSkipped.count) kept, \(report.failures.count) could not be dropped")
+        print("\(report.dropped.count) reaped, \(collected.dropped.count) templates collected, \(collected.readyDropped.count) ready clones collected, \(Set(report.ready).subtracting(collected.readyDropped).count) ready clones kept, \(report.alive.count) belong to live runs, \(report.inUse.count) in use, \(report.keptSkipped.count) kept, \(report.failures.count) could not be dropped")
     }
 }

@@ -104,7 +104,7 @@ extension TestDatabaseManager {
                     ceiling = min(32, slots / 8)   // each ready clone holds a connection
                 }
                 let clones = ClonePool(admin: poolAdmin, template: template.name, strategy: strategy, size: poolSize, ceiling: max(poolSize, ceiling),
-                                       namePrefix: "\(prefix)_\(runID)_g\(generation)p", serverParameters: parameters,
+                                       prefix: prefix, namePrefix: "\(prefix)_\(runID)_g\(generation)p", serverParameters: parameters,
                                        applicationName: testApplicationName,
                                        hookGuard: HookGuard(hooks: hooks, recorder: recorder), recycler: recycler,
                                        warm: warmPool && recycle, adoptMaxWAL: adoptMaxWAL, logger: logger)

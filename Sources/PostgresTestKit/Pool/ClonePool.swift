@@ -28,6 +28,8 @@ actor ClonePool {
     private let template: String
     private let strategy: CloneStrategy?
     private let namePrefix: String
+    /// The manager's database name prefix (its template's and ready clones' too).
+    private let prefix: String
     private let serverParameters: [String: String]
     private let applicationName: String
     private let hookGuard: HookGuard
@@ -59,7 +61,7 @@ actor ClonePool {
 
     /// A pool of clones of `template` aiming at `size` ready ones, growing with bursts up to
     /// `ceiling` (`PGTESTKIT_POOL_MAX`).
-    init(admin: AdminConnection, template: String, strategy: CloneStrategy?, size: Int, ceiling: Int, namePrefix: String,
+    init(admin: AdminConnection, template: String, strategy: CloneStrategy?, size: Int, ceiling: Int, prefix: String, namePrefix: String,
          serverParameters: [String: String], applicationName: String, hookGuard: HookGuard,
          recycler: Task<CloneRecycler?, Never>? = nil, warm: Bool = false, adoptMaxWAL: UInt64 = 256 << 20, logger: Logger) {
         self.opening = recycler
@@ -70,6 +72,7 @@ actor ClonePool {
         self.strategy = strategy
         self.state = ClonePoolStateMachine(target: size, ceiling: ceiling)
         self.namePrefix = namePrefix
+        self.prefix = prefix
         self.serverParameters = serverParameters
         self.applicationName = applicationName
         self.hookGuard = hookGuard
@@ -365,7 +368,7 @@ actor ClonePool {
         guard warm else { return }
         let candidates: [OwnedDatabase]
         do {
-            candidates = try await admin.ownedDatabases().filter { $0.marker.kind == .ready && $0.marker.template == template }
+            candidates = try await admin.ownedDatabases(prefix: prefix).filter { $0.marker.kind == .ready && $0.marker.template == template }
         } catch {
             logger.debug("could not look for ready clones of \(template): \(error)")
             return
