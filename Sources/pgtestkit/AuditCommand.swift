@@ -34,6 +34,12 @@ struct AuditCommand: AsyncParsableCommand {
     var command: [String] = []
 
     func run() async throws {
+        // The command is captured as it is, so `pgtestkit audit --help` arrives here as the
+        // command to audit: before a `--`, it asks for this help.
+        if let first = command.first, ["--help", "-h", "help"].contains(first) {
+            print(Self.helpMessage())
+            return
+        }
         let arguments = command.first == "--" ? Array(command.dropFirst()) : command
         guard let program = arguments.first else {
             throw ValidationError("give the command to audit after --, e.g. pgtestkit audit -- pytest")

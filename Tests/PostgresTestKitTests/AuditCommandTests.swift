@@ -380,3 +380,27 @@ struct AuditCommandTests {
         #expect(withWAL.findings[1].statement == "unknown (seen in the WAL: Heap/INSERT on relation 16400 (public.notes))")
     }
 }
+
+/// Every subcommand's `--help` prints its help and exits 0 (a smoke check of the CLI's
+/// surface); `audit --help` is help, not a command to audit.
+@Suite("pgtestkit --help")
+struct CommandHelpTests {
+    @Test(arguments: [
+        ["--help"], ["server", "--help"], ["server", "start", "--help"], ["server", "stop", "--help"],
+        ["server", "status", "--help"], ["server", "env", "--help"], ["demo", "--help"], ["list", "--help"],
+        ["reap", "--help"], ["prepare", "--help"], ["bench", "--help"], ["audit", "--help"], ["audit", "-h"],
+    ])
+    func everySubcommandPrintsItsHelp(arguments: [String]) async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: AuditCommandTests.executable), "build the pgtestkit product first")
+        let output = try await Subprocess.run(AuditCommandTests.executable, arguments)
+        #expect(output.status == 0, "\(arguments): \(output.output)")
+        #expect(output.output.contains("USAGE:"), "\(arguments): \(output.output)")
+    }
+
+    @Test func auditRunsWhatComesAfterTheDoubleDashEvenIfItIsCalledHelp() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: AuditCommandTests.executable), "build the pgtestkit product first")
+        // After `--`, `--help` is the command to run (here, a missing one): not the help.
+        let output = try await Subprocess.run(AuditCommandTests.executable, ["audit", "--", "--help"])
+        #expect(!output.output.contains("USAGE: pgtestkit audit"), "\(output.output)")
+    }
+}

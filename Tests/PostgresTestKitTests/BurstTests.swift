@@ -7,6 +7,25 @@ import Testing
 /// on several admin lanes, never more than the bound, and the pool learns its size.
 @Suite("Bursts of parallel acquires")
 struct BurstTests {
+    /// A cancelled acquire waiting for a lane leaves the line at once (it does not wait for a
+    /// lane to free), and the lane it never got still serves the next one.
+    @Test func aCancelledWaitForALaneEndsAtOnce() async throws {
+        let lanes = AdminLanes(server: try await TestSupport.server(), runID: RunID(), limit: 1, logger: TestSupport.logger)
+        let holding = Task {   // the only lane, busy for a while
+            try await lanes.withLane { lane in try await lane.connection.execute("SELECT pg_sleep(2)") }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let waiter = Task { try await lanes.withLane { _ in "got a lane" } }
+        try await Task.sleep(for: .milliseconds(100))
+        let cancelled = ContinuousClock.now
+        waiter.cancel()
+        await #expect(throws: CancellationError.self) { try await waiter.value }
+        #expect(ContinuousClock.now - cancelled < .milliseconds(1500), "the cancelled acquire waited for the busy lane")
+        _ = try await holding.value
+        #expect(try await lanes.withLane { _ in "served" } == "served")
+        await lanes.close()
+    }
+
     @Test func lanesNeverExceedTheirBoundAndAreReused() async throws {
         let lanes = AdminLanes(server: try await TestSupport.server(), runID: RunID(), limit: 2, logger: TestSupport.logger)
         final class Seen: Sendable {

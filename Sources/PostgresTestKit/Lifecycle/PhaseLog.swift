@@ -8,6 +8,15 @@ public final class PhaseLog: Sendable {
     private struct State {
         var events: [PhaseEvent] = []
         var lastStart: ContinuousClock.Instant?
+
+        /// Closes the current phase's duration and opens `phase`.
+        mutating func append(_ phase: Phase, at now: ContinuousClock.Instant) {
+            if let start = lastStart, !events.isEmpty {
+                events[events.count - 1].duration = now - start
+            }
+            events.append(PhaseEvent(phase: phase, start: Date(), duration: phase == .dropped ? .zero : nil))
+            lastStart = now
+        }
     }
     private let state = Mutex(State())
     /// The database this log belongs to.
@@ -26,12 +35,20 @@ public final class PhaseLog: Sendable {
     public var events: [PhaseEvent] { state.withLock { $0.events } }
 
     /// Moves to `phase`, or throws `.illegalPhaseTransition` naming both phases.
+    ///
+    /// The check and the move are one step under the lock: of two callers entering the same
+    /// phase at once, one moves and the other is refused.
     public func enter(_ phase: Phase) throws {
-        let from = current
-        guard from.successors.contains(phase) else {
+        let now = ContinuousClock.now
+        let refusedFrom: Phase? = state.withLock { state in
+            let from = state.events.last?.phase ?? .connecting
+            guard from.successors.contains(phase) else { return from }
+            state.append(phase, at: now)
+            return nil
+        }
+        if let from = refusedFrom {
             throw TestKitError(.illegalPhaseTransition, "database \(database): cannot enter phase '\(phase)' while in phase '\(from)'. The order is connecting → migrating → seeding → ready → releasing → dropped.")
         }
-        enterUnchecked(phase)
     }
 
     /// Requires the current phase to be `phase`, naming `step` in the error otherwise.
@@ -44,13 +61,7 @@ public final class PhaseLog: Sendable {
 
     private func enterUnchecked(_ phase: Phase) {
         let now = ContinuousClock.now
-        state.withLock { state in
-            if let start = state.lastStart, !state.events.isEmpty {
-                state.events[state.events.count - 1].duration = now - start
-            }
-            state.events.append(PhaseEvent(phase: phase, start: Date(), duration: phase == .dropped ? .zero : nil))
-            state.lastStart = now
-        }
+        state.withLock { $0.append(phase, at: now) }
     }
 
     /// One line: `connecting 1.2 ms → ready 0.1 ms → …`.

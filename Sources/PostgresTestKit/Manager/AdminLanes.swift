@@ -17,7 +17,9 @@ actor AdminLanes {
     nonisolated let limit: Int
     private var idle: [AdminConnection] = []
     private var opened = 0
-    private var waiting: [CheckedContinuation<AdminConnection?, Never>] = []
+    /// Acquires waiting for a lane, oldest first; a cancelled one leaves the line at once.
+    private var waiting: [(id: UInt64, continuation: CheckedContinuation<AdminConnection?, Never>)] = []
+    private var nextWaiter: UInt64 = 0
     private var closed = false
 
     init(server: ConnectionString, runID: RunID, limit: Int, logger: Logger) {
@@ -66,9 +68,27 @@ actor AdminLanes {
                 throw error
             }
         }
-        let lane = await withCheckedContinuation { continuation in waiting.append(continuation) }
+        nextWaiter += 1
+        let id = nextWaiter
+        let lane = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<AdminConnection?, Never>) in
+                if Task.isCancelled { continuation.resume(returning: nil) } else { waiting.append((id, continuation)) }
+            }
+        } onCancel: {
+            Task { await self.leaveTheLine(id) }
+        }
+        if Task.isCancelled {   // a lane handed to a cancelled acquire goes back
+            if let lane { await give(lane) }
+            throw CancellationError()
+        }
         if let lane { return lane }
         return try await take()   // a lane died meanwhile: open another
+    }
+
+    /// A cancelled acquire stops waiting for a lane.
+    private func leaveTheLine(_ id: UInt64) {
+        guard let index = waiting.firstIndex(where: { $0.id == id }) else { return }
+        waiting.remove(at: index).continuation.resume(returning: nil)
     }
 
     private func give(_ lane: AdminConnection) async {
@@ -77,18 +97,18 @@ actor AdminLanes {
         } else if waiting.isEmpty {
             idle.append(lane)
         } else {
-            waiting.removeFirst().resume(returning: lane)
+            waiting.removeFirst().continuation.resume(returning: lane)
         }
     }
 
     private func wakeOne() {
-        if !waiting.isEmpty { waiting.removeFirst().resume(returning: nil) }
+        if !waiting.isEmpty { waiting.removeFirst().continuation.resume(returning: nil) }
     }
 
     /// Closes every lane.
     func close() async {
         closed = true
-        for continuation in waiting { continuation.resume(returning: nil) }
+        for waiter in waiting { waiter.continuation.resume(returning: nil) }
         waiting.removeAll()
         let lanes = idle
         idle.removeAll()
