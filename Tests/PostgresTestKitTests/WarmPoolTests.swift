@@ -157,4 +157,27 @@ struct WarmPoolTests {
             #expect(try await !admin.census().contains { left.map(\.name).contains($0) })
         }
     }
+
+    @Test("A superseded template takes its ready clones with it")
+    func aSupersededTemplateTakesItsReadyClones() async throws {
+        let prefix = TestSupport.uniquePrefix("sup")
+        let admin = try await TestSupport.admin()
+        let first = TestDatabaseManager(prefix: prefix, migrations: .closure(fingerprint: "v1") { _ in }, poolSize: 0,
+                                        label: "superseding", logger: TestSupport.logger)
+        let old = try #require(try await first.templateName)
+        await first.shutdown()
+        var marker = OwnerMarker(kind: .ready, run: RunID())
+        marker.template = old
+        marker.readyName = prefix + "_ready1"
+        try await admin.createDatabase(prefix + "_ready1", marker: marker)
+        ExitCleanup.shared.forget(prefix + "_ready1")   // as a clone an earlier process left
+        let second = TestDatabaseManager(prefix: prefix, migrations: .closure(fingerprint: "v2") { _ in }, poolSize: 0,
+                                         label: "superseding", logger: TestSupport.logger)
+        let new = try #require(try await second.templateName)
+        #expect(new != old)
+        #expect(try await !admin.exists(old), "the superseded template is dropped")
+        #expect(try await !admin.exists(prefix + "_ready1"), "its ready clone goes with it, not left for the reaper")
+        await second.shutdown()
+        await Self.cleanUp(prefix, admin)
+    }
 }

@@ -333,6 +333,11 @@ struct TemplateBuilder: Sendable {
             do {
                 let dropped = try await admin.ifTemplateUnused(old.name) { try await admin.dropDatabase(old.name) }
                 logger.info(dropped ? "dropped superseded template \(old.name)" : "kept superseded template \(old.name): a live run still uses it")
+                guard dropped else { continue }
+                // Its ready clones (the warm pool) go with it: nothing can adopt them now.
+                for ready in owned where ready.marker.kind == .ready && ready.marker.template == old.name {
+                    _ = try? await admin.dropDatabase(ready.name)
+                }
             } catch {
                 logger.debug("could not drop superseded template \(old.name) (in use?): \(error)")
             }

@@ -26,7 +26,7 @@ import Synchronization
 /// No replication slot holds the WAL for the windows: one would have to hold it from the
 /// oldest open window on — a clone a test never releases, a pool nobody takes from — until
 /// the server's `max_slot_wal_keep_size` ends the witness's session, and slots are few. The
-/// server keeps recent WAL (`wal_keep_size`: 256 MB on the embedded server); a window whose
+/// server keeps recent WAL (`wal_keep_size`: 1 GB on the embedded server); a window whose
 /// WAL a checkpoint removed before it was read cannot be vouched for, and its clone is
 /// dropped as before.
 actor CloneRecycler {

@@ -248,7 +248,7 @@ package struct EmbeddedServer: Sendable {
             min_wal_size = 32MB
             max_prepared_transactions = 16
             max_slot_wal_keep_size = 1GB
-            wal_keep_size = 256MB
+            wal_keep_size = 1GB
 
             """
         try write(settings, to: markerFile)
@@ -266,13 +266,16 @@ package struct EmbeddedServer: Sendable {
         if log >= 0 { close(log) }
         // Data directories made by an older toolkit get the settings added since.
         if var settings = try? readFile(markerFile) {
-            let added = ["log_timezone = 'UTC'", "max_wal_size = 96MB", "min_wal_size = 32MB", "max_prepared_transactions = 16", "max_slot_wal_keep_size = 1GB", "wal_keep_size = 256MB"]
+            let added = ["log_timezone = 'UTC'", "max_wal_size = 96MB", "min_wal_size = 32MB", "max_prepared_transactions = 16", "max_slot_wal_keep_size = 1GB", "wal_keep_size = 1GB"]
                 .filter { setting in   // by key, at a line's start: wal_keep_size is in max_slot_wal_keep_size
                     let key = setting.prefix(while: { $0 != " " })
                     return !settings.split(separator: "\n").contains { $0.prefix(while: { $0 != " " && $0 != "=" }) == key }
                 }
-            if !added.isEmpty {
-                settings += added.joined(separator: "\n") + "\n"
+            // WAL kept for verdicts and adoption: 256 MB was read past in parallel suites whose
+            // clones are made with WAL_LOG (each writes its template into the WAL).
+            let raised = settings.replacingOccurrences(of: "\nwal_keep_size = 256MB\n", with: "\nwal_keep_size = 1GB\n")
+            if !added.isEmpty || raised != settings {
+                settings = raised + added.joined(separator: "\n") + (added.isEmpty ? "" : "\n")
                 try? write(settings, to: markerFile)
             }
         }
