@@ -148,8 +148,6 @@ final class ExitCleanup: Sendable {
         /// Ready pool clones that may be left for the next process (the warm pool), with the
         /// marker that says so, instead of dropped.
         var leavable: [String: OwnerMarker] = [:]
-        /// The peak the pools of each template aimed at (written into the ready markers).
-        var peaks: [String: Int] = [:]
         /// Verdicts under way on released clones: the exit gives them a moment to bring their
         /// clones back into the pool, so that it can leave them for the next process.
         var verdicts = 0
@@ -203,10 +201,6 @@ final class ExitCleanup: Sendable {
         return await verdict()
     }
 
-    /// The peak the pool of `template` aimed at, written into its ready clones' markers.
-    func notePeak(_ peak: Int, of template: String) {
-        state.withLock { $0.peaks[template] = max($0.peaks[template] ?? 0, peak) }
-    }
 
     /// Runs `create` (a `CREATE DATABASE`) so that an exit during it waits for it to finish
     /// and then drops the database; `name` is registered before the statement is sent.
@@ -305,11 +299,7 @@ final class ExitCleanup: Sendable {
                 state.databases.removeAll()
                 state.leavable.removeAll()
             }
-            var leaving = state.leavable.filter { state.databases[$0.key] != nil }
-            for (name, marker) in leaving {
-                leaving[name]?.peak = marker.template.flatMap { state.peaks[$0] }
-            }
-            return (state.databases, leaving)
+            return (state.databases, state.leavable.filter { state.databases[$0.key] != nil })
         }
         let byServer = Dictionary(grouping: databases.keys, by: { databases[$0]! })
         for (server, names) in byServer { settle(names.sorted(), leaving: leaving, on: server) }

@@ -60,7 +60,8 @@ package struct TemplateCollector: Sendable {
         var report = Report()
         let now = Date()
         let seconds = Double(ttl.components.seconds)
-        for database in try await admin.ownedDatabases() where database.marker.kind == .template && scope.contains(database) {
+        let owned = try await admin.ownedDatabases()   // one listing for templates and ready clones
+        for database in owned where database.marker.kind == .template && scope.contains(database) {
             guard let lastUsed = database.marker.lastUsedDate, now.timeIntervalSince(lastUsed) >= seconds else { continue }
             if let createdAfter, (database.marker.createdDate ?? .distantPast) < createdAfter { continue }
             guard (try? await admin.ownsDatabase(database.name)) == true else { continue }
@@ -74,7 +75,6 @@ package struct TemplateCollector: Sendable {
         }
         // Ready clones (the warm pool) go with their template, or when their template is gone,
         // or when they were left longer ago than the TTL (after `createdAfter`, when given).
-        let owned = try await admin.ownedDatabases()
         let templates = Set(owned.filter { $0.marker.kind == .template }.map(\.name)).subtracting(report.dropped)
         for database in owned where database.marker.kind == .ready && scope.contains(database) {
             let orphaned = database.marker.template.map { !templates.contains($0) } ?? true

@@ -133,7 +133,7 @@ actor ClonePool {
         }
         if state.learn(burst: acquiring) {
             logger.debug("clone pool grows to \(state.target): \(acquiring) acquires came at once")
-            ExitCleanup.shared.notePeak(state.target, of: template)
+            targetGrew()
         }
         // Refilling in the middle of a burst only competes with its own creates.
         if acquiring <= 1 { refill() }
@@ -355,6 +355,12 @@ actor ClonePool {
         ExitCleanup.shared.mayLeave(clone.name, as: marker)
     }
 
+    /// The target grew: the ready clones' markers for the exit carry the new peak (one
+    /// source for it, the pool's target, read when a clone becomes leavable).
+    private func targetGrew() {
+        for clone in state.ready { mayLeave(clone) }
+    }
+
     /// The most WAL (bytes) a ready clone's proof may need read: past that it is dropped, not
     /// adopted (the read would cost more than a new clone).
     private let adoptMaxWAL: UInt64
@@ -384,6 +390,7 @@ actor ClonePool {
         }
         if let peak = candidates.compactMap(\.marker.peak).max(), state.learn(burst: peak) {
             logger.debug("clone pool aims at \(state.target), the peak of the run that left the ready clones")
+            targetGrew()
         }
         let now = try? await recycler.admin.query("SELECT pg_current_wal_insert_lsn()::text").rows.first?[0].flatMap(WalLSN.init)
         // Claimed first (each by a rename, the fence), then proven together by one WAL read.
