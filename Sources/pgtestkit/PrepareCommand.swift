@@ -31,7 +31,7 @@ struct PrepareCommand: AsyncParsableCommand {
     var writingTests = 0
     @Option(help: "Then run this many tests at once, as Swift Testing starts a suite (each: acquire, a query, ~5 ms of work, release), print the set-up and test time summed and how many came from the pool, and exit without shutdown() — its ready clones stay for the next process.")
     var burst = 0
-    @Flag(help: "Exit at a random moment within 8 ms of the last release, with its verdict under way and no shutdown() (the exit-race test).")
+    @Flag(help: "Exit at a random moment within 8 ms of the last release (of the held databases when no tests follow), with its verdict and the run audit's read under way and no shutdown() (the exit tests).")
     var exitAtOnce = false
 
     /// Ends the process soon after the last release, at a random point of its verdict.
@@ -76,6 +76,7 @@ struct PrepareCommand: AsyncParsableCommand {
             }
         }
         for db in databases { try await db.release() }
+        if exitAtOnce && readOnlyTests + writingTests + burst == 0 && acquire > 0 { exitDuringVerdict() }
         if readOnlyTests > 0 {
             try await manager.waitForPool()
             let started = ContinuousClock.now

@@ -35,6 +35,10 @@ public struct LifecycleViolation: Sendable, Codable, Hashable, CustomStringConve
         /// (`COMMIT` in a multi-statement string, `COMMIT AND CHAIN`, `PREPARE TRANSACTION`, ...),
         /// committing to the clone shared with other tests; the clone was replaced.
         public static let transactionSandboxEscaped = Kind(rawValue: "transaction_sandbox_escaped")
+        /// A stretch of the WAL the run audit could not read (recycled, the server gone, the
+        /// process ending before the read): writes made in it were judged by the statement log
+        /// alone. The finding names the stretch and the cause.
+        public static let walNotAudited = Kind(rawValue: "wal_not_audited")
 
         public var description: String { rawValue }
     }

@@ -30,6 +30,7 @@ actor RunWalAudit {
     /// The read in flight or queued, and whether another poke came while it was queued.
     private var tail: Task<Void, Never>?
     private var queued = false
+    /// Whether the notice that a read is put off (the server not answering) was given.
     private var saidUnreadable = false
     /// When the last read started: reads a release asks for are at least ``spacing`` apart,
     /// so that a suite of short tests pays one read for many releases.
@@ -87,12 +88,14 @@ actor RunWalAudit {
         }
     }
 
-    /// Reads up to now, after the reads already started, and returns what it found.
+    /// Reads up to now, after the reads already started, and returns what it found. A
+    /// stretch it cannot read is a ``LifecycleViolation/Kind-swift.struct/walNotAudited``
+    /// finding: nothing reads it later.
     func scan() async -> [LifecycleViolation] {
         let previous = tail
         let task = Task { () -> [LifecycleViolation] in
             await previous?.value
-            return await self.read()
+            return await self.read(final: true)
         }
         tail = Task { _ = await task.value }
         return await task.value
@@ -103,29 +106,36 @@ actor RunWalAudit {
             try? await Task.sleep(until: lastRead + Self.spacing)
         }
         queued = false
-        return await read()
+        return await read(final: false)
     }
 
     /// Reads the WAL from the last read's end to now (never two at once: the reads are chained).
-    private func read() async -> [LifecycleViolation] {
+    /// When it cannot: a `final` read, or one past which the server has moved on (a mark can
+    /// be taken, so the stretch is lost), reports the stretch as not audited; otherwise (the
+    /// server is not answering) the next read tries the same stretch again.
+    private func read(final: Bool) async -> [LifecycleViolation] {
         lastRead = ContinuousClock.now
         let witness: WalWitness
         let end: WalLSN
         let changes: [UInt32: [WalChange]]
+        let start = last
         do {
-            let start = last
             (witness, end, changes) = try await self.witness.retryingOnce(reader: true) { current in
                 let end = try await current.mark()
                 guard end > start else { return (current, end, [:]) }
                 return (current, end, try await current.changes(from: start, to: end).filter { $0.value.contains(where: \.isDataChange) })
             }
         } catch {
-            if !saidUnreadable {
-                saidUnreadable = true
-                logger.notice("the run audit could not read the WAL (\(error)); what was written meanwhile is judged by the statement log alone")
+            let now = try? await self.witness.current().mark()
+            guard final || now != nil else {
+                if !saidUnreadable {
+                    saidUnreadable = true
+                    logger.notice("the run audit could not read the WAL from \(start) (\(Self.cause(of: error))); it reads that stretch again at the next release")
+                }
+                return []
             }
-            if let mark = try? await self.witness.current().mark() { last = mark }   // go on from here
-            return []
+            if let now { last = now }   // go on from here
+            return [Self.notAudited(from: start, to: now, error: error)]
         }
         guard end > last else { return [] }
         last = end
@@ -182,5 +192,40 @@ actor RunWalAudit {
                     ? "a write into the maintenance database during the test process, found in the WAL (the statement log has no line for it, or not from an app session: a function called from SELECT, a DO block, CALL, a writing CTE, nextval): app code ran on an admin connection"
                     : "a write into a database the toolkit did not create (no owner marker) during the test process, found in the WAL (the statement log has no line for it, or not from an app session: a function called from SELECT, a DO block, CALL, a writing CTE, nextval) — is the app using DATABASE_URL (the dev database) instead of the test database's url?")
         }
+    }
+
+    /// The finding for a stretch of the WAL, from `start` to `end` (`nil`: up to whenever the
+    /// server answers again), that could not be read because of `error`.
+    static func notAudited(from start: WalLSN, to end: WalLSN?, error: any Error) -> LifecycleViolation {
+        LifecycleViolation(
+            kind: .walNotAudited, phase: nil, database: "*",
+            statement: "the WAL from \(start) to \(end.map(\.description) ?? "the end of the run") was not read",
+            note: "writes made in that stretch were judged by the statement log alone, which misses writes inside functions, DO blocks, CALL, writing CTEs and nextval. Cause: \(cause(of: error))")
+    }
+
+    /// What made a WAL read fail, with what to do about it, named by the error's cause: a
+    /// recycled segment is a matter of `wal_keep_size`, an ended session or a server that does
+    /// not answer is not.
+    static func cause(of error: any Error) -> String {
+        var underlying: (any Error)? = error
+        var message = "\(error)"
+        while let current = underlying {
+            if let pg = current as? PGError {
+                message = pg.message
+                if pg.message.contains("has already been removed") {
+                    return "the server recycled that WAL before it was read (\(pg.message)): raise wal_keep_size, or give the toolkit's role REPLICATION so that a slot keeps it"
+                }
+                if pg.sqlState == .adminShutdown || pg.sqlState?.rawValue.hasPrefix("57P") == true {
+                    return "the reading session was ended by the server (SQLSTATE \(pg.sqlState?.rawValue ?? "57P01"): \(pg.message)) — a server shutdown or restart, pg_terminate_backend, or a DROP DATABASE … WITH (FORCE) of the witness"
+                }
+                if pg.code == .connectionClosed || pg.code == .connectionFailed {
+                    return "the server did not answer (\(pg.message)): it was stopped, restarted or unreachable"
+                }
+                return "the server answered \(pg.sqlState.map { "SQLSTATE \($0.rawValue): " } ?? "")\(pg.message)"
+            }
+            underlying = (current as? TestKitError)?.underlying
+            if let toolkit = current as? TestKitError, underlying == nil { message = toolkit.message }
+        }
+        return message
     }
 }

@@ -220,7 +220,12 @@ package final class WalWitness: Sendable {
         do {
             rows = try await connection.execute(Self.recordsQuery, start.description, end.description, database.map { String($0) }).rows
         } catch let error as PGError {
-            throw TestKitError(.configuration, "the WAL between \(start) and \(end) could not be read (\(error.message)). \(slot == nil ? "No replication slot keeps this WAL (none was made, or the role lacks REPLICATION), so a checkpoint can recycle it before it is read: raise wal_keep_size, or " : "")read it more often.", underlying: error)
+            // Advice only for the cause it fits: a recycled segment, not an ended session.
+            let recycled = error.message.contains("has already been removed")
+            let advice = !recycled ? "" : slot == nil
+                ? " No replication slot keeps this WAL (none was made, or the role lacks REPLICATION), so a checkpoint can recycle it before it is read: raise wal_keep_size, or read it more often."
+                : " Read it more often."
+            throw TestKitError(.configuration, "the WAL between \(start) and \(end) could not be read (\(error.message)).\(advice)", underlying: error)
         }
         var records: [WalRecord] = []
         for row in rows {

@@ -119,6 +119,11 @@ extension TestDatabaseManager {
                 walAudit = Task { [logger, parameters, connectionString] in
                     await RunWalAudit.shared(server: connectionString, serverParameters: parameters, logAudit: audit, logger: logger)
                 }
+                // A test process rarely calls shutdown(): the exit reads the audit one last
+                // time, before its cleanup drops the WAL witness.
+                ProcessShutdown.shared.registerFinalRead(for: self, policy: auditPolicy) { [weak self] in
+                    await self?.auditRunNow()
+                }
             }
             return Prepared(admin: admin, dropper: dropper, pool: pool, serverParameters: parameters, template: template,
                             strategy: strategy, logAudit: logAudit, walAudit: walAudit,

@@ -403,6 +403,7 @@ public actor TestDatabaseManager {
         let unreleased = outstanding  // taken before any await: later acquires belong to a new preparation
         outstanding.removeAll()
         guard let prepared = try? await preparation.value else { return }
+        ProcessShutdown.shared.unregisterFinalRead(for: self)   // read here, before the pool closes
         if let audit = prepared.logAudit {
             var reader = ServerLogReader(path: audit.path)   // from the current end: only waits for the mark
             _ = try? await reader.readThrough(prepared.admin.connection, timeout: .milliseconds(500))   // flush the log
@@ -420,15 +421,16 @@ public actor TestDatabaseManager {
         await prepared.admin.close()
     }
 
-    /// Waits until every released database has been dropped, or recycled into the pool.
     /// Runs the run audit up to now — the statement log (flushed first) and the WAL — and
-    /// records what it found, as ``shutdown()`` does; for tests that look at the findings
-    /// while the manager goes on.
+    /// records what it found, as ``shutdown()`` does: at the process exit (``ProcessShutdown``'s
+    /// final read), and for tests that look at the findings while the manager goes on.
     package func auditRunNow() async {
-        guard let preparation, let prepared = try? await preparation.value, let audit = prepared.logAudit else { return }
-        var reader = ServerLogReader(path: audit.path)
-        _ = try? await reader.readThrough(prepared.admin.connection, timeout: .milliseconds(500))
-        recordForTheRun(await audit.scan(checkingMarkersWith: prepared.admin))
+        guard let preparation, let prepared = try? await preparation.value else { return }
+        if let audit = prepared.logAudit {
+            var reader = ServerLogReader(path: audit.path)
+            _ = try? await reader.readThrough(prepared.admin.connection, timeout: .milliseconds(500))
+            recordForTheRun(await audit.scan(checkingMarkersWith: prepared.admin))
+        }
         if let walAudit = await prepared.walAudit?.value {
             recordForTheRun(await walAudit.scan())
         }
@@ -442,6 +444,7 @@ public actor TestDatabaseManager {
         }
     }
 
+    /// Waits until every released database has been dropped, or recycled into the pool.
     public func waitForDrops() async {
         guard let preparation, let prepared = try? await preparation.value else { return }
         await prepared.pool?.settle()
