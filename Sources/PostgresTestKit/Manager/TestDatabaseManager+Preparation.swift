@@ -31,6 +31,7 @@ extension TestDatabaseManager {
     func makePrepared(generation: Int) async throws -> Prepared {
         if let prefixError { throw prefixError }
         logger.info("PostgresTestKit uses \(server)")
+        var laps = PreparationLaps()
         // The server is resolved once per preparation (an embedded one: found and started once).
         let embedded = try await server.embeddedServer()
         let connectionString: ConnectionString
@@ -39,7 +40,9 @@ extension TestDatabaseManager {
         } else {
             connectionString = try await server.resolve(logger: logger)
         }
+        laps.record("server")
         let admin = try await AdminConnection.connect(to: connectionString, runID: runID, logger: logger)
+        laps.record("admin connect")
         var keeper: RunKeeper?
         do {
             var parameters = await admin.connection.effectiveParameters()
@@ -50,7 +53,9 @@ extension TestDatabaseManager {
             try allowList.check(parameters["hostaddr"] ?? "", source: server.description)
             // Proof of life beyond the admin session, which a timeout or a DBA may kill.
             keeper = await RunKeeper.start(server: connectionString, runID: runID, logger: logger)
+            laps.record("keeper")
             let reaped = try await Reaper(admin: admin, logger: logger).reap(prefix: prefix, grace: reapGrace)
+            laps.record("reap")
             if !reaped.dropped.isEmpty {
                 logger.notice("reaped \(reaped.dropped.count) database(s) left by dead runs: \(reaped.dropped.joined(separator: ", "))")
             }
@@ -61,6 +66,7 @@ extension TestDatabaseManager {
             } catch {
                 logger.warning("template collection failed (the preparation goes on): \(error)")
             }
+            laps.record("template collection")
             if !reaped.keptSkipped.isEmpty {
                 logger.notice("kept databases from earlier runs (pgtestkit reap --kept drops them): \(reaped.keptSkipped.joined(separator: ", "))")
             }
@@ -70,6 +76,7 @@ extension TestDatabaseManager {
             }
             try await HookGuard(hooks: hooks, recorder: recorder)
                 .run(on: admin.connection, database: admin.database, phase: .connecting, migrated: true, admin: true)
+            laps.record("log rotation and hooks")
             var template: TemplateBuilder.Outcome?
             if migrations.migrator != nil || seeders.contains(where: { $0.scope == .template }) {
                 var builder = TemplateBuilder(
@@ -83,8 +90,10 @@ extension TestDatabaseManager {
                 }
                 template = try await builder.ensure(using: admin)
             }
+            laps.record("template")
             var strategy: CloneStrategy?
             if let template { strategy = try await CloneStrategyProbe.choose(template: template, admin: admin, logger: logger) }
+            laps.record("clone strategy")
             let lanes = AdminLanes(server: connectionString, runID: runID,
                                    limit: AdminLanes.defaultLimit(host: parameters["host"] ?? ""), logger: logger)
             let dropper = BackgroundDropper(
@@ -108,7 +117,9 @@ extension TestDatabaseManager {
                                        applicationName: testApplicationName,
                                        hookGuard: HookGuard(hooks: hooks, recorder: recorder), recycler: recycler,
                                        warm: warmPool && recycle, adoptMaxWAL: adoptMaxWAL, logger: logger)
+                laps.record("pool connections")
                 await clones.start()
+                laps.record("pool start (adoption)")
                 pool = clones
             }
             var logAudit: RunLogAudit?
@@ -125,6 +136,7 @@ extension TestDatabaseManager {
                     await self?.auditRunNow()
                 }
             }
+            logger.debug("prepared in \(laps)")
             return Prepared(admin: admin, dropper: dropper, pool: pool, serverParameters: parameters, template: template,
                             strategy: strategy, logAudit: logAudit, walAudit: walAudit,
                             lanes: lanes,

@@ -372,6 +372,7 @@ actor ClonePool {
     /// left alone; one the WAL cannot vouch for is dropped. The debug log says why.
     private func adopt() async {
         guard warm else { return }
+        var laps = PreparationLaps()
         let candidates: [OwnedDatabase]
         do {
             candidates = try await admin.ownedDatabases(prefix: prefix).filter { $0.marker.kind == .ready && $0.marker.template == template }
@@ -380,10 +381,12 @@ actor ClonePool {
             return
         }
         guard !candidates.isEmpty else { return }
+        laps.record("listing")
         if let opening {
             recycler = await opening.value
             self.opening = nil
         }
+        laps.record("witness")
         guard let recycler else {
             logger.debug("the \(candidates.count) ready clone(s) of \(template) are not adopted: the WAL cannot vouch for them here")
             return
@@ -427,7 +430,13 @@ actor ClonePool {
                 uses: marker.uses ?? 0)
             claimed.append((candidate.name, renamed, window, marker.comment))
         }
+        laps.record("claims")
         let proofs = await recycler.judgeAll(claimed.map { ($0.renamed, $0.window, $0.comment) })
+        laps.record("WAL proof")
+        defer {
+            laps.record("bringing back")
+            logger.debug("adoption of \(claimed.count) of \(candidates.count) ready clone(s) of \(template) in \(laps)")
+        }
         for clone in claimed {
             var verdict = RecycleVerdict(database: clone.renamed, recycledAs: nil, reason: "no verdict")
             var ready: ReadyClone?
