@@ -26,6 +26,26 @@ struct BurstTests {
         await lanes.close()
     }
 
+    /// A server that cannot be reached fails every acquire waiting for a lane with the
+    /// connect error, not only the two that opened one: nobody waits for a lane that will
+    /// never be given back (the suite hung without a server).
+    @Test(.timeLimit(.minutes(1)))
+    func everyAcquireWaitingForALaneFailsWhenTheServerCannotBeReached() async throws {
+        let lanes = AdminLanes(server: ConnectionString("host=127.0.0.1 port=1 dbname=postgres user=postgres connect_timeout=2"),
+                               runID: RunID(), limit: 2, logger: TestSupport.logger)
+        let failures = await withTaskGroup(of: (any Error)?.self) { group in
+            for _ in 0..<6 {
+                group.addTask {
+                    do { _ = try await lanes.withLane { _ in "connected" }; return nil } catch { return error }
+                }
+            }
+            return await group.reduce(into: [any Error]()) { if let error = $1 { $0.append(error) } }
+        }
+        await lanes.close()
+        #expect(failures.count == 6)
+        #expect(failures.allSatisfy { "\($0)".contains("127.0.0.1") }, "each failure names the server: \(failures)")
+    }
+
     @Test func lanesNeverExceedTheirBoundAndAreReused() async throws {
         let lanes = AdminLanes(server: try await TestSupport.server(), runID: RunID(), limit: 2, logger: TestSupport.logger)
         final class Seen: Sendable {

@@ -37,7 +37,25 @@ public struct SchemaMigrations: Sendable {
         _ body: @escaping @Sendable (PreparationContext) async throws -> Void
     ) -> SchemaMigrations {
         SchemaMigrations(migrator: ClosureMigrator(
-            fingerprintValue: fingerprint, site: RegistrationSite(fileID: fileID, line: line), body: body))
+            fingerprintValue: fingerprint, sources: nil, site: RegistrationSite(fileID: fileID, line: line), body: body))
+    }
+
+    /// Migrations written in Swift, keyed by the contents of their source files: the
+    /// template is rebuilt when one of those files changes, and kept across every other
+    /// rebuild of the tests (a test edited, a dependency bumped).
+    ///
+    /// `sources` are files or directories (read recursively, hidden files left out), relative
+    /// to the package root: the nearest directory above `filePath` (the caller's file) that
+    /// holds a `Package.swift`. Their names and contents are hashed when the template is
+    /// looked up. What is not in them — the closure's own body, code it calls elsewhere —
+    /// does not key the template: list every file that shapes the schema.
+    public static func closure(
+        sources: [String], filePath: String = #filePath, fileID: String = #fileID, line: Int = #line,
+        _ body: @escaping @Sendable (PreparationContext) async throws -> Void
+    ) -> SchemaMigrations {
+        SchemaMigrations(migrator: ClosureMigrator(
+            fingerprintValue: nil, sources: MigrationSources(paths: sources, callerFile: filePath),
+            site: RegistrationSite(fileID: fileID, line: line), body: body))
     }
 
     /// Any other ``SchemaMigrator``.
@@ -48,11 +66,13 @@ public struct SchemaMigrations: Sendable {
 
 struct ClosureMigrator: SchemaMigrator {
     let fingerprintValue: String?
+    let sources: MigrationSources?
     let site: RegistrationSite
     let body: @Sendable (PreparationContext) async throws -> Void
     var fingerprint: String {
         get throws {
-            "closure@\(site):" + (try fingerprintValue ?? "executable \(ExecutableIdentity.current())")
+            if let sources { return "closure@\(site):sources\n" + (try sources.fingerprint()) }
+            return "closure@\(site):" + (try fingerprintValue ?? "executable \(ExecutableIdentity.current())")
         }
     }
     func migrate(_ context: PreparationContext) async throws { try await body(context) }

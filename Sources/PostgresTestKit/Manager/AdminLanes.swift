@@ -65,6 +65,9 @@ actor AdminLanes {
                     to: server, runID: runID, applicationName: runID.adminApplicationName + ":create\(opened)", logger: logger)
             } catch {
                 opened -= 1
+                // Those who queued behind this open try theirs (and fail alike on a server that
+                // is gone): none waits for a lane that will never be given back.
+                wakeOne()
                 throw error
             }
         }
