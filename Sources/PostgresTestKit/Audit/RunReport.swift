@@ -35,6 +35,8 @@ package final class RunReport: Sendable {
         package var testMilliseconds = 0.0
         /// Where the set-up and release time went, part by part.
         package var breakdown = TimeBreakdown()
+        /// Why test databases were slow on the server, when they were (``SlowServerNote``).
+        package var slowServer: SlowServerNote?
         /// Every violation.
         package var violations: [LifecycleViolation] = []
         /// Kept databases and how to connect to them (redacted).
@@ -75,6 +77,10 @@ package final class RunReport: Sendable {
                 + "violations: \(s.violations.count)",
         ]
         if !s.breakdown.summary.isEmpty { lines.append("  the toolkit's time went to: \(s.breakdown.summary)") }
+        if let slow = s.slowServer {
+            let made = s.databasesCreated - s.databasesFromPool
+            lines.append("  slow server: " + slow.message(meanCreateMilliseconds: made > 0 && s.breakdown.create > 0 ? s.breakdown.create / Double(made) : nil))
+        }
         for violation in s.violations { lines.append("  ✗ \(violation)") }
         for kept in s.kept { lines.append("  kept: \(kept)") }
         return lines.joined(separator: "\n")

@@ -48,6 +48,14 @@ extension TestDatabaseManager {
             var parameters = await admin.connection.effectiveParameters()
             parameters["application_name"] = nil
             parameters["fallback_application_name"] = nil
+            if embedded == nil, RunReport.shared.snapshot.slowServer == nil,
+               let row = try? await admin.query("SELECT current_setting('fsync'), current_setting('synchronous_commit'), current_setting('full_page_writes')").rows.first,
+               let note = SlowServerNote.judge(
+                   settings: ["fsync": row[0] ?? "", "synchronous_commit": row[1] ?? "", "full_page_writes": row[2] ?? ""],
+                   host: parameters["hostaddr"].flatMap { $0.isEmpty ? nil : $0 } ?? parameters["host"] ?? "", embedded: false) {
+                RunReport.shared.update { $0.slowServer = note }
+                logger.info("\(note.message(meanCreateMilliseconds: nil))")
+            }
             let allowList = HostAllowList.fromEnvironment()
             try allowList.check(parameters["host"] ?? "", source: server.description)
             try allowList.check(parameters["hostaddr"] ?? "", source: server.description)
