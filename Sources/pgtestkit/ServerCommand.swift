@@ -50,8 +50,12 @@ struct ServerCommand: AsyncParsableCommand {
             abstract: "Print PG* and DATABASE_URL lines for the embedded server, to eval in a shell.",
             discussion: """
                 eval "$(pgtestkit server env)"  # starts the server if needed
-                DATABASE_URL has the shape of a test database's url (libpq, psql, Python). The password of
-                a TCP server (PGTESTKIT_TCP=1) is never printed: PGPASSFILE points at its 0600 .pgpass file.
+                DATABASE_URL has the shape of a test database's url (libpq, psql, Python), without a
+                password: with a TCP server (PGTESTKIT_TCP=1) PGPASSFILE points at its 0600 .pgpass file.
+                PGTESTKIT_POSTGRESKIT_URL is the form PostgresKit and Fluent accept (postgresql+uds:// over
+                the socket). Over TCP it, and the DATABASE_HOST, DATABASE_PORT, DATABASE_USERNAME,
+                DATABASE_PASSWORD and DATABASE_NAME that Vapor's template reads, carry the local server's
+                random password, for clients that read no .pgpass file.
                 """)
         @Option(help: "The database the variables point at.")
         var database = "postgres"
@@ -60,9 +64,26 @@ struct ServerCommand: AsyncParsableCommand {
             try await server.start()
             let details = ConnectionDetails(parameters: try server.connectionString.parameters()).with(database: database)
             var variables = details.environment
-            if server.tcp { variables["PGPASSFILE"] = server.passwordFile }
+            if server.tcp, let host = details.host {
+                variables["PGPASSFILE"] = server.passwordFile
+                // Clients that read no .pgpass (PostgresNIO, PostgresKit, Vapor's template) get
+                // the password itself: the embedded TCP server's random one, on 127.0.0.1.
+                let withPassword = ConnectionDetails(host: host, port: details.port, user: details.user,
+                                                     password: server.password, database: details.database)
+                variables["PGTESTKIT_POSTGRESKIT_URL"] = withPassword.postgresKitURL
+                variables["DATABASE_HOST"] = host
+                variables["DATABASE_PORT"] = String(details.port)
+                variables["DATABASE_USERNAME"] = details.user
+                variables["DATABASE_PASSWORD"] = server.password ?? ""
+                variables["DATABASE_NAME"] = details.database
+            } else {
+                variables["PGTESTKIT_POSTGRESKIT_URL"] = details.postgresKitURL
+            }
             for name in variables.keys.sorted() {
                 print("export \(name)=\(shellQuoted(variables[name]!))")
+            }
+            if !server.tcp {
+                print("# Vapor's template reads DATABASE_HOST, DATABASE_PORT, DATABASE_USERNAME, DATABASE_PASSWORD and DATABASE_NAME over TCP: PGTESTKIT_TCP=1 pgtestkit server env prints them.")
             }
         }
     }
