@@ -259,22 +259,30 @@ actor ClonePool {
     private func judge(
         _ name: String, _ window: CloneRecycler.Window, _ expectedComment: String?, _ recycler: CloneRecycler
     ) async -> (RecycleVerdict, ReadyClone?) {
+        var laps = PreparationLaps()
+        defer { logger.debug("verdict on \(name) in \(laps)") }
         await awaitAnnotation(of: name)   // the test's marker is the comment expected
+        laps.record("marker")
         counter += 1
         let renamed = "\(namePrefix)\(counter)"
         do {
             // The test's own toolkit session was closed at release, and its backend may still
             // be exiting: a rename that meets it waits 100 ms (the server's CountOtherDBBackends).
             _ = try await recycler.admin.waitForNoSessions(on: name, timeout: .milliseconds(500), every: .milliseconds(1))
+            laps.record("sessions gone")
             try await recycler.admin.renameDatabase(name, to: renamed)   // its exit registration moves with it
+            laps.record("rename")
         } catch {
             await recycler.noteFailure(error)
             return (.init(database: name, recycledAs: nil, reason: "it could not be renamed (\(error))"), nil)
         }
-        switch await recycler.judge(renamed, window, expectedComment: expectedComment) {
+        let judged = await recycler.judge(renamed, window, expectedComment: expectedComment)
+        laps.record("WAL")
+        switch judged {
         case .failure(let reason):
             return (.init(database: renamed, recycledAs: nil, reason: reason.text), nil)
         case .success(let judgement):
+            defer { laps.record(judgement.reset.isEmpty ? "bringing back" : "reset and bringing back") }
             return await bringBack(name, as: renamed, next: judgement.next, resetting: judgement.reset)
         }
     }
