@@ -31,7 +31,9 @@ public struct TestDatabaseTrait: TestTrait, SuiteTrait, TestScoping {
             _ = await warmUp.value
             return
         }
-        let database = try await manager.acquire(testName: test.name, isolation: isolation)
+        // The suite groups the test's row in the timeline: the test's ID without its own name.
+        let suite = test.id.parent.map { String(describing: $0) }
+        let database = try await manager.acquire(testName: test.name, suite: suite, isolation: isolation)
         let failed = Mutex(false)
         let observer: IssueHandlingTrait = .compactMapIssues { issue in
             failed.withLock { $0 = true }

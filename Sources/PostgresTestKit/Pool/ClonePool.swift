@@ -160,6 +160,7 @@ actor ClonePool {
         if let lent, let recycler, state.released(name, recyclable: recyclable) == .judge {
             judging[name] = Task {
                 let started = ContinuousClock.now
+                let startedDate = Date()
                 var (verdict, clone) = await ExitCleanup.shared.judging { await self.judge(name, lent.window, lent.comment, recycler) }
                 verdict.duration = ContinuousClock.now - started
                 var dropped = clone == nil
@@ -171,8 +172,14 @@ actor ClonePool {
                 case .keep:
                     if let clone { self.mayLeave(clone) }
                 }
+                let outcome: TimelineRow.Outcome = dropped ? .dropped : verdict.reset == nil ? .recycled : .reset
+                let (row, span, reason) = (phases?.timelineRow, TimelineSpan(.verdict, from: startedDate, to: Date()), verdict.reason)
+                RunReport.shared.update {
+                    if !dropped { verdict.reset == nil ? ($0.databasesRecycled += 1) : ($0.databasesReset += 1) }
+                    $0.timeline.add(span, to: row)
+                    $0.timeline.update(row) { $0.outcome = outcome; $0.note = reason }
+                }
                 if dropped { await dropper.enqueue(verdict.database, phases: phases) }
-                else { RunReport.shared.update { verdict.reset == nil ? ($0.databasesRecycled += 1) : ($0.databasesReset += 1) } }
                 self.verdicts.append(verdict)
                 self.judging[name] = nil
                 self.refill()   // a dropped clone's place is made anew (a refill waits for verdicts)

@@ -1,0 +1,69 @@
+import Foundation
+
+/// The timeline one process recorded: a row per test database and per template build, with
+/// wall-clock spans, and where the run's server was. Part of ``RunReport/Snapshot`` (and so of
+/// the JSON report), drawn by ``TimelineRenderer``.
+///
+/// Memory stays bounded: past ``rowLimit`` rows, new rows are only counted in
+/// ``omittedRows`` (the picture says so).
+package struct RunTimeline: Sendable, Codable, Equatable {
+    /// How many rows a process records at most (`PGTESTKIT_TIMELINE_ROWS` overrides it).
+    package static let defaultRowLimit = 5_000
+
+    /// The rows, in the order they were opened; a row's index is its ``RowID``.
+    package var rows: [TimelineRow] = []
+    /// Rows not recorded because ``rowLimit`` was reached.
+    package var omittedRows = 0
+    /// The most rows recorded.
+    package var rowLimit = RunTimeline.defaultRowLimit
+    /// The server the run used (redacted), once a manager connected.
+    package var server: String?
+    /// The server's PostgreSQL version (`15.12`), once a manager connected.
+    package var postgresVersion: String?
+
+    /// A recorded row's place, handed to the code that adds its spans later.
+    package typealias RowID = Int
+
+    /// An empty timeline; `rowLimit` from `PGTESTKIT_TIMELINE_ROWS` when set.
+    package init(rowLimit: Int? = nil) {
+        let fromEnvironment = ProcessInfo.processInfo.environment["PGTESTKIT_TIMELINE_ROWS"].flatMap { Int($0) }
+        self.rowLimit = max(0, rowLimit ?? fromEnvironment ?? Self.defaultRowLimit)
+    }
+
+    /// Opens a row; `nil` (and counted) past the limit.
+    package mutating func open(_ row: TimelineRow) -> RowID? {
+        guard rows.count < rowLimit else {
+            omittedRows += 1
+            return nil
+        }
+        rows.append(row)
+        return rows.count - 1
+    }
+
+    /// Adds a span to the row `id` (nothing for `nil` or an unknown row).
+    package mutating func add(_ span: TimelineSpan, to id: RowID?) {
+        guard let id, rows.indices.contains(id) else { return }
+        rows[id].spans.append(span)
+    }
+
+    /// Changes the row `id` (nothing for `nil` or an unknown row).
+    package mutating func update(_ id: RowID?, _ body: (inout TimelineRow) -> Void) {
+        guard let id, rows.indices.contains(id) else { return }
+        body(&rows[id])
+    }
+
+    /// Records a template build as a row: from `start` through the scratch database's phase
+    /// `events` (connecting, migrating, seeding, ready) to `end`, the publish done.
+    package mutating func addTemplateBuild(name: String, label: String, start: Date, events: [PhaseEvent], end: Date) {
+        var row = TimelineRow(kind: .template, database: name, test: label, suite: nil,
+                              process: ProcessInfo.processInfo.processIdentifier, outcome: .built)
+        let phases: [Phase: TimelinePhase] = [.connecting: .templateHooks, .migrating: .migrate, .seeding: .seed, .ready: .publish]
+        if let first = events.first { row.spans.append(TimelineSpan(.templateLock, from: start, to: first.start)) }
+        for (index, event) in events.enumerated() {
+            guard let phase = phases[event.phase] else { continue }
+            let until = index + 1 < events.count ? events[index + 1].start : end
+            row.spans.append(TimelineSpan(phase, from: event.start, to: until))
+        }
+        _ = open(row)
+    }
+}
