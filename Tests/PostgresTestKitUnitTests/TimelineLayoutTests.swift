@@ -20,6 +20,8 @@ struct TimelineLayoutTests {
         #expect(layout.groups[0].rows.map(\.label) == ["a()", "b()"])
         #expect(layout.groups[0].rows.map(\.y) == [0, 14])
         #expect(layout.groups[0].height == 28)
+        #expect(layout.groups[0].extent == 0...640)
+        #expect(layout.groups[1].extent == 20...1000)
         #expect(layout.groups[2].rows.map(\.database) == ["postgres"])
         #expect(layout.rows.count == 4)
     }

@@ -111,6 +111,20 @@ package final class RunReport: Sendable {
         try encoder.encode(snapshot).write(to: URL(fileURLWithPath: path))
     }
 
+    /// Reads a JSON report ``writeJSON(to:)`` wrote (`PGTESTKIT_REPORT`), or throws a
+    /// `.configuration` error naming the file.
+    package static func readJSON(at path: String) throws -> Snapshot {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) }
+        catch { throw TestKitError(.configuration, "cannot read the report \(path): \(error.localizedDescription)", underlying: error) }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        do { return try decoder.decode(Snapshot.self, from: data) }
+        catch {
+            throw TestKitError(.configuration, "\(path) is not a PostgresTestKit JSON report of this version (PGTESTKIT_REPORT): \(error)", underlying: error)
+        }
+    }
+
     /// Writes the timeline of this process (``TimelineRenderer``) to `path`, as one HTML file.
     package func writeTimeline(to path: String) throws {
         let html = TimelineRenderer().render(TimelineDocument(reports: [snapshot]))

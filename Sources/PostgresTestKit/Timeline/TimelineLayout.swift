@@ -87,6 +87,8 @@ package struct TimelineLayout: Sendable, Equatable {
         package var height: Double
         /// How many markers its rows carry.
         package var findingCount: Int
+        /// When its first row starts and its last ends, in milliseconds since the origin.
+        package var extent: ClosedRange<Double>?
     }
 
     /// The time at the left end of the axis (milliseconds since 1970).
@@ -169,8 +171,10 @@ package struct TimelineLayout: Sendable, Equatable {
             }
             let findingCount = laid.map(\.markers.count).reduce(0, +)
             let kind = rows[members[0]].kind
+            let starts = members.compactMap { rows[$0].start }, ends = members.compactMap { rows[$0].end }
+            let extent = starts.min().flatMap { start in ends.max().map { (start - origin)...max(start, $0) - origin } }
             return Group(title: title, rows: laid, isOpen: allOpen || findingCount > 0 || kind != .test,
-                         height: Double(laid.count) * options.rowHeight, findingCount: findingCount)
+                         height: Double(laid.count) * options.rowHeight, findingCount: findingCount, extent: extent)
         }
     }
 

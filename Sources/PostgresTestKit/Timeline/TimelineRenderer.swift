@@ -99,7 +99,11 @@ package struct TimelineRenderer: Sendable {
     }
 
     private func group(_ group: TimelineLayout.Group, _ layout: TimelineLayout, _ document: TimelineDocument) -> String {
-        var html = "<details\(group.isOpen ? " open" : "")><summary>\(Self.escape(group.title)) <span>\(group.rows.count) row\(group.rows.count == 1 ? "" : "s")</span>"
+        var html = "<details\(group.isOpen ? " open" : "")><summary>\(Self.escape(group.title)) <span>\(group.rows.count) row\(group.rows.count == 1 ? "" : "s")"
+        if let extent = group.extent {
+            html += " · \(TimelineLayout.label(milliseconds: extent.lowerBound)) → \(TimelineLayout.label(milliseconds: extent.upperBound))"
+        }
+        html += "</span>"
         if group.findingCount > 0 { html += " <span class=\"fc\">\(group.findingCount) finding\(group.findingCount == 1 ? "" : "s")</span>" }
         html += "</summary>\n<svg class=\"rows\" width=\"\(Self.number(layout.width))\" height=\"\(Self.number(group.height))\">\n"
         let labelX = Self.number(layout.options.labelWidth - 6)
