@@ -4,6 +4,7 @@ import Testing
 
 /// The timeline of a real run, rendered by headless Chromium: a row per database of the run, a
 /// marker per finding, no script errors, a screenshot that is not blank.
+/// The picture of a small run of its own, and of the Examples' run when `scripts/test` ran them.
 ///
 /// Needs `chromium` (Debian's package; `PGTESTKIT_BROWSER=1 scripts/test` installs it) and
 /// `python3` (the screenshot's pixels are read with its zlib); without them it is skipped.
@@ -40,31 +41,49 @@ struct TimelineBrowserTests {
         var report = RunReport.shared.snapshot
         report.timeline.rows = report.timeline.rows.filter { $0.database?.hasPrefix(prefix + "_") == true }
         report.violations = report.violations.filter { $0.database.hasPrefix(prefix + "_") }
-        let databases = Set(report.timeline.rows.compactMap(\.database))
-        #expect(Set(names).isSubset(of: databases))
+        #expect(Set(names).isSubset(of: Set(report.timeline.rows.compactMap(\.database))))
         #expect(report.timeline.rows.filter { $0.kind == .template }.count == 1)
         #expect(report.timeline.rows.count == 5)
 
+        try await Self.checkInBrowser(TimelineDocument(reports: [report]))
+    }
+
+    /// The Examples' run (`scripts/test` with `PGTESTKIT_EXAMPLES=1` sets
+    /// `PGTESTKIT_TIMELINE_REPORTS` to its JSON reports, `:`-separated): the same checks.
+    @Test(.enabled(if: chromium != nil && python != nil && ProcessInfo.processInfo.environment["PGTESTKIT_TIMELINE_REPORTS"] != nil,
+                   "runs after a run of the Examples that wrote PGTESTKIT_TIMELINE_REPORTS, with chromium and python3 on PATH"))
+    func theTimelineOfTheExamplesRunShowsEveryDatabaseAndEveryFinding() async throws {
+        let paths = ProcessInfo.processInfo.environment["PGTESTKIT_TIMELINE_REPORTS", default: ""].split(separator: ":").map(String.init)
+        let reports = try paths.map { try RunReport.readJSON(at: $0) }
+        let document = TimelineDocument(reports: reports)
+        #expect(document.rows.contains { $0.kind == .test && $0.test != nil }, "the Examples' reports have no test rows")
+        try await Self.checkInBrowser(document)
+    }
+
+    /// Renders `document`, loads it in Chromium and checks the page: a row per database (the
+    /// rows recorded, and one per database a finding names that has none: a clone the pool made
+    /// ahead whose hook wrote, the maintenance database), a marker and a table row per finding,
+    /// no console message (the page has no script), a screenshot that is not blank.
+    static func checkInBrowser(_ document: TimelineDocument) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(TestSupport.uniquePrefix("pgtk-timeline-"))
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let page = directory.appendingPathComponent("timeline.html")
-        try Data(TimelineRenderer().render(TimelineDocument(reports: [report])).utf8).write(to: page)
+        try Data(TimelineRenderer().render(document).utf8).write(to: page)
 
-        // A row per database: the tests' and the template's, and one for each clone the pool
-        // made ahead that a finding names (its hook wrote) but no test was handed.
-        let madeAhead = Set(report.violations.map(\.database)).subtracting(databases)
-        let (dom, log) = try await Self.dumpDOM(page, in: directory)
-        #expect(Self.count("<g class=\"r\"", in: dom) == report.timeline.rows.count + madeAhead.count)
-        for name in databases.union(madeAhead) { #expect(dom.contains(name), "no row names \(name)") }
-        #expect(Self.count("<g class=\"f\"", in: dom) == report.violations.count)
-        #expect(Self.count("<tr id=\"f", in: dom) == report.violations.count)
-        #expect(Self.consoleMessages(log).isEmpty, "the page logged: \(Self.consoleMessages(log))")
+        let databases = Set(document.rows.compactMap(\.database))
+        let withoutRow = Set(document.findings.map(\.database)).subtracting(databases)
+        let (dom, log) = try await dumpDOM(page, in: directory)
+        #expect(count("<g class=\"r\"", in: dom) == document.rows.count + withoutRow.count)
+        for name in databases.union(withoutRow) { #expect(dom.contains(name), "no row names \(name)") }
+        #expect(count("<g class=\"f\"", in: dom) == document.findings.count)
+        #expect(count("<tr id=\"f", in: dom) == document.findings.count)
+        #expect(consoleMessages(log).isEmpty, "the page logged: \(consoleMessages(log))")
 
         let screenshot = directory.appendingPathComponent("timeline.png")
-        try await Self.screenshot(page, to: screenshot, in: directory)
-        let (width, height, colours) = try await Self.measure(screenshot)
-        #expect(width == 1200 && height == 700)
+        try await self.screenshot(page, to: screenshot, in: directory)
+        let (width, height, colours) = try await measure(screenshot)
+        #expect(width == 1300 && height == 800)
         #expect(colours > 10, "a blank screenshot has one colour; this one has \(colours)")
         if let keep = ProcessInfo.processInfo.environment["PGTESTKIT_TIMELINE_SCREENSHOT"] {
             try? FileManager.default.removeItem(atPath: keep)
@@ -102,7 +121,7 @@ struct TimelineBrowserTests {
     static func screenshot(_ page: URL, to png: URL, in directory: URL) async throws {
         let log = directory.appendingPathComponent("screenshot.log")
         let result = try await Subprocess.run("/bin/sh", ["-c",
-            "timeout 120 '\(chromium!)' \(flags(directory)) --window-size=1200,700 --screenshot='\(png.path)' 'file://\(page.path)' > '\(log.path)' 2>&1"])
+            "timeout 120 '\(chromium!)' \(flags(directory)) --window-size=1300,800 --screenshot='\(png.path)' 'file://\(page.path)' > '\(log.path)' 2>&1"])
         #expect(result.succeeded, "chromium --screenshot failed: \((try? String(contentsOf: log, encoding: .utf8))?.suffix(2000) ?? "")")
     }
 
