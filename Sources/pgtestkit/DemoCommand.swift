@@ -10,6 +10,8 @@ struct DemoCommand: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
     @Option(help: "How many test databases to acquire and release.")
     var count = 5
+    @Option(help: ArgumentHelp("Where to write the demo's timeline (self-contained HTML: a row per database, a bar per phase, a marker per finding).", valueName: "file"))
+    var timeline = FileManager.default.temporaryDirectory.appendingPathComponent("pgtestkit-demo-timeline.html").path
 
     func run() async throws {
         let logger = options.logger()
@@ -73,6 +75,9 @@ struct DemoCommand: AsyncParsableCommand {
         await manager.shutdown()
         await buggy.shutdown()
         print("\nDone: every database created by the demo was dropped (check with `pgtestkit list`).")
+        try RunReport.shared.writeTimeline(to: timeline)
+        print("Timeline of the demo (open it in a browser): \(timeline)")
+        print("   (tests write one with PGTESTKIT_TIMELINE=path.html; `pgtestkit report --html` merges processes' reports)")
     }
 
     private func ms(_ duration: Duration) -> String {

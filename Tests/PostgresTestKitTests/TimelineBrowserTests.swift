@@ -72,7 +72,7 @@ struct TimelineBrowserTests {
         try Data(TimelineRenderer().render(document).utf8).write(to: page)
 
         let databases = Set(document.rows.compactMap(\.database))
-        let withoutRow = Set(document.findings.map(\.database)).subtracting(databases)
+        let withoutRow = Set(document.findings.map(\.database)).subtracting(databases).subtracting(document.rows.compactMap(\.scratch))
         let (dom, log) = try await dumpDOM(page, in: directory)
         #expect(count("<g class=\"r\"", in: dom) == document.rows.count + withoutRow.count)
         for name in databases.union(withoutRow) { #expect(dom.contains(name), "no row names \(name)") }

@@ -150,8 +150,14 @@ struct TimelineLayoutTests {
                       PhaseEvent(phase: .migrating, start: start + 0.02, duration: nil),
                       PhaseEvent(phase: .seeding, start: start + 0.5, duration: nil),
                       PhaseEvent(phase: .ready, start: start + 0.6, duration: nil)]
-        timeline.addTemplateBuild(name: "pgtk_tpl_x", label: "App/Migrations", start: start, events: events, end: start + 0.7)
+        timeline.addTemplateBuild(name: "pgtk_tpl_x", scratch: "pgtk_tplb_x", label: "App/Migrations", start: start, events: events, end: start + 0.7)
         let row = timeline.rows[0]
+        var report = RunReport.Snapshot()
+        report.timeline = timeline
+        report.violations = [S.finding("pgtk_tplb_x", at: 15)]
+        let layout = TimelineLayout(TimelineDocument(reports: [report]))
+        #expect(layout.rows.count == 1)   // a finding in the build's scratch database is on the template's row
+        #expect(layout.rows[0].markers.count == 1)
         #expect(row.kind == .template)
         #expect(row.spans.map(\.phase) == [.templateLock, .templateHooks, .migrate, .seed, .publish])
         #expect(abs(row.spans[2].duration - 480) < 0.01)

@@ -154,7 +154,7 @@ struct TemplateBuilder: Sendable {
         let (end, events, label) = (Date(), phases.events, label)
         RunReport.shared.update {
             $0.templatesBuilt += 1
-            $0.timeline.addTemplateBuild(name: name, label: label, start: end - duration.milliseconds / 1000, events: events, end: end)
+            $0.timeline.addTemplateBuild(name: name, scratch: scratch, label: label, start: end - duration.milliseconds / 1000, events: events, end: end)
         }
         logger.info("built template \(name) in \(String(format: "%.1f", duration.milliseconds)) ms: \(phases.summary)")
         await dropSuperseded(by: name, admin)

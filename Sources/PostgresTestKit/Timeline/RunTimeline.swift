@@ -54,9 +54,11 @@ package struct RunTimeline: Sendable, Codable, Equatable {
 
     /// Records a template build as a row: from `start` through the scratch database's phase
     /// `events` (connecting, migrating, seeding, ready) to `end`, the publish done.
-    package mutating func addTemplateBuild(name: String, label: String, start: Date, events: [PhaseEvent], end: Date) {
+    /// `scratch` is the database it was built in, before the publishing rename.
+    package mutating func addTemplateBuild(name: String, scratch: String? = nil, label: String, start: Date, events: [PhaseEvent], end: Date) {
         var row = TimelineRow(kind: .template, database: name, test: label, suite: nil,
                               process: ProcessInfo.processInfo.processIdentifier, outcome: .built)
+        row.scratch = scratch
         let phases: [Phase: TimelinePhase] = [.connecting: .templateHooks, .migrating: .migrate, .seeding: .seed, .ready: .publish]
         if let first = events.first { row.spans.append(TimelineSpan(.templateLock, from: start, to: first.start)) }
         for (index, event) in events.enumerated() {

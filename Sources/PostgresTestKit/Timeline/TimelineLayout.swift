@@ -116,7 +116,9 @@ package struct TimelineLayout: Sendable, Equatable {
         // for a database no test had (the maintenance database, a foreign one).
         var findingsOfRow: [Int: [(Int, Double)]] = [:]
         var rowsByDatabase: [String: [Int]] = [:]
-        for (index, row) in rows.enumerated() { if let db = row.database { rowsByDatabase[db, default: []].append(index) } }
+        for (index, row) in rows.enumerated() {
+            for db in [row.database, row.scratch].compactMap({ $0 }) { rowsByDatabase[db, default: []].append(index) }
+        }
         for (index, finding) in document.findings.enumerated() {
             let time = finding.time.timelineMilliseconds
             let row: Int

@@ -30,6 +30,9 @@ package struct TimelineRow: Sendable, Codable, Equatable {
     package var kind: Kind
     /// The database (a template's published name); `nil` until an acquire knows it.
     package var database: String?
+    /// For a template build, the scratch database it was built in before its publishing
+    /// rename (findings of the build name that one).
+    package var scratch: String?
     /// The test's name, when the adapter or caller gave one.
     package var test: String?
     /// The test's suite (Swift Testing) or `XCTestCase` class, when the adapter knows it.
