@@ -143,6 +143,26 @@ struct TimelineLayoutTests {
         #expect(html.contains("1 more database is not drawn"))
     }
 
+    @Test func whatThePoolDidAheadGoesOnTheRowOfTheTestThatPoppedTheCloneAndUnusedClonesGetRowsOfTheirOwn() {
+        var timeline = RunTimeline()
+        timeline.madeAhead("p1", [TimelineSpan(.create, start: S.t0, end: S.t0 + 40), TimelineSpan(.hooks, start: S.t0 + 40, end: S.t0 + 45)])
+        timeline.madeAhead("p2", [TimelineSpan(.create, start: S.t0 + 10, end: S.t0 + 60)])
+        let row = timeline.open(TimelineRow(kind: .test, database: "p1", test: "t()", process: 1))
+        timeline.add(TimelineSpan(.poolLease, start: S.t0 + 100, end: S.t0 + 101), to: row)
+        timeline.popped("p1", into: row)
+        #expect(timeline.rows[0].spans.map(\.phase) == [.create, .hooks, .poolLease])
+        #expect(timeline.rows[0].spans.map { $0.ahead == true } == [true, true, false])
+        #expect(timeline.allRows.map(\.database) == ["p1", "p2"])
+        var report = RunReport.Snapshot()
+        report.timeline = timeline
+        report.violations = [S.finding("p2", at: 30)]
+        let layout = TimelineLayout(TimelineDocument(reports: [report]))
+        #expect(layout.groups.map(\.title) == ["Tests without a suite", "Made ahead by the pool, taken by no test"])
+        #expect(layout.groups[1].rows.first?.markers.count == 1)
+        #expect(layout.groups[0].rows[0].bars.map(\.ahead) == [true, true, false])
+        #expect(TimelineRenderer().render(TimelineDocument(reports: [report])).contains("class=\"cr ah\""))
+    }
+
     @Test func aTemplateBuildIsARowWithItsPhases() {
         var timeline = RunTimeline()
         let start = Date(timelineMilliseconds: S.t0)

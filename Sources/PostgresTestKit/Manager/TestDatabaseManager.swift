@@ -243,6 +243,8 @@ public actor TestDatabaseManager {
             name = clone.name
             connection = clone.connection
             fromPool = true
+            let row = laps.row
+            RunReport.shared.update { $0.timeline.popped(name, into: row) }
             await pool.acquired(name, comment: marker.comment, fromPool: true)
         } else {
             name = DatabaseName.appendingTestName("\(prefix)_\(runID)_\(number)", testName)

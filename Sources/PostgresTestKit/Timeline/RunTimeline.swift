@@ -21,6 +21,13 @@ package struct RunTimeline: Sendable, Codable, Equatable {
     /// The server's PostgreSQL version (`15.12`), once a manager connected.
     package var postgresVersion: String?
 
+    /// What the pool did ahead for the clones it made that no test took yet (create,
+    /// connect, hooks), by clone name; a test's pop moves them to its row. At most
+    /// ``aheadLimit`` clones.
+    package var madeAhead: [String: [TimelineSpan]] = [:]
+    /// The most clones ``madeAhead`` holds.
+    package static let aheadLimit = 1_000
+
     /// A recorded row's place, handed to the code that adds its spans later.
     package typealias RowID = Int
 
@@ -50,6 +57,27 @@ package struct RunTimeline: Sendable, Codable, Equatable {
     package mutating func update(_ id: RowID?, _ body: (inout TimelineRow) -> Void) {
         guard let id, rows.indices.contains(id) else { return }
         body(&rows[id])
+    }
+
+    /// Notes what the pool did to make the clone `database` ahead of any test.
+    package mutating func madeAhead(_ database: String, _ spans: [TimelineSpan]) {
+        guard madeAhead.count < Self.aheadLimit else { return }
+        madeAhead[database] = spans.map { var span = $0; span.ahead = true; return span }
+    }
+
+    /// A test popped the clone `database`: what the pool did ahead goes first on its row.
+    package mutating func popped(_ database: String, into id: RowID?) {
+        guard let spans = madeAhead.removeValue(forKey: database) else { return }
+        update(id) { $0.spans.insert(contentsOf: spans, at: 0) }
+    }
+
+    /// The rows: those recorded, then one per clone the pool made ahead that no test took.
+    package var allRows: [TimelineRow] {
+        rows + madeAhead.sorted { ($0.value.first?.start ?? 0, $0.key) < ($1.value.first?.start ?? 0, $1.key) }.map { name, spans in
+            var row = TimelineRow(kind: .pool, database: name, process: ProcessInfo.processInfo.processIdentifier)
+            row.spans = spans
+            return row
+        }
     }
 
     /// Records a template build as a row: from `start` through the scratch database's phase

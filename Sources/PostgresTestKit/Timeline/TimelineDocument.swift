@@ -25,7 +25,7 @@ package struct TimelineDocument: Sendable, Equatable {
     /// Merges the reports of one run's processes.
     package init(reports: [RunReport.Snapshot]) {
         let merged = RunReport.Snapshot.merged(reports)
-        rows = reports.flatMap(\.timeline.rows)
+        rows = reports.flatMap(\.timeline.allRows)
         findings = merged.violations.sorted { $0.time < $1.time }
         headline = merged.headline
         breakdown = merged.breakdown.summary

@@ -45,6 +45,8 @@ package struct TimelineLayout: Sendable, Equatable {
         package var width: Double
         /// How long the phase lasted, in milliseconds.
         package var duration: Double
+        /// Whether the pool did it ahead of the test (drawn paler).
+        package var ahead = false
     }
 
     /// A finding's marker on its row.
@@ -101,7 +103,8 @@ package struct TimelineLayout: Sendable, Equatable {
     package let ticks: [Tick]
     /// Milliseconds between two ticks.
     package let tickStep: Double
-    /// The groups, templates first, then suites by start time, other databases last.
+    /// The groups: templates first, then suites by start time, the pool's unused clones, and
+    /// other databases last.
     package let groups: [Group]
     /// Whether bars carry tooltips of their own.
     package let barTooltips: Bool
@@ -151,11 +154,13 @@ package struct TimelineLayout: Sendable, Equatable {
         // Group: templates, suites (by their first start), other databases.
         var templates: [Int] = []
         var others: [Int] = []
+        var unused: [Int] = []
         var suites: [String: [Int]] = [:]
         for (index, row) in rows.enumerated() {
             switch row.kind {
             case .template: templates.append(index)
             case .other: others.append(index)
+            case .pool: unused.append(index)
             case .test: suites[row.suite ?? "Tests without a suite", default: []].append(index)
             }
         }
@@ -163,6 +168,7 @@ package struct TimelineLayout: Sendable, Equatable {
         var grouped: [(String, [Int])] = []
         if !templates.isEmpty { grouped.append(("Template builds", templates)) }
         grouped += suites.sorted { (first($0.value), $0.key) < (first($1.value), $1.key) }.map { ($0.key, $0.value) }
+        if !unused.isEmpty { grouped.append(("Made ahead by the pool, taken by no test", unused)) }
         if !others.isEmpty { grouped.append(("Other databases the findings name", others)) }
         let allOpen = rows.count <= options.openRowLimit
         groups = grouped.map { title, members in
@@ -208,12 +214,12 @@ package struct TimelineLayout: Sendable, Equatable {
         let bars = row.spans.compactMap { span -> Bar? in
             let width = span.duration * scale
             guard width >= options.minimumBarWidth else { return nil }
-            return Bar(phase: span.phase, x: x(span.start), width: width, duration: span.duration)
+            return Bar(phase: span.phase, x: x(span.start), width: width, duration: span.duration, ahead: span.ahead == true)
         }.sorted { $0.x < $1.x }
         let label: String
         switch row.kind {
         case .template: label = "template " + (row.test ?? row.database ?? "?")
-        case .other: label = row.database ?? "?"
+        case .other, .pool: label = row.database ?? "?"
         case .test: label = row.test ?? row.database ?? "(acquire failed)"
         }
         var tooltip: [String] = [row.test, row.database, row.suite].compactMap { $0 }

@@ -52,6 +52,7 @@ package struct TimelineRenderer: Sendable {
         .bg{fill:transparent;height:\(Self.number(layout.options.rowHeight))px;y:0}
         .axis text{text-anchor:middle;fill:#555}.axis line{stroke:#999}
         \(bars)\(swatches)
+        .ah{fill-opacity:.4}.k.ah{opacity:.4;background:#e8954a}
         .vr{fill:#4caf7a}.vs{fill:#2a9d8f}.vx{fill:#c0392b}
         .k.vr{background:#4caf7a}.k.vs{background:#2a9d8f}.k.vx{background:#c0392b}
         .f path{fill:#d11;stroke:#fff;stroke-width:1}
@@ -85,7 +86,7 @@ package struct TimelineRenderer: Sendable {
     private func legend() -> String {
         var items = TimelinePhase.allCases.filter { $0 != .verdict }.map { "<span><i class=\"k \($0.code)\"></i>\(Self.escape($0.label))</span>" }
         items += ["<span><i class=\"k vr\"></i>verdict: recycled</span>", "<span><i class=\"k vs\"></i>verdict: reset</span>",
-                  "<span><i class=\"k vx\"></i>verdict: dropped</span>", "<span><i class=\"k fm\"></i>finding</span>"]
+                  "<span><i class=\"k vx\"></i>verdict: dropped</span>", "<span><i class=\"k ah\"></i>paler: done by the pool ahead of the test</span>", "<span><i class=\"k fm\"></i>finding</span>"]
         return "<div class=\"legend\">" + items.joined() + "</div>\n"
     }
 
@@ -115,9 +116,9 @@ package struct TimelineRenderer: Sendable {
             html += "<text x=\"\(labelX)\" y=\"\(textY)\">\(Self.escape(row.label))</text>"
             for bar in row.bars {
                 let code = bar.phase == .verdict ? Self.verdictCode(row.outcome) : bar.phase.code
-                html += "<rect class=\"\(code)\" x=\"\(Self.number(bar.x))\" width=\"\(Self.number(bar.width))\""
+                html += "<rect class=\"\(code)\(bar.ahead ? " ah" : "")\" x=\"\(Self.number(bar.x))\" width=\"\(Self.number(bar.width))\""
                 html += layout.barTooltips
-                    ? "><title>\(Self.escape(bar.phase.label)): \(TimelineLayout.label(milliseconds: bar.duration))</title></rect>"
+                    ? "><title>\(Self.escape(bar.phase.label))\(bar.ahead ? " (by the pool, ahead)" : ""): \(TimelineLayout.label(milliseconds: bar.duration))</title></rect>"
                     : "/>"
             }
             for marker in row.markers {

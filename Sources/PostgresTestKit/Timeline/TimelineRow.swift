@@ -7,6 +7,9 @@ package struct TimelineRow: Sendable, Codable, Equatable {
         case test
         /// A template build (migrations and seeders).
         case template
+        /// A clone the pool made ahead that no test took (dropped at the end, surplus, or
+        /// left for the next process).
+        case pool
         /// A database the run did not hand to a test that a finding names (the maintenance
         /// database, a foreign one): only the layout makes these, for the findings' markers.
         case other

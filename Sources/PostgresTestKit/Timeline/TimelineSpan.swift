@@ -9,6 +9,9 @@ package struct TimelineSpan: Sendable, Codable, Equatable {
     package var start: Double
     /// When it ended (milliseconds since 1970, wall clock); never before `start`.
     package var end: Double
+    /// Set when the pool did this ahead of the test, off its path (a pooled clone's create,
+    /// connect and hooks); drawn paler. `nil` (not `false`) otherwise, to keep reports small.
+    package var ahead: Bool?
 
     /// A span from `start` to `end` (an `end` before `start` becomes `start`).
     package init(_ phase: TimelinePhase, start: Double, end: Double) {
