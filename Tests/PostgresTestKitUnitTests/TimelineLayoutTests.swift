@@ -50,6 +50,8 @@ struct TimelineLayoutTests {
         #expect(TimelineLayout.label(milliseconds: 1500) == "1.5 s")
         #expect(TimelineLayout.label(milliseconds: 150_000) == "2.5 min")
         #expect(TimelineLayout.label(milliseconds: 0.25) == "0.25 ms")
+        #expect(RunTimeline.versionName(150012) == "15.12")
+        #expect(RunTimeline.versionName(90624) == "9.6.24")
     }
 
     @Test func aFindingIsAMarkerOnItsDatabasesRowAtItsTimeAndOneWithoutARowGetsARowOfItsOwn() {

@@ -40,16 +40,13 @@ extension TestDatabaseManager {
             connectionString = try await server.resolve(logger: logger)
         }
         let admin = try await AdminConnection.connect(to: connectionString, runID: runID, logger: logger)
-        let version = await admin.connection.serverVersion
-        RunReport.shared.update { [server] in
-            $0.timeline.server = server.description
-            $0.timeline.postgresVersion = version >= 100000 ? "\(version / 10000).\(version % 10000)" : "\(version / 10000).\(version / 100 % 100).\(version % 100)"
-        }
         var keeper: RunKeeper?
         do {
             var parameters = await admin.connection.effectiveParameters()
             parameters["application_name"] = nil
             parameters["fallback_application_name"] = nil
+            let (description, version) = (server.description, RunTimeline.versionName(await admin.connection.serverVersion))
+            RunReport.shared.update { $0.timeline.server = description; $0.timeline.postgresVersion = version }
             let allowList = HostAllowList.fromEnvironment()
             try allowList.check(parameters["host"] ?? "", source: server.description)
             try allowList.check(parameters["hostaddr"] ?? "", source: server.description)

@@ -37,6 +37,11 @@ package struct RunTimeline: Sendable, Codable, Equatable {
         self.rowLimit = max(0, rowLimit ?? fromEnvironment ?? Self.defaultRowLimit)
     }
 
+    /// `15.12` for libpq's `150012` (`9.6.24` for `90624`).
+    package static func versionName(_ number: Int) -> String {
+        number >= 100000 ? "\(number / 10000).\(number % 10000)" : "\(number / 10000).\(number / 100 % 100).\(number % 100)"
+    }
+
     /// Opens a row; `nil` (and counted) past the limit.
     package mutating func open(_ row: TimelineRow) -> RowID? {
         guard rows.count < rowLimit else {
