@@ -165,6 +165,23 @@ struct TimelineLayoutTests {
         #expect(TimelineRenderer().render(TimelineDocument(reports: [report])).contains("class=\"cr ah\""))
     }
 
+    @Test func theJSONReportKeepsAFindingsMillisecondsAndReadsReportsWithout() throws {
+        let report = S.report([S.row("a()", suite: nil, database: "db1", [(.test, 100, 900)])], findings: [S.finding("db1", at: 473)])
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pgtk-report-\(UInt32.random(in: 0...UInt32.max)).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try RunReport(report).writeJSON(to: path)
+        let read = try RunReport.readJSON(at: path)
+        #expect(abs(read.violations[0].time.timelineMilliseconds - (S.t0 + 473)) < 1)
+        #expect(read.timeline == report.timeline)
+        // A report with whole seconds (an older writer) reads too.
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+            .replacingOccurrences(of: #"(\d\d:\d\d:\d\d)\.\d+Z"#, with: "$1Z", options: .regularExpression)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        #expect(abs(try RunReport.readJSON(at: path).violations[0].time.timelineMilliseconds - (S.t0 + 473)) < 1000)
+        let error = #expect(throws: TestKitError.self) { try RunReport.readJSON(at: path + ".missing") }
+        #expect(error?.code == .configuration)
+    }
+
     @Test func aTemplateBuildIsARowWithItsPhases() {
         var timeline = RunTimeline()
         let start = Date(timelineMilliseconds: S.t0)

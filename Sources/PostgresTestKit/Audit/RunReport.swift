@@ -58,7 +58,12 @@ package final class RunReport: Sendable {
     /// The report of this process.
     package static let shared = RunReport()
 
-    private let state = Mutex(Snapshot())
+    private let state: Mutex<Snapshot>
+
+    /// A report holding `snapshot` (``shared`` is the process's; others are for tests and tools).
+    package init(_ snapshot: Snapshot = Snapshot()) {
+        state = Mutex(snapshot)
+    }
 
     /// The current counters.
     package var snapshot: Snapshot { state.withLock { $0 } }
@@ -107,7 +112,11 @@ package final class RunReport: Sendable {
     package func writeJSON(to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
+        // Milliseconds kept: the timeline puts a merged report's findings on its rows by time.
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+        }
         try encoder.encode(snapshot).write(to: URL(fileURLWithPath: path))
     }
 
@@ -118,7 +127,13 @@ package final class RunReport: Sendable {
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) }
         catch { throw TestKitError(.configuration, "cannot read the report \(path): \(error.localizedDescription)", underlying: error) }
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        decoder.dateDecodingStrategy = .custom { decoder in   // with or without fractional seconds
+            let text = try decoder.singleValueContainer().decode(String.self)
+            if let date = (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text)) {
+                return date
+            }
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an ISO 8601 date: \(text)"))
+        }
         do { return try decoder.decode(Snapshot.self, from: data) }
         catch {
             throw TestKitError(.configuration, "\(path) is not a PostgresTestKit JSON report of this version (PGTESTKIT_REPORT): \(error)", underlying: error)
