@@ -30,7 +30,8 @@ enum TimelineSamples {
     }
 
     /// `count` tests in suites of 50, eight at a time, with a template build first: misses
-    /// create, connect and drop; the rest are pool pops whose verdicts recycle or reset them.
+    /// create, connect and drop; the rest are pool pops (with the pool's work ahead on their
+    /// rows) whose verdicts recycle or reset them.
     static func synthetic(tests count: Int, findings: Int) -> RunReport.Snapshot {
         var rows: [TimelineRow] = []
         var template = TimelineRow(kind: .template, database: "pgtk_tpl_0123456789abcdef", test: "Tests/Migrations", process: 42, outcome: .built)
@@ -56,8 +57,15 @@ enum TimelineSamples {
             add(.verdict, miss ? 4 : 25)
             if miss { add(.drop, 22) }
             lanes[lane] = release + 0.5
-            rows.append(row("testNumber\(index)WithAName()", suite: "AppTests.Suite\(index / 50)",
-                            database: "pgtk_ab12cd_g1p\(index)", spans, outcome: outcome))
+            var made = row("testNumber\(index)WithAName()", suite: "AppTests.Suite\(index / 50)",
+                           database: "pgtk_ab12cd_g1p\(index)", spans, outcome: outcome)
+            if !miss {   // a pop: what the pool did ahead goes first on the row
+                let lease = made.spans[0].start
+                made.spans.insert(contentsOf: [TimelineSpan(.create, start: lease - 60, end: lease - 20),
+                                               TimelineSpan(.connect, start: lease - 20, end: lease - 8),
+                                               TimelineSpan(.hooks, start: lease - 8, end: lease - 6)].map { var s = $0; s.ahead = true; return s }, at: 0)
+            }
+            rows.append(made)
         }
         let violations = (0..<findings).map { finding("pgtk_ab12cd_g1p\($0 * 97 % count)", at: 1200 + Double($0) * 800) }
         return report(rows, findings: violations)

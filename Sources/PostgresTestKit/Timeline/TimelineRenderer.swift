@@ -43,8 +43,12 @@ package struct TimelineRenderer: Sendable {
         .legend{margin:8px 0;display:flex;flex-wrap:wrap;gap:4px 12px}.legend span{white-space:nowrap}
         .k{display:inline-block;width:12px;height:10px;margin-right:4px;vertical-align:-1px;border-radius:2px}
         .k.fm{background:#d11;transform:rotate(45deg) scale(.75)}
-        details{margin:2px 0}summary{cursor:pointer;padding:2px 0;font-weight:600}summary span{font-weight:400;color:#555}
-        summary .fc{color:#c11;font-weight:600}
+        details{margin:1px 0}summary{cursor:pointer;display:flex;align-items:center;list-style:none}
+        summary::-webkit-details-marker{display:none}summary:hover{background:#f4f6fa}
+        .gt{flex:none;box-sizing:border-box;width:\(Self.number(layout.options.labelWidth))px;padding-right:6px;line-height:1.25;overflow:hidden}
+        .gt b{display:block;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}.gt b::before{content:"▸ ";color:#777}
+        details[open]>summary .gt b::before{content:"▾ "}.gt span{font-size:11px;color:#555;white-space:nowrap}.fc{color:#c11;font-weight:600}
+        svg.gs{flex:none}.ge{fill:#c5cad3}
         svg{display:block;font-size:11px}
         svg.rows{background-image:repeating-linear-gradient(90deg,#e4e4e4 0 1px,transparent 1px \(Self.number(step))px);background-position:\(Self.number(layout.options.labelWidth))px 0;background-size:\(Self.number(layout.options.plotWidth + 1))px 100%;background-repeat:no-repeat}
         .rows rect{y:2px;height:\(Self.number(layout.options.rowHeight - 4))px}
@@ -55,7 +59,7 @@ package struct TimelineRenderer: Sendable {
         .ah{fill-opacity:.4}.k.ah{opacity:.4;background:#e8954a}
         .vr{fill:#4caf7a}.vs{fill:#2a9d8f}.vx{fill:#c0392b}
         .k.vr{background:#4caf7a}.k.vs{background:#2a9d8f}.k.vx{background:#c0392b}
-        .f path{fill:#d11;stroke:#fff;stroke-width:1}
+        .f path,.gm{fill:#d11;stroke:#fff;stroke-width:1}
         table{border-collapse:collapse;margin-top:4px}td,th{border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}
         th{background:#f3f3f3}td code{white-space:pre-wrap;word-break:break-word}tr:target{background:#fff3c4}
         .foot{color:#777;margin-top:16px}
@@ -100,12 +104,23 @@ package struct TimelineRenderer: Sendable {
     }
 
     private func group(_ group: TimelineLayout.Group, _ layout: TimelineLayout, _ document: TimelineDocument) -> String {
-        var html = "<details\(group.isOpen ? " open" : "")><summary>\(Self.escape(group.title)) <span>\(group.rows.count) row\(group.rows.count == 1 ? "" : "s")"
+        // The heading is a row on the shared axis too: the group's extent and its findings,
+        // so that collapsed groups still show when each suite ran.
+        var counts = "\(group.rows.count) row\(group.rows.count == 1 ? "" : "s")"
         if let extent = group.extent {
-            html += " · \(TimelineLayout.label(milliseconds: extent.lowerBound)) → \(TimelineLayout.label(milliseconds: extent.upperBound))"
+            counts += " · \(TimelineLayout.label(milliseconds: extent.lowerBound)) → \(TimelineLayout.label(milliseconds: extent.upperBound))"
         }
-        html += "</span>"
-        if group.findingCount > 0 { html += " <span class=\"fc\">\(group.findingCount) finding\(group.findingCount == 1 ? "" : "s")</span>" }
+        var html = "<details\(group.isOpen ? " open" : "")><summary><span class=\"gt\" title=\"\(Self.escape(group.title))\"><b>\(Self.escape(group.title))</b><span>\(counts)"
+        if group.findingCount > 0 { html += " · <span class=\"fc\">\(group.findingCount) finding\(group.findingCount == 1 ? "" : "s")</span>" }
+        html += "</span></span><svg class=\"gs\" width=\"\(Self.number(layout.options.plotWidth + 12))\" height=\"14\">"
+        if let extent = group.extent {
+            let x = extent.lowerBound * layout.scale
+            html += "<rect class=\"ge\" x=\"\(Self.number(x))\" y=\"4\" width=\"\(Self.number(max(1, (extent.upperBound - extent.lowerBound) * layout.scale)))\" height=\"6\"/>"
+        }
+        for marker in group.rows.flatMap(\.markers) {
+            html += "<path class=\"gm\" d=\"M\(Self.number(marker.x - layout.options.labelWidth)) 2l5 5-5 5-5-5z\"/>"
+        }
+        html += "</svg>"
         html += "</summary>\n<svg class=\"rows\" width=\"\(Self.number(layout.width))\" height=\"\(Self.number(group.height))\">\n"
         let labelX = Self.number(layout.options.labelWidth - 6)
         let textY = Self.number(layout.options.rowHeight - 3.5)
