@@ -50,6 +50,9 @@ struct TimelineLayoutTests {
         #expect(TimelineLayout.label(milliseconds: 1500) == "1.5 s")
         #expect(TimelineLayout.label(milliseconds: 150_000) == "2.5 min")
         #expect(TimelineLayout.label(milliseconds: 0.25) == "0.25 ms")
+        #expect(TimelineLayout.label(milliseconds: 967.54) == "968 ms")
+        #expect(TimelineLayout.label(from: 967.54, to: 2900) == "0.97–2.9 s")
+        #expect(TimelineLayout.label(from: 12.2, to: 480) == "12–480 ms")
         #expect(RunTimeline.versionName(150012) == "15.12")
         #expect(RunTimeline.versionName(90624) == "9.6.24")
     }

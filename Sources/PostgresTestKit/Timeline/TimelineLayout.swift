@@ -249,18 +249,27 @@ package struct TimelineLayout: Sendable, Equatable {
         return 10 * power
     }
 
-    /// `0`, `250 ms`, `1.5 s`, `90 s`, `2 min`, `2.5 min`.
+    /// `0`, `0.25 ms`, `250 ms`, `1.5 s`, `90 s`, `2 min`, `2.5 min`: two decimals at most,
+    /// whole milliseconds from 10 ms on.
     package static func label(milliseconds: Double) -> String {
-        func trimmed(_ value: Double) -> String {
-            let text = String(format: "%.2f", value)
-            var result = Substring(text)
-            while result.hasSuffix("0") { result = result.dropLast() }
-            if result.hasSuffix(".") { result = result.dropLast() }
-            return String(result)
-        }
         if milliseconds == 0 { return "0" }
-        if milliseconds < 1000 { return trimmed(milliseconds) + " ms" }
+        if milliseconds < 10 { return trimmed(milliseconds) + " ms" }
+        if milliseconds < 1000 { return "\(Int(milliseconds.rounded())) ms" }
         if milliseconds < 120_000 { return trimmed(milliseconds / 1000) + " s" }
         return trimmed(milliseconds / 60_000) + " min"
+    }
+
+    /// A span of time in one unit, the upper end's: `12–480 ms`, `0.97–2.9 s`, `1.5–3 min`.
+    package static func label(from lower: Double, to upper: Double) -> String {
+        if upper < 1000 { return "\(Int(lower.rounded()))–\(Int(upper.rounded())) ms" }
+        if upper < 120_000 { return "\(trimmed(lower / 1000))–\(trimmed(upper / 1000)) s" }
+        return "\(trimmed(lower / 60_000))–\(trimmed(upper / 60_000)) min"
+    }
+
+    private static func trimmed(_ value: Double) -> String {
+        var result = Substring(String(format: "%.2f", value))
+        while result.hasSuffix("0") { result = result.dropLast() }
+        if result.hasSuffix(".") { result = result.dropLast() }
+        return String(result)
     }
 }

@@ -47,7 +47,7 @@ package struct TimelineRenderer: Sendable {
         summary::-webkit-details-marker{display:none}summary:hover{background:#f4f6fa}
         .gt{flex:none;box-sizing:border-box;width:\(Self.number(layout.options.labelWidth))px;padding-right:6px;line-height:1.25;overflow:hidden}
         .gt b{display:block;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}.gt b::before{content:"▸ ";color:#777}
-        details[open]>summary .gt b::before{content:"▾ "}.gt span{font-size:11px;color:#555;white-space:nowrap}.fc{color:#c11;font-weight:600}
+        details[open]>summary .gt b::before{content:"▾ "}.gt span{font-size:11px;color:#555}.fc{color:#c11;font-weight:600}
         svg.gs{flex:none}.ge{fill:#c5cad3}
         svg{display:block;font-size:11px}
         svg.rows{background-image:repeating-linear-gradient(90deg,#e4e4e4 0 1px,transparent 1px \(Self.number(step))px);background-position:\(Self.number(layout.options.labelWidth))px 0;background-size:\(Self.number(layout.options.plotWidth + 1))px 100%;background-repeat:no-repeat}
@@ -108,9 +108,14 @@ package struct TimelineRenderer: Sendable {
         // so that collapsed groups still show when each suite ran.
         var counts = "\(group.rows.count) row\(group.rows.count == 1 ? "" : "s")"
         if let extent = group.extent {
-            counts += " · \(TimelineLayout.label(milliseconds: extent.lowerBound)) → \(TimelineLayout.label(milliseconds: extent.upperBound))"
+            counts += " · " + TimelineLayout.label(from: extent.lowerBound, to: extent.upperBound)
         }
-        var html = "<details\(group.isOpen ? " open" : "")><summary><span class=\"gt\" title=\"\(Self.escape(group.title))\"><b>\(Self.escape(group.title))</b><span>\(counts)"
+        // `Module.Suite/Nested`: the suite in bold, its module on the small line.
+        var (name, module) = (group.title, "")
+        if group.rows.first?.kind == .test, let dot = group.title.firstIndex(of: ".") {
+            (name, module) = (String(group.title[group.title.index(after: dot)...]), String(group.title[..<dot]) + " · ")
+        }
+        var html = "<details\(group.isOpen ? " open" : "")><summary><span class=\"gt\" title=\"\(Self.escape(group.title))\"><b>\(Self.escape(name))</b><span>\(Self.escape(module))\(counts)"
         if group.findingCount > 0 { html += " · <span class=\"fc\">\(group.findingCount) finding\(group.findingCount == 1 ? "" : "s")</span>" }
         html += "</span></span><svg class=\"gs\" width=\"\(Self.number(layout.options.plotWidth + 12))\" height=\"14\">"
         if let extent = group.extent {
