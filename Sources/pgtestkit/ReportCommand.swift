@@ -23,10 +23,6 @@ struct ReportCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The JSON reports to merge.", valueName: "report.json"))
     var reports: [String]
 
-    func validate() throws {
-        guard !reports.isEmpty else { throw ValidationError("Name at least one JSON report (PGTESTKIT_REPORT).") }
-    }
-
     func run() throws {
         let snapshots = try reports.map { try RunReport.readJSON(at: $0) }
         let merged = RunReport.Snapshot.merged(snapshots)
