@@ -52,8 +52,8 @@ package struct TimelineRenderer: Sendable {
         svg{display:block;font-size:11px}
         svg.rows{background-image:repeating-linear-gradient(90deg,#e4e4e4 0 1px,transparent 1px \(Self.number(step))px);background-position:\(Self.number(layout.options.labelWidth))px 0;background-size:\(Self.number(layout.options.plotWidth + 1))px 100%;background-repeat:no-repeat}
         .rows rect{y:2px;height:\(Self.number(layout.options.rowHeight - 4))px}
-        .rows text{text-anchor:end;fill:#333}.r:hover text{font-weight:700}.r:hover .bg{fill:#eef3fb}
-        .bg{fill:transparent;height:\(Self.number(layout.options.rowHeight))px;y:0}
+        .rows text{text-anchor:end;fill:#333}.r:hover text{font-weight:700}.rows .r:hover .bg{fill:#eef3fb}
+        .rows .bg{fill:transparent;height:\(Self.number(layout.options.rowHeight))px;y:0}
         .axis text{text-anchor:middle;fill:#555}.axis line{stroke:#999}
         \(bars)\(swatches)
         .ah{fill-opacity:.4}.k.ah{opacity:.4;background:#e8954a}
