@@ -45,11 +45,11 @@ extension TestDatabaseManager {
             var parameters = await admin.connection.effectiveParameters()
             parameters["application_name"] = nil
             parameters["fallback_application_name"] = nil
-            let (description, version) = (server.description, RunTimeline.versionName(await admin.connection.serverVersion))
-            RunReport.shared.update { $0.timeline.server = description; $0.timeline.postgresVersion = version }
             let allowList = HostAllowList.fromEnvironment()
             try allowList.check(parameters["host"] ?? "", source: server.description)
             try allowList.check(parameters["hostaddr"] ?? "", source: server.description)
+            let (description, version) = (server.description, RunTimeline.versionName(await admin.connection.serverVersion))
+            RunReport.shared.update { $0.timeline.server = description; $0.timeline.postgresVersion = version }
             // Proof of life beyond the admin session, which a timeout or a DBA may kill.
             keeper = await RunKeeper.start(server: connectionString, runID: runID, logger: logger)
             let reaped = try await Reaper(admin: admin, logger: logger).reap(prefix: prefix, grace: reapGrace)
