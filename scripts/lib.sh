@@ -16,6 +16,11 @@ ensure_system_packages() {
     missing+=(postgresql)
   fi
   command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
+  # The timeline's browser test: headless Chromium, and python3 to read its screenshot.
+  if [ "${PGTESTKIT_BROWSER:-0}" = 1 ]; then
+    command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+    command -v python3 >/dev/null 2>&1 || missing+=(python3)
+  fi
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "==> installing ${missing[*]} (apt-get)"

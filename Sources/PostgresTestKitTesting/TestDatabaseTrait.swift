@@ -31,7 +31,12 @@ public struct TestDatabaseTrait: TestTrait, SuiteTrait, TestScoping {
             _ = await warmUp.value
             return
         }
-        let database = try await manager.acquire(testName: test.name, isolation: isolation)
+        // The suite groups the test's row in the timeline: the module and the suites the
+        // test is nested in (its ID's name components before its own name); `nil` at top level.
+        let components = test.id.nameComponents
+        let suites = components.lastIndex(of: test.name).map { components[..<$0] } ?? components.dropLast()
+        let suite = suites.isEmpty ? nil : test.id.moduleName + "." + suites.joined(separator: "/")
+        let database = try await manager.acquire(testName: test.name, suite: suite, isolation: isolation)
         let failed = Mutex(false)
         let observer: IssueHandlingTrait = .compactMapIssues { issue in
             failed.withLock { $0 = true }

@@ -11,7 +11,9 @@ extension TestDatabaseManager {
     /// for) is reported as a failed test after the others, once per process.
     public nonisolated func acquire(for testCase: XCTestCase, isolation: Isolation = .database) async throws -> PostgresTestDatabase {
         await RunFailureObserver.registerOnce()
-        let database = try await acquire(testName: Self.methodName(testCase.name), isolation: isolation)
+        // The test case's class groups its rows in the timeline.
+        let database = try await acquire(testName: Self.methodName(testCase.name), suite: String(describing: type(of: testCase)),
+                                         isolation: isolation)
         let run = TestRunObserver(testCase)
         testCase.addTeardownBlock {
             try await database.release(testFailed: run.failed)

@@ -10,6 +10,8 @@ struct DemoCommand: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
     @Option(help: "How many test databases to acquire and release.")
     var count = 5
+    @Option(help: ArgumentHelp("Where to write the demo's timeline (self-contained HTML: a row per database, a bar per phase, a marker per finding).", valueName: "file"))
+    var timeline = FileManager.default.temporaryDirectory.appendingPathComponent("pgtestkit-demo-timeline.html").path
 
     func run() async throws {
         let logger = options.logger()
@@ -20,7 +22,7 @@ struct DemoCommand: AsyncParsableCommand {
         let empty = TestDatabaseManager(prefix: "pgtkdemo", audit: .warn, poolSize: 0, logger: logger)
         for i in 1...3 {
             var db: PostgresTestDatabase?
-            let acquire = try await clock.measure { db = try await empty.acquire(testName: "empty\(i)") }
+            let acquire = try await clock.measure { db = try await empty.acquire(testName: "empty\(i)", suite: "1. empty databases") }
             let release = try await clock.measure { try await db!.release() }
             print("   \(db!.name): acquire \(ms(acquire)), release \(ms(release)) (drop runs in the background)")
         }
@@ -44,7 +46,7 @@ struct DemoCommand: AsyncParsableCommand {
         var released: [(PostgresTestDatabase, Duration, Int, Int)] = []
         for i in 1...count {
             var db: PostgresTestDatabase?
-            let acquire = try await clock.measure { db = try await manager.acquire(testName: "demoTest\(i)") }
+            let acquire = try await clock.measure { db = try await manager.acquire(testName: "demoTest\(i)", suite: "3. notifications fixture") }
             acquires.append(acquire)
             try await db!.execute("INSERT INTO customers (email, name) VALUES ($1, $2)", "user\(i)@example.com", "User \(i)")
             let types = try await db!.scalar("SELECT count(*) FROM notification_types WHERE is_active", as: Int.self)
@@ -65,7 +67,7 @@ struct DemoCommand: AsyncParsableCommand {
             seeders: [NotificationTypeSync()],
             connectHooks: [.sql("INSERT INTO notification_types (name, description) VALUES ('sync_on_connect', 'written by a hook') ON CONFLICT DO NOTHING", name: "sync notification types on connect")],
             audit: .warn, poolSize: 0, label: "notifications-demo-buggy", logger: logger)
-        let db = try await buggy.acquire(testName: "buggyHook")
+        let db = try await buggy.acquire(testName: "buggyHook", suite: "4. a connect hook that seeds")
         try await db.release()
         for violation in buggy.violations { print("   FLAGGED: \(violation)") }
         print("   (under PGTESTKIT_AUDIT=fail or CI=true the test fails instead)")
@@ -73,6 +75,9 @@ struct DemoCommand: AsyncParsableCommand {
         await manager.shutdown()
         await buggy.shutdown()
         print("\nDone: every database created by the demo was dropped (check with `pgtestkit list`).")
+        try RunReport.shared.writeTimeline(to: timeline)
+        print("Timeline of the demo (open it in a browser): \(timeline)")
+        print("   (tests write one with PGTESTKIT_TIMELINE=path.html; `pgtestkit report --html` merges processes' reports)")
     }
 
     private func ms(_ duration: Duration) -> String {

@@ -7,7 +7,7 @@ struct PGTestKitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pgtestkit",
         abstract: "PostgresTestKit: per-test PostgreSQL databases, templates, and premature-write audits.",
-        subcommands: [ServerCommand.self, DemoCommand.self, ListCommand.self, ReapCommand.self, PrepareCommand.self, BenchCommand.self, AuditCommand.self])
+        subcommands: [ServerCommand.self, DemoCommand.self, ListCommand.self, ReapCommand.self, PrepareCommand.self, BenchCommand.self, AuditCommand.self, ReportCommand.self])
 }
 
 /// Options every command shares.

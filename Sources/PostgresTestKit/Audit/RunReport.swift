@@ -44,13 +44,28 @@ package final class RunReport: Sendable {
         /// Set when, under `.fail`, the server log showed a write no test could be blamed for:
         /// the run then fails after the tests (an XCTest failure, or exit status 1).
         package var failsRun = false
+        /// The run's timeline: a row per test database and template build, with wall-clock
+        /// spans (``TimelineRenderer`` draws it; `PGTESTKIT_TIMELINE`, `pgtestkit report --html`).
+        package var timeline = RunTimeline()
 
+        /// The summary's first line: the counters and the set-up and test times.
+        package var headline: String {
+            "PostgresTestKit summary: \(databasesCreated) test databases (\(databasesFromPool) from the pool), "
+                + "\(databasesAdopted) adopted, \(databasesRecycled) recycled unchanged, \(databasesReset) reset, \(databasesDropped) dropped, \(databasesKept) kept; templates: \(templatesBuilt) built, \(templatesReused) reused; "
+                + String(format: "database set-up %.0f ms vs in tests %.0f ms (summed over tests); ", setupMilliseconds, testMilliseconds)
+                + "violations: \(violations.count)"
+        }
     }
 
     /// The report of this process.
     package static let shared = RunReport()
 
-    private let state = Mutex(Snapshot())
+    private let state: Mutex<Snapshot>
+
+    /// A report holding `snapshot` (``shared`` is the process's; others are for tests and tools).
+    package init(_ snapshot: Snapshot = Snapshot()) {
+        state = Mutex(snapshot)
+    }
 
     /// The current counters.
     package var snapshot: Snapshot { state.withLock { $0 } }
@@ -62,6 +77,12 @@ package final class RunReport: Sendable {
         state.withLock { body(&$0) }
     }
 
+    /// Opens a timeline row (``RunTimeline/open(_:)``); `nil` past the row limit.
+    func openTimelineRow(_ row: TimelineRow) -> RunTimeline.RowID? {
+        ProcessShutdown.shared.installExitHook()
+        return state.withLock { $0.timeline.open(row) }
+    }
+
     /// Records a violation.
     func add(_ violation: LifecycleViolation) {
         update { $0.violations.append(violation) }
@@ -70,12 +91,7 @@ package final class RunReport: Sendable {
     /// The short human summary printed at the end of a run.
     package var summary: String {
         let s = snapshot
-        var lines = [
-            "PostgresTestKit summary: \(s.databasesCreated) test databases (\(s.databasesFromPool) from the pool), "
-                + "\(s.databasesAdopted) adopted, \(s.databasesRecycled) recycled unchanged, \(s.databasesReset) reset, \(s.databasesDropped) dropped, \(s.databasesKept) kept; templates: \(s.templatesBuilt) built, \(s.templatesReused) reused; "
-                + String(format: "database set-up %.0f ms vs in tests %.0f ms (summed over tests); ", s.setupMilliseconds, s.testMilliseconds)
-                + "violations: \(s.violations.count)",
-        ]
+        var lines = [s.headline]
         if !s.breakdown.summary.isEmpty { lines.append("  the toolkit's time went to: \(s.breakdown.summary)") }
         if let slow = s.slowServer {
             let made = s.databasesCreated - s.databasesFromPool
@@ -102,8 +118,38 @@ package final class RunReport: Sendable {
     package func writeJSON(to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
+        // Milliseconds kept: the timeline puts a merged report's findings on its rows by time.
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+        }
         try encoder.encode(snapshot).write(to: URL(fileURLWithPath: path))
+    }
+
+    /// Reads a JSON report ``writeJSON(to:)`` wrote (`PGTESTKIT_REPORT`), or throws a
+    /// `.configuration` error naming the file.
+    package static func readJSON(at path: String) throws -> Snapshot {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) }
+        catch { throw TestKitError(.configuration, "cannot read the report \(path): \(error.localizedDescription)", underlying: error) }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in   // with or without fractional seconds
+            let text = try decoder.singleValueContainer().decode(String.self)
+            if let date = (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text)) {
+                return date
+            }
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an ISO 8601 date: \(text)"))
+        }
+        do { return try decoder.decode(Snapshot.self, from: data) }
+        catch {
+            throw TestKitError(.configuration, "\(path) is not a PostgresTestKit JSON report of this version (PGTESTKIT_REPORT): \(error)", underlying: error)
+        }
+    }
+
+    /// Writes the timeline of this process (``TimelineRenderer``) to `path`, as one HTML file.
+    package func writeTimeline(to path: String) throws {
+        let html = TimelineRenderer().render(TimelineDocument(reports: [snapshot]))
+        try Data(html.utf8).write(to: URL(fileURLWithPath: path))
     }
 
     /// Prints the summary (last, after what the process printed) and, where asked for, the
@@ -118,8 +164,18 @@ package final class RunReport: Sendable {
             output += githubAnnotations.joined(separator: "\n") + "\n"
         }
         FileHandle.standardError.write(Data(output.utf8))
+        let pid = String(ProcessInfo.processInfo.processIdentifier)
         if let path = environment["PGTESTKIT_REPORT"], !path.isEmpty {
-            try? writeJSON(to: path.replacingAll("%p", with: String(ProcessInfo.processInfo.processIdentifier)))
+            try? writeJSON(to: path.replacingAll("%p", with: pid))
+        }
+        if let path = environment["PGTESTKIT_TIMELINE"], !path.isEmpty {
+            let file = path.replacingAll("%p", with: pid)
+            do {
+                try writeTimeline(to: file)
+                FileHandle.standardError.write(Data("PostgresTestKit timeline: \(file)\n".utf8))
+            } catch {
+                FileHandle.standardError.write(Data("PostgresTestKit: could not write the timeline \(file): \(error)\n".utf8))
+            }
         }
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where the toolkit's time in a run went, in milliseconds summed over tests: each test's
 /// set-up (acquire) and release split into their parts, so that a slow run shows which part to
 /// look at. In the JSON report (`PGTESTKIT_REPORT`) and the summary.
@@ -35,15 +37,62 @@ package struct TimeBreakdown: Sendable, Codable, Equatable {
 extension TimeBreakdown {
     /// Times the parts of one acquire or release in turn: each ``record(_:)`` adds the time
     /// since the last one (or since the start) to a part of the run's report.
+    ///
+    /// With a timeline row, each lap is also a bar of that row (``RunTimeline``), in wall-clock
+    /// time: the same points time both.
     struct Laps {
         private var last = ContinuousClock.now
+        private var lastDate: Date
+        /// The timeline row the laps draw on, if any.
+        var row: RunTimeline.RowID?
 
-        /// Adds the time since the last lap to `part` of the run's breakdown.
-        mutating func record(_ part: WritableKeyPath<TimeBreakdown, Double>) {
-            let now = ContinuousClock.now
-            let elapsed = (now - last).milliseconds
-            last = now
-            RunReport.shared.update { $0.breakdown[keyPath: part] += elapsed }
+        /// Starts timing now, or at `start` (a wall-clock date and the same instant on the
+        /// continuous clock) when the first part began earlier.
+        init(row: RunTimeline.RowID? = nil, since start: (ContinuousClock.Instant, Date)? = nil) {
+            self.row = row
+            if let start { (last, lastDate) = start } else { lastDate = Date() }
         }
+
+        /// Adds the time since the last lap to `part` of the run's breakdown, and draws it as
+        /// a `phase` bar on the row.
+        mutating func record(_ part: WritableKeyPath<TimeBreakdown, Double>, as phase: TimelinePhase? = nil) {
+            let now = ContinuousClock.now
+            let date = Date()
+            let elapsed = (now - last).milliseconds
+            let span = phase.map { TimelineSpan($0, from: lastDate, to: date) }
+            last = now
+            lastDate = date
+            let row = self.row
+            RunReport.shared.update {
+                $0.breakdown[keyPath: part] += elapsed
+                if let span { $0.timeline.add(span, to: row) }
+            }
+        }
+
+        /// Draws the time since the last lap up to `date` as a `phase` bar, without adding it
+        /// to the breakdown: the next ``record(_:as:)`` adds both to its part, and draws the
+        /// rest as its own bar.
+        mutating func split(at date: Date, as phase: TimelinePhase) {
+            let span = TimelineSpan(phase, from: lastDate, to: date)
+            lastDate = date
+            let row = self.row
+            RunReport.shared.update { $0.timeline.add(span, to: row) }
+        }
+    }
+}
+
+extension TimeBreakdown {
+    /// Two breakdowns added part by part (the reports of several processes).
+    package static func + (lhs: TimeBreakdown, rhs: TimeBreakdown) -> TimeBreakdown {
+        var sum = lhs
+        sum.preparation += rhs.preparation
+        sum.poolLease += rhs.poolLease
+        sum.create += rhs.create
+        sum.connect += rhs.connect
+        sum.hooksAndSeeding += rhs.hooksAndSeeding
+        sum.leakCheck += rhs.leakCheck
+        sum.logScan += rhs.logScan
+        sum.handOff += rhs.handOff
+        return sum
     }
 }

@@ -22,9 +22,20 @@ public final class PhaseLog: Sendable {
     /// The database this log belongs to.
     public let database: String
 
+    /// The database's row in the run's timeline, when it has one.
+    package let timelineRow: RunTimeline.RowID?
+
     /// Starts a log in phase ``Phase/connecting``.
     public init(database: String) {
         self.database = database
+        self.timelineRow = nil
+        enterUnchecked(.connecting)
+    }
+
+    /// Starts a log in phase ``Phase/connecting`` for a database drawn on the timeline row `timelineRow`.
+    package init(database: String, timelineRow: RunTimeline.RowID?) {
+        self.database = database
+        self.timelineRow = timelineRow
         enterUnchecked(.connecting)
     }
 

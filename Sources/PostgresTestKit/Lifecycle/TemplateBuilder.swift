@@ -150,8 +150,12 @@ struct TemplateBuilder: Sendable {
             _ = try? await admin.dropDatabase(scratch)
             throw error
         }
-        RunReport.shared.update { $0.templatesBuilt += 1 }
         let duration = ContinuousClock.now - started
+        let (end, events, label) = (Date(), phases.events, label)
+        RunReport.shared.update {
+            $0.templatesBuilt += 1
+            $0.timeline.addTemplateBuild(name: name, scratch: scratch, label: label, start: end - duration.milliseconds / 1000, events: events, end: end)
+        }
         logger.info("built template \(name) in \(String(format: "%.1f", duration.milliseconds)) ms: \(phases.summary)")
         await dropSuperseded(by: name, admin)
         return Outcome(name: name, fingerprint: fingerprint, built: true, marker: try? await admin.marker(of: name),

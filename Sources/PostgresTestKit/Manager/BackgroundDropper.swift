@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 /// Drops released databases off the test's critical path: on its own admin connection, and
@@ -42,6 +43,7 @@ actor BackgroundDropper {
 
     private func work(onLanes: Bool) async {
         while let (name, phases) = next() {
+            let started = Date()
             do {
                 if onLanes, let lanes {
                     _ = try await lanes.withLane { try await $0.dropDatabase(name) }
@@ -49,7 +51,12 @@ actor BackgroundDropper {
                     try await admin.dropDatabase(name)
                 }
                 try? phases?.enter(.dropped)
-                RunReport.shared.update { $0.databasesDropped += 1 }
+                let (row, span) = (phases?.timelineRow, TimelineSpan(.drop, from: started, to: Date()))
+                RunReport.shared.update {
+                    $0.databasesDropped += 1
+                    $0.timeline.add(span, to: row)
+                    $0.timeline.update(row) { $0.outcome = .dropped }
+                }
             } catch {
                 logger.warning("could not drop \(name) (the exit cleanup and the reaper will retry): \(error)")
             }

@@ -71,11 +71,17 @@ public final class PostgresTestDatabase: Sendable, CustomStringConvertible {
         try await connection.simpleQuery(script)
     }
 
-    /// Adds the time since the database became ready to the run's "in tests" total.
+    /// Adds the time since the database became ready to the run's "in tests" total, and
+    /// draws it as the test's bar on its timeline row.
     func recordTestTime() {
         guard let ready = phases.events.last(where: { $0.phase == .ready }) else { return }
-        let elapsed = Date().timeIntervalSince(ready.start) * 1000
-        RunReport.shared.update { $0.testMilliseconds += elapsed }
+        let now = Date()
+        let elapsed = now.timeIntervalSince(ready.start) * 1000
+        let (row, span) = (phases.timelineRow, TimelineSpan(.test, from: ready.start, to: now))
+        RunReport.shared.update {
+            $0.testMilliseconds += elapsed
+            $0.timeline.add(span, to: row)
+        }
     }
 
     /// Hands the database back to its manager (see ``TestDatabaseManager/release(_:testFailed:)``).

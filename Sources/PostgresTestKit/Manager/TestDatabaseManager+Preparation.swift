@@ -59,6 +59,8 @@ extension TestDatabaseManager {
             let allowList = HostAllowList.fromEnvironment()
             try allowList.check(parameters["host"] ?? "", source: server.description)
             try allowList.check(parameters["hostaddr"] ?? "", source: server.description)
+            let (description, version) = (server.description, RunTimeline.versionName(await admin.connection.serverVersion))
+            RunReport.shared.update { $0.timeline.server = description; $0.timeline.postgresVersion = version }
             // Proof of life beyond the admin session, which a timeout or a DBA may kill.
             keeper = await RunKeeper.start(server: connectionString, runID: runID, logger: logger)
             laps.record("keeper")

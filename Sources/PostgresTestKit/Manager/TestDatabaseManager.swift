@@ -172,15 +172,21 @@ public actor TestDatabaseManager {
     ///   - isolation: `.database` (default) clones a database for the test; `.transaction`
     ///     runs the test in a rolled-back transaction on a clone shared by the manager.
     public func acquire(testName: String? = nil, isolation: Isolation = .database) async throws -> PostgresTestDatabase {
+        try await acquire(testName: testName, suite: nil, isolation: isolation)
+    }
+
+    /// ``acquire(testName:isolation:)`` for the test adapters, which also know the test's
+    /// suite (the timeline groups its rows by it).
+    package func acquire(testName: String?, suite: String?, isolation: Isolation = .database) async throws -> PostgresTestDatabase {
         do {
             if isolation == .transaction { return try await acquireSandbox(testName: testName) }
             do {
-                return try await acquireClone(testName: testName)
+                return try await acquireClone(testName: testName, suite: suite)
             } catch let error as PGError where Self.isRecoverable(error) {
                 // The server restarted, or the template vanished: the failed preparation was torn
                 // down (once, however many acquires failed on it); prepare again and retry once.
                 logger.warning("recovering from \(error.message); reconnecting and preparing again")
-                return try await acquireClone(testName: testName)
+                return try await acquireClone(testName: testName, suite: suite)
             }
         } catch let error as PGError {
             throw error.withToolkitHint(embedded: server.isEmbedded)
@@ -191,29 +197,38 @@ public actor TestDatabaseManager {
         error.code == .connectionClosed || error.sqlState == .invalidCatalogName
     }
 
-    func acquireClone(testName: String?) async throws -> PostgresTestDatabase {
+    func acquireClone(testName: String?, suite: String? = nil) async throws -> PostgresTestDatabase {
         let started = ContinuousClock.now
-        let prepared = try await prepared()
-        let preparation = (ContinuousClock.now - started).milliseconds
-        RunReport.shared.update { $0.breakdown.preparation += preparation }
+        let row = RunReport.shared.openTimelineRow(
+            TimelineRow(kind: .test, test: testName, suite: suite, process: ProcessInfo.processInfo.processIdentifier))
+        var laps = TimeBreakdown.Laps(row: row, since: (started, Date()))
         do {
-            return try await acquireClone(testName: testName, prepared, started)
-        } catch let error as PGError where Self.isRecoverable(error) {
-            await invalidatePreparation(generation: prepared.generation)
+            let prepared = try await prepared()
+            laps.record(\.preparation, as: .preparation)
+            do {
+                return try await acquireClone(testName: testName, prepared, started, laps)
+            } catch let error as PGError where Self.isRecoverable(error) {
+                await invalidatePreparation(generation: prepared.generation)
+                throw error
+            }
+        } catch {
+            RunReport.shared.update { $0.timeline.update(row) { $0.note = "the acquire failed" } }
             throw error
         }
     }
 
-    private func acquireClone(testName: String?, _ prepared: Prepared, _ started: ContinuousClock.Instant) async throws -> PostgresTestDatabase {
+    private func acquireClone(
+        testName: String?, _ prepared: Prepared, _ started: ContinuousClock.Instant, _ laps: TimeBreakdown.Laps
+    ) async throws -> PostgresTestDatabase {
         counter += 1
         let number = counter   // taken before any suspension: other acquires move `counter` on
         let marker = OwnerMarker(kind: .clone, run: runID, test: testName)
         let name: String
         let connection: Connection
         let fromPool: Bool
-        var laps = TimeBreakdown.Laps()
+        var laps = laps
         let leased = await prepared.pool?.lease(marker: marker)
-        laps.record(\.poolLease)
+        laps.record(\.poolLease, as: .poolLease)
         if let pool = prepared.pool, let clone = leased {
             // A pop: created, connected and hook-initialised ahead by the pool. One round trip
             // proves the connection survived (a server restart kills pooled sessions).
@@ -228,20 +243,26 @@ public actor TestDatabaseManager {
             name = clone.name
             connection = clone.connection
             fromPool = true
+            let row = laps.row
+            RunReport.shared.update { $0.timeline.popped(name, into: row) }
             await pool.acquired(name, comment: marker.comment, fromPool: true)
         } else {
             name = DatabaseName.appendingTestName("\(prefix)_\(runID)_\(number)", testName)
             let (template, strategy, marker) = (prepared.template?.name, prepared.strategy, marker)
+            let laneTaken: Date
             do {
-                try await prepared.lanes.withLane { lane in
+                laneTaken = try await prepared.lanes.withLane { lane in
+                    let taken = Date()
                     try await lane.createDatabase(name, template: template, strategy: strategy, marker: marker)
+                    return taken
                 }
             } catch {
                 await prepared.pool?.abandoned(name, endingLease: true)
                 throw error
             }
             fromPool = false
-            laps.record(\.create)
+            laps.split(at: laneTaken, as: .laneWait)
+            laps.record(\.create, as: .create)
             do {
                 // The window opens before the hooks run, beside the connect (which is longer).
                 async let tracked: Void? = prepared.pool?.acquired(name, comment: marker.comment, fromPool: false)
@@ -251,7 +272,7 @@ public actor TestDatabaseManager {
                     throw error
                 }
                 _ = await tracked
-                laps.record(\.connect)
+                laps.record(\.connect, as: .connect)
                 connection = try await runHooks(on: opened)
             } catch {
                 await prepared.pool?.abandoned(name)
@@ -260,7 +281,9 @@ public actor TestDatabaseManager {
             }
         }
         outstanding.insert(name)
-        let phases = PhaseLog(database: name)
+        let row = laps.row
+        RunReport.shared.update { $0.timeline.update(row) { $0.database = name } }
+        let phases = PhaseLog(database: name, timelineRow: row)
         var parameters = prepared.serverParameters
         parameters["dbname"] = name
         let connectionString = ConnectionString.keywordForm(parameters)
@@ -276,7 +299,7 @@ public actor TestDatabaseManager {
                 }
             }
             try phases.enter(.ready)
-            laps.record(\.hooksAndSeeding)
+            laps.record(\.hooksAndSeeding, as: .hooks)
         } catch {
             outstanding.remove(name)
             await connection.close()
@@ -327,15 +350,15 @@ public actor TestDatabaseManager {
         try? database.phases.enter(.releasing)
         await database.connection.close()
         // A dead server (restart) must not keep the database from being queued for its drop.
-        var laps = TimeBreakdown.Laps()
+        var laps = TimeBreakdown.Laps(row: database.phases.timelineRow)
         let leaked = (try? await leakedSessions(on: database.name, prepared.admin)) ?? []
-        laps.record(\.leakCheck)
+        laps.record(\.leakCheck, as: .leakCheck)
         var failure: TestKitError?
         if let audit = prepared.logAudit {
             audit.ended(database.name)
             recordForTheRun(await audit.scan(checkingMarkersWith: prepared.admin))
         }
-        laps.record(\.logScan)
+        laps.record(\.logScan, as: .logScan)
         if let walAudit = await prepared.walAudit?.value {
             // The read runs off the test's path (its findings blame no test either); queued
             // now, so that a shutdown's own read comes after it.
@@ -360,16 +383,21 @@ public actor TestDatabaseManager {
             let details = database.connectionDetails
             let url = details.withoutPassword.url
             let line = "\(database.name) (test \(database.testName ?? "?")): psql '\(url)'\(details.password == nil ? "" : " (password: PGPASSWORD or PGPASSFILE)")"
-            RunReport.shared.update { $0.databasesKept += 1; $0.kept.append(line) }
+            let row = database.phases.timelineRow
+            RunReport.shared.update {
+                $0.databasesKept += 1
+                $0.kept.append(line)
+                $0.timeline.update(row) { $0.outcome = .kept }
+            }
             logger.notice("kept test database \(line)")
         } else if let pool = prepared.pool {
             // Judged off the test's path: back into the pool if unchanged or reset, else dropped.
             await pool.giveBack(database.name, recyclable: leaked.isEmpty && failure == nil,
                                 dropper: prepared.dropper, phases: database.phases)
-            laps.record(\.handOff)
+            laps.record(\.handOff, as: .handOff)
         } else {
             await prepared.dropper.enqueue(database.name, phases: database.phases)
-            laps.record(\.handOff)
+            laps.record(\.handOff, as: .handOff)
         }
         if let failure { throw failure }
     }

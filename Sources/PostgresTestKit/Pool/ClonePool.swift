@@ -160,6 +160,7 @@ actor ClonePool {
         if let lent, let recycler, state.released(name, recyclable: recyclable) == .judge {
             judging[name] = Task {
                 let started = ContinuousClock.now
+                let startedDate = Date()
                 var (verdict, clone) = await ExitCleanup.shared.judging { await self.judge(name, lent.window, lent.comment, recycler) }
                 verdict.duration = ContinuousClock.now - started
                 var dropped = clone == nil
@@ -171,8 +172,14 @@ actor ClonePool {
                 case .keep:
                     if let clone { self.mayLeave(clone) }
                 }
+                let outcome: TimelineRow.Outcome = dropped ? .dropped : verdict.reset == nil ? .recycled : .reset
+                let (row, span, reason) = (phases?.timelineRow, TimelineSpan(.verdict, from: startedDate, to: Date()), verdict.reason)
+                RunReport.shared.update {
+                    if !dropped { verdict.reset == nil ? ($0.databasesRecycled += 1) : ($0.databasesReset += 1) }
+                    $0.timeline.add(span, to: row)
+                    $0.timeline.update(row) { $0.outcome = outcome; $0.note = reason }
+                }
                 if dropped { await dropper.enqueue(verdict.database, phases: phases) }
-                else { RunReport.shared.update { verdict.reset == nil ? ($0.databasesRecycled += 1) : ($0.databasesReset += 1) } }
                 self.verdicts.append(verdict)
                 self.judging[name] = nil
                 self.refill()   // a dropped clone's place is made anew (a refill waits for verdicts)
@@ -219,6 +226,8 @@ actor ClonePool {
             counter += 1
             let name = "\(namePrefix)\(counter)"
             var created = false
+            let started = Date()
+            var createdAt = started
             do {
                 // The login is inside `creating` too: an exit waits for it, so that no login
                 // is under way while the process's exit handlers tear libcrypto down.
@@ -226,14 +235,19 @@ actor ClonePool {
                 let (connection, window) = try await ExitCleanup.shared.creating(name, server: serverParameters) {
                     try await admin.createDatabase(name, template: template, strategy: strategy, marker: OwnerMarker(kind: .clone, run: admin.runID))
                     created = true
+                    createdAt = Date()
                     // The window opens before any session reaches the clone.
                     var window: CloneRecycler.Window?
                     do { window = try await recycler?.openWindow(on: name, uses: 0) }
                     catch { logger.debug("no recycling window for \(name): \(error)") }
                     return (try await connect(to: name), window)
                 }
+                let connected = Date()
                 await readBaseline(on: connection)   // before any hook: the clone is as its template
                 _ = try await hookGuard.runOrClose(connection, database: name)
+                let spans = [TimelineSpan(.create, from: started, to: createdAt), TimelineSpan(.connect, from: createdAt, to: connected),
+                             TimelineSpan(.hooks, from: connected, to: Date())]
+                RunReport.shared.update { $0.timeline.madeAhead(name, spans) }
                 let clone = ReadyClone(name: name, connection: connection, window: window)
                 if case .discard = state.created(clone) {
                     await clone.connection.close()
