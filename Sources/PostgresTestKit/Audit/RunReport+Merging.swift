@@ -20,6 +20,7 @@ extension RunReport.Snapshot {
             total.violations += report.violations
             total.kept += report.kept
             total.failsRun = total.failsRun || report.failsRun
+            total.slowServer = total.slowServer ?? report.slowServer
         }
         return total
     }
