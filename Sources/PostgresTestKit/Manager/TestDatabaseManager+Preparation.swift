@@ -150,7 +150,8 @@ extension TestDatabaseManager {
             return Prepared(admin: admin, dropper: dropper, pool: pool, serverParameters: parameters, template: template,
                             strategy: strategy, logAudit: logAudit, walAudit: walAudit,
                             lanes: lanes,
-                            keeper: keeper!, generation: generation)
+                            keeper: keeper!, generation: generation,
+                            passwordFile: embedded?.tcp == true ? embedded?.passwordFile : nil)
         } catch {
             await keeper?.stop()
             await admin.close()

@@ -79,6 +79,9 @@ public actor TestDatabaseManager {
         let keeper: RunKeeper
         /// Which preparation this is (recovery replaces only the one that failed).
         let generation: Int
+        /// The embedded TCP server's 0600 `.pgpass`, for the line that connects to a kept
+        /// database; `nil` on the socket server and on any other server.
+        var passwordFile: String? = nil
     }
 
     /// Creates a manager; nothing connects until the first ``acquire(testName:isolation:)``.
@@ -378,11 +381,8 @@ public actor TestDatabaseManager {
             marker.kept = true
             try await prepared.admin.writeMarker(marker, on: database.name)   // kept: out of the exit's cleanup
             try? database.phases.enter(.dropped)
-            // A line that connects as printed: the URL without its password (libpq then takes
-            // PGPASSWORD or .pgpass; the embedded TCP server's .pgpass is in its directory).
-            let details = database.connectionDetails
-            let url = details.withoutPassword.url
-            let line = "\(database.name) (test \(database.testName ?? "?")): psql '\(url)'\(details.password == nil ? "" : " (password: PGPASSWORD or PGPASSFILE)")"
+            let line = "\(database.name) (test \(database.testName ?? "?")): "
+                + Self.keptCommand(database.connectionDetails, passwordFile: prepared.passwordFile)
             let row = database.phases.timelineRow
             RunReport.shared.update {
                 $0.databasesKept += 1
@@ -400,6 +400,21 @@ public actor TestDatabaseManager {
             laps.record(\.handOff, as: .handOff)
         }
         if let failure { throw failure }
+    }
+
+    /// A shell command that connects to a kept database as printed, and never holds its
+    /// password: the URL without it, and on the embedded TCP server `PGPASSFILE` naming the
+    /// server's 0600 `.pgpass` (libpq reads the password there). On another server with a
+    /// password, libpq takes it from `PGPASSWORD` or the user's own `.pgpass`, as the note says.
+    nonisolated static func keptCommand(_ details: ConnectionDetails, passwordFile: String?) -> String {
+        let psql = "psql " + shellQuoted(details.withoutPassword.url)
+        if let passwordFile { return "PGPASSFILE=" + shellQuoted(passwordFile) + " " + psql }
+        return details.password == nil ? psql : psql + " (password: PGPASSWORD or PGPASSFILE)"
+    }
+
+    /// `text` in single quotes for a POSIX shell (a quote inside becomes `'\''`).
+    nonisolated static func shellQuoted(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
     /// Sessions still connected to a released database, other than the toolkit's own. A client
