@@ -3,7 +3,7 @@ import Synchronization
 import Testing
 
 /// A Swift Testing trait that gives every test — and every case of a parameterized test — its
-/// own database, reachable as ``PostgresTestKit/PostgresTestDatabase/current``.
+/// own database, reachable as `PostgresTestDatabase.current`.
 ///
 /// Use it on a suite (it applies to every test inside, recursively) or on one test:
 /// `@Suite(.testDatabase(.app))`. Tests run in parallel by default; each has its own clone.

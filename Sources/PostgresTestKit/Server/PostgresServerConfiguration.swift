@@ -5,7 +5,7 @@ import Logging
 ///
 /// Resolution order, first match wins: an explicit configuration in code; `PGTESTKIT_URL`;
 /// `DATABASE_URL`; libpq's own `PG*` variables (`PGHOST`, `PGPORT`, `PGSERVICE`, ...: libpq reads
-/// them itself, with `.pgpass` and service files); otherwise the ``EmbeddedServer``. The
+/// them itself, with `.pgpass` and service files); otherwise the embedded server. The
 /// toolkit names its choice once in the log, with the password redacted.
 public struct PostgresServerConfiguration: Sendable, CustomStringConvertible {
     enum Kind: Sendable {
