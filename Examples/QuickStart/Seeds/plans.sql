@@ -1,0 +1,1 @@
+INSERT INTO plans (id, name) VALUES ('free', 'Free'), ('pro', 'Pro');
