@@ -1,1 +1,0 @@
-ALTER TABLE users ADD COLUMN created_at timestamptz NOT NULL DEFAULT now();
