@@ -166,8 +166,9 @@ package final class AdminConnection: Sendable {
     }
 
     /// Every database carrying a toolkit marker, optionally only those whose name starts with
-    /// `prefix_`. Sizes (a walk of each database's files on the server) only when asked for.
-    package func ownedDatabases(prefix: String? = nil, withSizes: Bool = false) async throws -> [OwnedDatabase] {
+    /// `prefix_`, or only templates. Sizes (a walk of each database's files on the server) only
+    /// when asked for.
+    package func ownedDatabases(prefix: String? = nil, withSizes: Bool = false, templatesOnly: Bool = false) async throws -> [OwnedDatabase] {
         let rows = try await connection.execute("""
             SELECT datname, shobj_description(oid, 'pg_database'),
                    CASE WHEN $2 AND has_database_privilege(oid, 'CONNECT') THEN coalesce(pg_database_size(oid), 0) ELSE 0 END,
@@ -175,8 +176,9 @@ package final class AdminConnection: Sendable {
             FROM pg_database
             WHERE shobj_description(oid, 'pg_database') LIKE 'pgtestkit %'
               AND ($1::text IS NULL OR starts_with(datname, $1 || '_'))
+              AND (NOT $3 OR shobj_description(oid, 'pg_database') LIKE '%"kind":"template"%')
             ORDER BY datname
-            """, prefix, withSizes).rows
+            """, prefix, withSizes, templatesOnly).rows
         return try rows.compactMap { row in
             guard let marker = OwnerMarker(comment: try row.decode(String?.self, at: 1)) else { return nil }
             return OwnedDatabase(

@@ -45,6 +45,9 @@ package struct OwnerMarker: Codable, Sendable, Hashable {
     package var kept: Bool?
     /// For templates: the clone strategy measured fastest on this server (`WAL_LOG`/`FILE_COPY`).
     package var cloneStrategy: String?
+    /// For templates: its size in bytes when its clone strategy was chosen (a template of a
+    /// like size takes the same strategy: ``CloneStrategyProbe``).
+    package var size: Int64?
     /// For templates: when a run last prepared from it (ISO 8601), for collection by last use.
     package var lastUsed: String?
     /// For templates: `ok` when its clones may be recycled (``CloneRecycler``), else why not —

@@ -21,6 +21,8 @@ actor ProcessWalWitness {
     /// The run audit's reader (``WalWitness/sibling()``), made on first use and again for
     /// each new witness.
     private var sibling: WalWitness?
+    /// The last read of ``sharedRecords(from:to:)``, which the next one extends.
+    private var shared: Task<(start: WalLSN, end: WalLSN, records: [WalRecord]), any Error>?
 
     private init(witness: WalWitness, server: ConnectionString, serverParameters: [String: String], logger: Logger) {
         self.witness = witness
@@ -83,6 +85,26 @@ actor ProcessWalWitness {
         let made = try await current.sibling()
         sibling = made
         return made
+    }
+
+    /// The record groups of every database from `start` to `end` (flushed), for the pools
+    /// of this process that adopt ready clones at once: one read serves them all. A read that
+    /// began at or before `start` is extended from its end rather than read again; the groups
+    /// of each stretch are kept apart, so a group's `lastLSN` still says whether it reaches
+    /// past a given start.
+    func sharedRecords(from start: WalLSN, to end: WalLSN) async throws -> [WalRecord] {
+        let previous = shared
+        let task = Task { () -> (start: WalLSN, end: WalLSN, records: [WalRecord]) in
+            if let done = try? await previous?.value, done.start <= start {
+                guard end > done.end else { return done }
+                let more = try await self.current().records(from: done.end, to: end, flushed: true)
+                return (done.start, end, done.records + more)
+            }
+            return (start, end, try await self.current().records(from: start, to: end, flushed: true))
+        }
+        shared = task
+        let read = try await task.value
+        return read.records.filter { ($0.lastLSN ?? read.end) >= start }
     }
 
     /// The witness's admin connection, which nothing else keeps busy.

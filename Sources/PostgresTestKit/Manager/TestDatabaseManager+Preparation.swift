@@ -64,22 +64,30 @@ extension TestDatabaseManager {
             // Proof of life beyond the admin session, which a timeout or a DBA may kill.
             keeper = await RunKeeper.start(server: connectionString, runID: runID, logger: logger)
             laps.record("keeper")
-            let reaped = try await Reaper(admin: admin, logger: logger).reap(prefix: prefix, grace: reapGrace)
-            laps.record("reap")
-            if !reaped.dropped.isEmpty {
-                logger.notice("reaped \(reaped.dropped.count) database(s) left by dead runs: \(reaped.dropped.joined(separator: ", "))")
+            // Once per process and server (the reaper once per prefix): the first manager reaps
+            // and collects, the others wait for its outcome.
+            let serverKey = ["host", "hostaddr", "port", "user"].map { parameters[$0] ?? "" }.joined(separator: " ")
+            try await StartUpChores.once("reap \(prefix) \(serverKey)") { [admin, logger, prefix, reapGrace] in
+                let reaped = try await Reaper(admin: admin, logger: logger).reap(prefix: prefix, grace: reapGrace)
+                if !reaped.dropped.isEmpty {
+                    logger.notice("reaped \(reaped.dropped.count) database(s) left by dead runs: \(reaped.dropped.joined(separator: ", "))")
+                }
+                if !reaped.keptSkipped.isEmpty {
+                    logger.notice("kept databases from earlier runs (pgtestkit reap --kept drops them): \(reaped.keptSkipped.joined(separator: ", "))")
+                }
             }
-            do {
-                _ = try await TemplateCollector(admin: admin, logger: logger).collect(ttl: TemplateCollector.ttl())
-            } catch let error as TestKitError where error.code == .configuration {
-                throw error
-            } catch {
-                logger.warning("template collection failed (the preparation goes on): \(error)")
+            laps.record("reap")
+            let ttl = try TemplateCollector.ttl()   // a malformed PGTESTKIT_TEMPLATE_TTL fails every preparation
+            try await StartUpChores.once("collect \(serverKey)") { [admin, logger] in
+                do {
+                    _ = try await TemplateCollector(admin: admin, logger: logger).collect(ttl: ttl)
+                } catch let error as TestKitError where error.code == .configuration {
+                    throw error
+                } catch {
+                    logger.warning("template collection failed (the preparation goes on): \(error)")
+                }
             }
             laps.record("template collection")
-            if !reaped.keptSkipped.isEmpty {
-                logger.notice("kept databases from earlier runs (pgtestkit reap --kept drops them): \(reaped.keptSkipped.joined(separator: ", "))")
-            }
             if let embedded {
                 do { try await embedded.rotateLogIfLarge(using: admin.connection) }
                 catch { logger.warning("the embedded server's statement log could not be rotated: \(error)") }

@@ -140,7 +140,8 @@ actor CloneRecycler {
                 states[clone.name] = try await witness.sharedState(of: clone.name, flushing: index == clones.count - 1)
             }
             guard let end = states.values.map(\.lsn).max() else { return [:] }
-            let records = try await witness.records(from: earliest, to: end, flushed: true).filter(\.altersDatabase)
+            // One read for every pool of the process adopting now (they start together).
+            let records = try await self.witness.sharedRecords(from: earliest, to: end).filter(\.altersDatabase)
             var verdicts: [String: Result<Window, Reason>] = [:]
             for clone in clones {
                 guard let state = states[clone.name] else { verdicts[clone.name] = .failure(Reason("it is gone")); continue }
