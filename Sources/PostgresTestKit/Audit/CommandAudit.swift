@@ -81,11 +81,16 @@ package struct CommandAudit: Sendable {
         var warnedConnections: Set<String> = []
         var sessions: [String: [(pid: Int32?, application: String?)]] = [:]
         var loggedFindings: [String: Int] = [:]   // "pid|statement" → index in outcome.findings
+        var temporaries = SessionTemporaries()
+        // A runner's kept test database (Django's --keepdb: `test_<name>` beside `<name>`) is
+        // neither the developer's nor born empty: its writes are its tests' own.
+        let kept = Self.keptTestDatabases(before)
+        bornMigrated.formUnion(kept)
 
         /// The database existed before the command (and was not re-created by it): the
         /// developer's, unless it carries the toolkit's marker.
         func preExisting(_ name: String) -> Database? {
-            recreated.contains(name) ? nil : beforeByName[name]
+            recreated.contains(name) || kept.contains(name) ? nil : beforeByName[name]
         }
 
         /// A failed statement as evidence (see the type's documentation).
@@ -138,7 +143,9 @@ package struct CommandAudit: Sendable {
                         bornMigrated.insert(created.name)
                     }
                 }
-                let isWrite = pieces.count == 1 || StatementClassifier.isLoggedAsWrite(statement)
+                temporaries.note(statement, database: database, pid: entry.pid)
+                let isWrite = (pieces.count == 1 || StatementClassifier.isLoggedAsWrite(statement))
+                    && !temporaries.isTemporaryWrite(statement, database: database, pid: entry.pid)
                 func flag(_ kind: LifecycleViolation.Kind, phase: Phase? = nil, _ note: String) {
                     loggedFindings["\(entry.pid ?? 0)|\(statement)"] = outcome.findings.count
                     outcome.findings.append(LifecycleViolation(
@@ -150,7 +157,9 @@ package struct CommandAudit: Sendable {
                         flag(.writeToMaintenanceDatabase, "a write into the maintenance database: a connection hook or app code ran on the admin connection")
                     }
                 } else if let existing = preExisting(database) {
-                    if isWrite && !existing.isToolkit {
+                    // Administration sent over a connection to it (a fixture creating its test
+                    // database from the dev database) is not a write into it.
+                    if isWrite && !existing.isToolkit && !StatementClassifier.isAdministration(statement) {
                         flag(.writeToForeignDatabase, "a write into a database that existed before the command (your dev database?): it landed there silently")
                     }
                 } else if StatementClassifier.isSchemaDDL(statement) {
@@ -174,7 +183,8 @@ package struct CommandAudit: Sendable {
     /// that database names confirms that finding, as does one on a relation gone by the end
     /// when there are logged writes; any other is a finding of its own, one per table.
     private func witness(_ wal: [UInt32: [WalChange]], sessions: [String: [(pid: Int32?, application: String?)]], into outcome: inout Outcome) {
-        for database in before.sorted(by: { $0.oid < $1.oid }) where !database.isToolkit {
+        let kept = Self.keptTestDatabases(before)
+        for database in before.sorted(by: { $0.oid < $1.oid }) where !database.isToolkit && !kept.contains(database.name) {
             let changes = (wal[database.oid] ?? []).filter(\.isDataChange)
             guard !changes.isEmpty else { continue }
             let maintenance = Self.maintenance.contains(database.name)
@@ -214,6 +224,13 @@ package struct CommandAudit: Sendable {
                         : "a write into a database that existed before the command (your dev database?) that the statement log has no line for (a function called from SELECT, a DO block, CALL, a writing CTE, nextval); ") + who))
             }
         }
+    }
+
+    /// The test databases a runner kept from an earlier run (Django's `--keepdb`): a
+    /// `test_<name>` that existed before the command beside a `<name>` that did too.
+    static func keptTestDatabases(_ before: [Database]) -> Set<String> {
+        let names = Set(before.map(\.name))
+        return Set(names.filter { $0.hasPrefix("test_") && names.contains(String($0.dropFirst("test_".count))) })
     }
 
     /// Whether `statement` names the table `qualified` (`public.notes` → `notes`), as a word.

@@ -35,6 +35,8 @@ package final class RunLogAudit: Sendable {
         /// Databases the toolkit's own sessions were seen creating in the log (scratch
         /// databases of any name): not foreign.
         var createdByToolkit: Set<String> = []
+        /// The temporary tables each session made: writes into them are not findings.
+        var temporaries = SessionTemporaries()
         /// The statements of the findings reported lately, per database (the WAL audit's
         /// changes on the tables they name are theirs), the last 50 of each.
         var reported: [String: [String]] = [:]
@@ -144,6 +146,10 @@ package final class RunLogAudit: Sendable {
             var written: [String: Int] = [:]   // "pid|statement" of a logged write → its finding
             for entry in entries {
                 if let created = Self.databaseCreatedByToolkit(in: entry) { state.createdByToolkit.insert(created) }
+                if let statement = entry.loggedStatement, let database = entry.dbname {
+                    state.temporaries.note(statement, database: database, pid: entry.pid)
+                    if state.temporaries.isTemporaryWrite(statement, database: database, pid: entry.pid) { continue }
+                }
                 guard var violation = Self.finding(in: entry, createdByToolkit: state.createdByToolkit) else { continue }
                 let time = entry.date ?? now
                 guard time >= since else { continue }   // before this process started: not its window
