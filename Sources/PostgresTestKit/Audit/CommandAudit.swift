@@ -24,6 +24,11 @@ import Foundation
 ///   admin connection (Django's `connection_created` receiver on the connection to `postgres`).
 /// - A connection to a pre-existing database (the dev database) is a warning: it does not fail
 ///   the run unless ``strict``.
+/// - Not writes, in any database: administration (`CREATE`/`ALTER`/`DROP DATABASE`, roles,
+///   grants; a fixture that creates its test database over a connection to the dev database),
+///   and a session's own temporary tables (``SessionTemporaries``, a rule the run audit shares).
+/// - A runner's kept test database (`test_<name>` that existed beside `<name>`: Django's
+///   `--keepdb`) is neither the developer's nor born empty: its writes are its tests' own.
 package struct CommandAudit: Sendable {
     /// A database that existed before the command.
     package struct Database: Sendable, Hashable {
