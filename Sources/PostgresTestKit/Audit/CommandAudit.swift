@@ -21,7 +21,9 @@ import Foundation
 ///   its writes nor connections to it are findings.
 /// - Errors are evidence: a statement that failed in a maintenance database because a table,
 ///   column, function or schema is missing (42P01, 42703, 42883, 3F000) is app code using the
-///   admin connection (Django's `connection_created` receiver on the connection to `postgres`).
+///   admin connection (Django's `connection_created` receiver on the connection to `postgres`);
+///   a write that failed so in the dev database, or in a database the command created before
+///   its schema, is a write there — logged in full or, with parameters, only as the error.
 /// - A connection to a pre-existing database (the dev database) is a warning: it does not fail
 ///   the run unless ``strict``.
 /// - Not writes, in any database: administration (`CREATE`/`ALTER`/`DROP DATABASE`, roles,
@@ -104,8 +106,38 @@ package struct CommandAudit: Sendable {
                let created = StatementClassifier.createdDatabase(statement) {
                 recreated.remove(created.name)   // CREATE DATABASE failed: it already existed
             }
-            guard Self.maintenance.contains(database), Self.missingObjectStates.contains(state) else { return }
+            guard Self.missingObjectStates.contains(state) else { return }
             let statement = entry.statement ?? "(statement not logged)"
+            guard Self.maintenance.contains(database) else {
+                // Elsewhere too, when the statement was a write: a write into the dev database
+                // that failed only because its tables are not there, or one into a database the
+                // command created, before its schema — a hook on the still-empty test database.
+                // A statement that fails at parse (42P01) is logged only as this error when it
+                // came with parameters (the extended protocol).
+                guard let sql = entry.statement, StatementClassifier.isLoggedAsWrite(sql),
+                      !StatementClassifier.isAdministration(sql),
+                      loggedFindings["\(entry.pid ?? 0)|\(sql)"] == nil else {
+                    if let index = loggedFindings["\(entry.pid ?? 0)|\(statement)"] { outcome.findings[index].sqlState = state }
+                    return
+                }
+                var kind: LifecycleViolation.Kind?
+                var phase: Phase?
+                var note = ""
+                if let existing = preExisting(database) {
+                    guard !existing.isToolkit else { return }
+                    kind = .writeToForeignDatabase
+                    note = "a write into a database that existed before the command (your dev database?) failed with SQLSTATE \(state) (\(entry.message ?? "")): app code aimed at it, looking for the app's tables"
+                } else if !schemaStarted.contains(database) && !bornMigrated.contains(database) {
+                    kind = .writeBeforeMigrations
+                    phase = .connecting
+                    note = "a write into a database the command created failed with SQLSTATE \(state) (\(entry.message ?? "")) before its first schema DDL: a hook ran on the still-empty test database (seeding on connect); seed after the migrations"
+                }
+                guard let kind else { return }
+                outcome.findings.append(LifecycleViolation(
+                    kind: kind, phase: phase, database: database, statement: sql, sqlState: state,
+                    sessionPID: entry.pid, applicationName: entry.applicationName, time: time, note: note))
+                return
+            }
             let note = "a statement failed in the maintenance database with SQLSTATE \(state) (\(entry.message ?? "")): app code used the admin connection and looked for the app's tables there — a connection hook (Django's connection_created) runs on the test runner's connection to \(database) too; guard it, or seed after migrations (post_migrate)"
             if let index = loggedFindings["\(entry.pid ?? 0)|\(statement)"] {
                 outcome.findings[index].sqlState = state   // the logged write that failed
