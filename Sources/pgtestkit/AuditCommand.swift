@@ -64,6 +64,8 @@ struct AuditCommand: AsyncParsableCommand {
                 guard let oid = row[0].flatMap({ UInt32($0) }), let name = row[1] else { return nil }
                 return CommandAudit.Database(oid: oid, name: name, isToolkit: OwnerMarker(comment: row[2]) != nil)
             }
+        // Sequences first: their sessions' log lines come before the command's window.
+        let sequencesBefore = await SequenceStates.read(before, server: server.connectionString)
         var reader = ServerLogReader(path: server.logFile)
         _ = try await reader.readThrough(admin)   // everything before the command is skipped
         var wal = WalReading(witness: witness)
@@ -100,7 +102,9 @@ struct AuditCommand: AsyncParsableCommand {
             }
             await witness.close()
         }
-        let outcome = CommandAudit(before: before, strict: strict).audit(entries, wal: witness == nil ? nil : changes)
+        let sequencesAfter = await SequenceStates.read(before, server: server.connectionString)   // after the log was read
+        let outcome = CommandAudit(before: before, strict: strict).audit(
+            entries, wal: witness == nil ? nil : changes, sequences: (sequencesBefore, sequencesAfter))
         print("\npgtestkit audit: \(entries.count) log entries read, WAL witness: \(wal.summary), \(outcome.findings.count) finding(s); \(outcome.warnings.count) warning(s); command exited \(result)")
         for finding in outcome.findings { print("  ✗ \(finding)") }
         for warning in outcome.warnings { print("  ⚠ \(warning)") }

@@ -59,3 +59,28 @@ struct AuditEvidenceTests {
         #expect(outcome.findings.first?.sqlState == "42P01")
     }
 }
+
+/// The sequences compared before and after an audited command.
+@Suite("pgtestkit audit: sequences that moved")
+struct AuditSequenceTests {
+    static let dev = CommandAudit.Database(oid: 16384, name: "app", isToolkit: false)
+    static let toolkit = CommandAudit.Database(oid: 16390, name: "pgtk_tpl_0123456789abcdef", isToolkit: true)
+    let audit = CommandAudit(before: [Self.dev, Self.toolkit])
+
+    static let before = SequenceStates(values: ["app": ["public.counter": "1", "public.orders_id_seq": "7"], "pgtk_tpl_0123456789abcdef": ["public.s": "1"]])
+
+    @Test func aSequenceThatMovedInTheDevDatabaseIsAFinding() {
+        let after = SequenceStates(values: ["app": ["public.counter": "2", "public.orders_id_seq": "7"], "pgtk_tpl_0123456789abcdef": ["public.s": "9"]])
+        let outcome = audit.audit([], sequences: (Self.before, after))
+        #expect(outcome.findings.map(\.statement) == ["unknown (sequence public.counter moved from 1 to 2)"])
+        #expect(outcome.findings.first?.kind == .writeToForeignDatabase)
+    }
+
+    /// The twins: nothing moved; or the move is a logged INSERT's, already a finding.
+    @Test func anUnmovedSequenceOrOneALoggedWriteExplainsIsNoFindingOfItsOwn() {
+        #expect(audit.audit([], sequences: (Self.before, Self.before)).findings.isEmpty)
+        let after = SequenceStates(values: ["app": ["public.counter": "1", "public.orders_id_seq": "8"]])
+        let outcome = audit.audit([LogEntries.statement("INSERT INTO orders (total) VALUES (3)", in: "app")], sequences: (Self.before, after))
+        #expect(outcome.findings.map(\.statement) == ["INSERT INTO orders (total) VALUES (3)"])
+    }
+}

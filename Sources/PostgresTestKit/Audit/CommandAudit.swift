@@ -79,7 +79,7 @@ package struct CommandAudit: Sendable {
     /// The findings and warnings in `entries` and, if the witness read it, `wal` (the WAL's
     /// changes per database OID between the command's start and end, names resolved where the
     /// database is still there).
-    package func audit(_ entries: [ServerLogEntry], wal: [UInt32: [WalChange]]? = nil) -> Outcome {
+    package func audit(_ entries: [ServerLogEntry], wal: [UInt32: [WalChange]]? = nil, sequences: (before: SequenceStates, after: SequenceStates)? = nil) -> Outcome {
         var outcome = Outcome()
         let beforeByName = Dictionary(before.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var recreated: Set<String> = []        // pre-existing names a logged CREATE DATABASE made anew
@@ -208,6 +208,7 @@ package struct CommandAudit: Sendable {
         }
 
         if let wal { witness(wal, sessions: sessions, into: &outcome) }
+        if let sequences { moved(sequences.before.moved(to: sequences.after), into: &outcome) }
         if strict {
             outcome.findings += outcome.warnings
             outcome.warnings = []
@@ -260,6 +261,34 @@ package struct CommandAudit: Sendable {
                         ? "a write into the maintenance database that the statement log has no line for (a function called from SELECT, a DO block, CALL, a writing CTE, nextval): app code ran on the admin connection; "
                         : "a write into a database that existed before the command (your dev database?) that the statement log has no line for (a function called from SELECT, a DO block, CALL, a writing CTE, nextval); ") + who))
             }
+        }
+    }
+
+    /// Adds the sequences of maintenance and pre-existing databases that moved during the
+    /// command (`nextval`, `setval`: within a sequence's logged range neither the WAL nor the
+    /// statement log shows them), unless a finding in that database already names the sequence
+    /// or its table.
+    private func moved(_ moved: [(database: String, sequence: String, from: String, to: String)], into outcome: inout Outcome) {
+        let kept = Self.keptTestDatabases(before)
+        let owners = Dictionary(before.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        for move in moved {
+            guard let database = owners[move.database], !database.isToolkit, !kept.contains(move.database) else { continue }
+            let bare = move.sequence.split(separator: ".").last.map(String.init) ?? move.sequence
+            let stem = bare.hasSuffix("_seq") ? String(bare.dropLast(4)) : bare
+            let table = stem.split(separator: "_").dropLast().joined(separator: "_")   // orders_id → orders
+            let explained = outcome.findings.contains { finding in
+                finding.database == move.database
+                    && (Self.statement(finding.statement, names: bare) || Self.statement(finding.statement, names: stem)
+                        || (!table.isEmpty && Self.statement(finding.statement, names: table)))
+            }
+            if explained { continue }
+            let maintenance = Self.maintenance.contains(move.database)
+            outcome.findings.append(LifecycleViolation(
+                kind: maintenance ? .writeToMaintenanceDatabase : .writeToForeignDatabase, phase: nil, database: move.database,
+                statement: "unknown (sequence \(move.sequence) moved from \(move.from) to \(move.to))",
+                note: "nextval or setval on a sequence of a database that existed before the command"
+                    + (maintenance ? " (the maintenance database: app code ran on the admin connection)" : " (your dev database?)")
+                    + "; within the values a sequence already logged this leaves no WAL record and no log line: found by comparing every sequence before and after"))
         }
     }
 
