@@ -100,53 +100,40 @@ package struct CommandAudit: Sendable {
             recreated.contains(name) || kept.contains(name) ? nil : beforeByName[name]
         }
 
+        /// What is known of `database` now (``WriteRule/Standing``).
+        func standing(of database: String) -> WriteRule.Standing {
+            if Self.maintenance.contains(database) { return .maintenance }
+            if let existing = preExisting(database) { return existing.isToolkit ? .ownedByTests : .foreign }
+            return .created(migrated: schemaStarted.contains(database) || bornMigrated.contains(database))
+        }
+
         /// A failed statement as evidence (see the type's documentation).
         func evidence(in entry: ServerLogEntry, state: SQLState, database: String, time: Date) {
             if state == .duplicateDatabase, let statement = entry.statement,
                let created = StatementClassifier.createdDatabase(statement) {
                 recreated.remove(created.name)   // CREATE DATABASE failed: it already existed
             }
-            guard Self.missingObjectStates.contains(state) else { return }
+            let place = standing(of: database)
+            guard let kind = WriteRule.judgeFailure(entry.statement, state: state, standing: place) else { return }
             let statement = entry.statement ?? "(statement not logged)"
-            guard Self.maintenance.contains(database) else {
-                // Elsewhere too, when the statement was a write: a write into the dev database
-                // that failed only because its tables are not there, or one into a database the
-                // command created, before its schema — a hook on the still-empty test database.
-                // A statement that fails at parse (42P01) is logged only as this error when it
-                // came with parameters (the extended protocol).
-                guard let sql = entry.statement, StatementClassifier.isLoggedAsWrite(sql),
-                      !StatementClassifier.isAdministration(sql),
-                      loggedFindings["\(entry.pid ?? 0)|\(sql)"] == nil else {
-                    if let index = loggedFindings["\(entry.pid ?? 0)|\(statement)"] { outcome.findings[index].sqlState = state }
-                    return
-                }
-                var kind: LifecycleViolation.Kind?
-                var phase: Phase?
-                var note = ""
-                if let existing = preExisting(database) {
-                    guard !existing.isToolkit else { return }
-                    kind = .writeToForeignDatabase
-                    note = "a write into a database that existed before the command (your dev database?) failed with SQLSTATE \(state) (\(entry.message ?? "")): app code aimed at it, looking for the app's tables"
-                } else if !schemaStarted.contains(database) && !bornMigrated.contains(database) {
-                    kind = .writeBeforeMigrations
-                    phase = .connecting
-                    note = "a write into a database the command created failed with SQLSTATE \(state) (\(entry.message ?? "")) before its first schema DDL: a hook ran on the still-empty test database (seeding on connect); seed after the migrations"
-                }
-                guard let kind else { return }
-                outcome.findings.append(LifecycleViolation(
-                    kind: kind, phase: phase, database: database, statement: sql, sqlState: state,
-                    sessionPID: entry.pid, applicationName: entry.applicationName, time: time, note: note))
-                return
+            let note: String
+            switch kind {
+            case .appQueryInMaintenanceDatabase:
+                note = "a statement failed in the maintenance database with SQLSTATE \(state) (\(entry.message ?? "")): app code used the admin connection and looked for the app's tables there — a connection hook (Django's connection_created) runs on the test runner's connection to \(database) too; guard it, or seed after migrations (post_migrate)"
+            case .writeToForeignDatabase:
+                note = "a write into a database that existed before the command (your dev database?) failed with SQLSTATE \(state) (\(entry.message ?? "")): app code aimed at it, looking for the app's tables"
+            default:
+                note = "a write into a database the command created failed with SQLSTATE \(state) (\(entry.message ?? "")) before its first schema DDL: a hook ran on the still-empty test database (seeding on connect); seed after the migrations"
             }
-            let note = "a statement failed in the maintenance database with SQLSTATE \(state) (\(entry.message ?? "")): app code used the admin connection and looked for the app's tables there — a connection hook (Django's connection_created) runs on the test runner's connection to \(database) too; guard it, or seed after migrations (post_migrate)"
+            // The logged write that failed (logged in full): one finding, with the SQLSTATE.
             if let index = loggedFindings["\(entry.pid ?? 0)|\(statement)"] {
-                outcome.findings[index].sqlState = state   // the logged write that failed
-                outcome.findings[index].note = note
+                outcome.findings[index].sqlState = state
+                if kind == .appQueryInMaintenanceDatabase { outcome.findings[index].note = note }
                 return
             }
             outcome.findings.append(LifecycleViolation(
-                kind: .appQueryInMaintenanceDatabase, phase: nil, database: database, statement: statement, sqlState: state,
-                sessionPID: entry.pid, applicationName: entry.applicationName, time: time, note: note))
+                kind: kind, phase: kind == .writeBeforeMigrations ? .connecting : nil, database: database, statement: statement,
+                sqlState: state, sessionPID: entry.pid, applicationName: entry.applicationName, time: time, note: note))
         }
 
         for entry in entries {
@@ -181,28 +168,27 @@ package struct CommandAudit: Sendable {
                     }
                 }
                 temporaries.note(statement, database: database, pid: entry.pid)
-                let isWrite = (pieces.count == 1 || StatementClassifier.isLoggedAsWrite(statement))
-                    && !temporaries.isTemporaryWrite(statement, database: database, pid: entry.pid)
+                let isWrite = pieces.count == 1 || StatementClassifier.isLoggedAsWrite(statement)
                 func flag(_ kind: LifecycleViolation.Kind, phase: Phase? = nil, _ note: String) {
                     loggedFindings["\(entry.pid ?? 0)|\(statement)"] = outcome.findings.count
                     outcome.findings.append(LifecycleViolation(
                         kind: kind, phase: phase, database: database, statement: statement,
                         sessionPID: entry.pid, applicationName: entry.applicationName, time: time, note: note))
                 }
-                if Self.maintenance.contains(database) {
-                    if isWrite && !StatementClassifier.isAdministration(statement) {
-                        flag(.writeToMaintenanceDatabase, "a write into the maintenance database: a connection hook or app code ran on the admin connection")
-                    }
-                } else if let existing = preExisting(database) {
-                    // Administration sent over a connection to it (a fixture creating its test
-                    // database from the dev database) is not a write into it.
-                    if isWrite && !existing.isToolkit && !StatementClassifier.isAdministration(statement) {
-                        flag(.writeToForeignDatabase, "a write into a database that existed before the command (your dev database?): it landed there silently")
-                    }
-                } else if StatementClassifier.isSchemaDDL(statement) {
+                let place = standing(of: database)
+                if case .created(migrated: false) = place, StatementClassifier.isSchemaDDL(statement) {
                     schemaStarted.insert(database)
-                } else if isWrite && !schemaStarted.contains(database) && !bornMigrated.contains(database) {
+                }
+                let temporary = temporaries.isTemporaryWrite(statement, database: database, pid: entry.pid)
+                switch WriteRule.judge(statement, isWrite: isWrite, temporary: temporary, standing: place) {
+                case .writeToMaintenanceDatabase?:
+                    flag(.writeToMaintenanceDatabase, "a write into the maintenance database: a connection hook or app code ran on the admin connection")
+                case .writeToForeignDatabase?:
+                    flag(.writeToForeignDatabase, "a write into a database that existed before the command (your dev database?): it landed there silently")
+                case .writeBeforeMigrations?:
                     flag(.writeBeforeMigrations, phase: .connecting, "a write into a database the command created, before its first schema DDL: a hook ran on the still-empty test database")
+                default:
+                    break
                 }
             }
         }
