@@ -64,6 +64,8 @@ struct AuditCommand: AsyncParsableCommand {
                 guard let oid = row[0].flatMap({ UInt32($0) }), let name = row[1] else { return nil }
                 return CommandAudit.Database(oid: oid, name: name, isToolkit: OwnerMarker(comment: row[2]) != nil)
             }
+        // Sequences first: their sessions' log lines come before the command's window.
+        let sequencesBefore = await SequenceStates.read(before, server: server.connectionString)
         var reader = ServerLogReader(path: server.logFile)
         _ = try await reader.readThrough(admin)   // everything before the command is skipped
         var wal = WalReading(witness: witness)
@@ -76,6 +78,12 @@ struct AuditCommand: AsyncParsableCommand {
         environment["PGDATABASE"] = database
         environment["DATABASE_URL"] = ConnectionDetails(
             host: server.socketDirectory, port: server.port, user: EmbeddedServer.superuser, database: database).url
+        // Test processes that use the toolkit run its own audit too: their reports say what it
+        // found, so that a finding both audits make is reported once.
+        let reports = FileManager.default.temporaryDirectory.appendingPathComponent("pgtestkit-audit-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: reports, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: reports) }
+        if environment["PGTESTKIT_REPORT"] == nil { environment["PGTESTKIT_REPORT"] = reports.path + "/report-%p.json" }
         let executable = program.contains("/") ? program : (Subprocess.which(program) ?? program)
         FileHandle.standardError.write(Data("pgtestkit audit: running \(arguments.joined(separator: " "))\n".utf8))
         let result: Int32
@@ -100,9 +108,18 @@ struct AuditCommand: AsyncParsableCommand {
             }
             await witness.close()
         }
-        let outcome = CommandAudit(before: before, strict: strict).audit(entries, wal: witness == nil ? nil : changes)
+        let sequencesAfter = await SequenceStates.read(before, server: server.connectionString)   // after the log was read
+        let outcome = CommandAudit(before: before, strict: strict).audit(
+            entries, wal: witness == nil ? nil : changes, sequences: (sequencesBefore, sequencesAfter))
+        let alreadyReported = Self.findingsReported(in: reports)
+        let (repeated, new) = outcome.findings.reduce(into: ([LifecycleViolation](), [LifecycleViolation]())) { split, finding in
+            if alreadyReported.contains(Self.identity(finding)) { split.0.append(finding) } else { split.1.append(finding) }
+        }
         print("\npgtestkit audit: \(entries.count) log entries read, WAL witness: \(wal.summary), \(outcome.findings.count) finding(s); \(outcome.warnings.count) warning(s); command exited \(result)")
-        for finding in outcome.findings { print("  ✗ \(finding)") }
+        if !repeated.isEmpty {
+            print("  \(repeated.count) of them the test process's own PostgresTestKit audit reported already (its summary, above)")
+        }
+        for finding in new { print("  ✗ \(finding)") }
         for warning in outcome.warnings { print("  ⚠ \(warning)") }
         if let json {
             let encoder = JSONEncoder()
@@ -112,5 +129,22 @@ struct AuditCommand: AsyncParsableCommand {
         }
         if !outcome.findings.isEmpty && policy == .fail { throw ExitCode(result == 0 ? 1 : result) }
         if result != 0 { throw ExitCode(result) }
+    }
+
+    /// What makes two audits' findings the same: kind, database and statement.
+    static func identity(_ finding: LifecycleViolation) -> String {
+        "\(finding.kind.rawValue)|\(finding.database)|\(finding.statement ?? "")"
+    }
+
+    /// The findings in the JSON reports the audited command's test processes left in
+    /// `directory` (PGTESTKIT_REPORT), by ``identity(_:)``.
+    static func findingsReported(in directory: URL) -> Set<String> {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        var found: Set<String> = []
+        for file in files where file.hasSuffix(".json") {
+            guard let report = try? RunReport.readJSON(at: directory.appendingPathComponent(file).path) else { continue }
+            found.formUnion(report.violations.map(identity))
+        }
+        return found
     }
 }

@@ -21,9 +21,16 @@ import Foundation
 ///   its writes nor connections to it are findings.
 /// - Errors are evidence: a statement that failed in a maintenance database because a table,
 ///   column, function or schema is missing (42P01, 42703, 42883, 3F000) is app code using the
-///   admin connection (Django's `connection_created` receiver on the connection to `postgres`).
+///   admin connection (Django's `connection_created` receiver on the connection to `postgres`);
+///   a write that failed so in the dev database, or in a database the command created before
+///   its schema, is a write there — logged in full or, with parameters, only as the error.
 /// - A connection to a pre-existing database (the dev database) is a warning: it does not fail
 ///   the run unless ``strict``.
+/// - Not writes, in any database: administration (`CREATE`/`ALTER`/`DROP DATABASE`, roles,
+///   grants; a fixture that creates its test database over a connection to the dev database),
+///   and a session's own temporary tables (``SessionTemporaries``, a rule the run audit shares).
+/// - A runner's kept test database (`test_<name>` that existed beside `<name>`: Django's
+///   `--keepdb`) is neither the developer's nor born empty: its writes are its tests' own.
 package struct CommandAudit: Sendable {
     /// A database that existed before the command.
     package struct Database: Sendable, Hashable {
@@ -72,7 +79,7 @@ package struct CommandAudit: Sendable {
     /// The findings and warnings in `entries` and, if the witness read it, `wal` (the WAL's
     /// changes per database OID between the command's start and end, names resolved where the
     /// database is still there).
-    package func audit(_ entries: [ServerLogEntry], wal: [UInt32: [WalChange]]? = nil) -> Outcome {
+    package func audit(_ entries: [ServerLogEntry], wal: [UInt32: [WalChange]]? = nil, sequences: (before: SequenceStates, after: SequenceStates)? = nil) -> Outcome {
         var outcome = Outcome()
         let beforeByName = Dictionary(before.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var recreated: Set<String> = []        // pre-existing names a logged CREATE DATABASE made anew
@@ -81,11 +88,23 @@ package struct CommandAudit: Sendable {
         var warnedConnections: Set<String> = []
         var sessions: [String: [(pid: Int32?, application: String?)]] = [:]
         var loggedFindings: [String: Int] = [:]   // "pid|statement" → index in outcome.findings
+        var temporaries = SessionTemporaries()
+        // A runner's kept test database (Django's --keepdb: `test_<name>` beside `<name>`) is
+        // neither the developer's nor born empty: its writes are its tests' own.
+        let kept = Self.keptTestDatabases(before)
+        bornMigrated.formUnion(kept)
 
         /// The database existed before the command (and was not re-created by it): the
         /// developer's, unless it carries the toolkit's marker.
         func preExisting(_ name: String) -> Database? {
-            recreated.contains(name) ? nil : beforeByName[name]
+            recreated.contains(name) || kept.contains(name) ? nil : beforeByName[name]
+        }
+
+        /// What is known of `database` now (``WriteRule/Standing``).
+        func standing(of database: String) -> WriteRule.Standing {
+            if Self.maintenance.contains(database) { return .maintenance }
+            if let existing = preExisting(database) { return existing.isToolkit ? .ownedByTests : .foreign }
+            return .created(migrated: schemaStarted.contains(database) || bornMigrated.contains(database))
         }
 
         /// A failed statement as evidence (see the type's documentation).
@@ -94,17 +113,27 @@ package struct CommandAudit: Sendable {
                let created = StatementClassifier.createdDatabase(statement) {
                 recreated.remove(created.name)   // CREATE DATABASE failed: it already existed
             }
-            guard Self.maintenance.contains(database), Self.missingObjectStates.contains(state) else { return }
+            let place = standing(of: database)
+            guard let kind = WriteRule.judgeFailure(entry.statement, state: state, standing: place) else { return }
             let statement = entry.statement ?? "(statement not logged)"
-            let note = "a statement failed in the maintenance database with SQLSTATE \(state) (\(entry.message ?? "")): app code used the admin connection and looked for the app's tables there — a connection hook (Django's connection_created) runs on the test runner's connection to \(database) too; guard it, or seed after migrations (post_migrate)"
+            let note: String
+            switch kind {
+            case .appQueryInMaintenanceDatabase:
+                note = "a statement failed in the maintenance database with SQLSTATE \(state) (\(entry.message ?? "")): app code used the admin connection and looked for the app's tables there — a connection hook (Django's connection_created) runs on the test runner's connection to \(database) too; guard it, or seed after migrations (post_migrate)"
+            case .writeToForeignDatabase:
+                note = "a write into a database that existed before the command (your dev database?) failed with SQLSTATE \(state) (\(entry.message ?? "")): app code aimed at it, looking for the app's tables"
+            default:
+                note = "a write into a database the command created failed with SQLSTATE \(state) (\(entry.message ?? "")) before its first schema DDL: a hook ran on the still-empty test database (seeding on connect); seed after the migrations"
+            }
+            // The logged write that failed (logged in full): one finding, with the SQLSTATE.
             if let index = loggedFindings["\(entry.pid ?? 0)|\(statement)"] {
-                outcome.findings[index].sqlState = state   // the logged write that failed
-                outcome.findings[index].note = note
+                outcome.findings[index].sqlState = state
+                if kind == .appQueryInMaintenanceDatabase { outcome.findings[index].note = note }
                 return
             }
             outcome.findings.append(LifecycleViolation(
-                kind: .appQueryInMaintenanceDatabase, phase: nil, database: database, statement: statement, sqlState: state,
-                sessionPID: entry.pid, applicationName: entry.applicationName, time: time, note: note))
+                kind: kind, phase: kind == .writeBeforeMigrations ? .connecting : nil, database: database, statement: statement,
+                sqlState: state, sessionPID: entry.pid, applicationName: entry.applicationName, time: time, note: note))
         }
 
         for entry in entries {
@@ -138,6 +167,7 @@ package struct CommandAudit: Sendable {
                         bornMigrated.insert(created.name)
                     }
                 }
+                temporaries.note(statement, database: database, pid: entry.pid)
                 let isWrite = pieces.count == 1 || StatementClassifier.isLoggedAsWrite(statement)
                 func flag(_ kind: LifecycleViolation.Kind, phase: Phase? = nil, _ note: String) {
                     loggedFindings["\(entry.pid ?? 0)|\(statement)"] = outcome.findings.count
@@ -145,23 +175,26 @@ package struct CommandAudit: Sendable {
                         kind: kind, phase: phase, database: database, statement: statement,
                         sessionPID: entry.pid, applicationName: entry.applicationName, time: time, note: note))
                 }
-                if Self.maintenance.contains(database) {
-                    if isWrite && !StatementClassifier.isAdministration(statement) {
-                        flag(.writeToMaintenanceDatabase, "a write into the maintenance database: a connection hook or app code ran on the admin connection")
-                    }
-                } else if let existing = preExisting(database) {
-                    if isWrite && !existing.isToolkit {
-                        flag(.writeToForeignDatabase, "a write into a database that existed before the command (your dev database?): it landed there silently")
-                    }
-                } else if StatementClassifier.isSchemaDDL(statement) {
+                let place = standing(of: database)
+                if case .created(migrated: false) = place, StatementClassifier.isSchemaDDL(statement) {
                     schemaStarted.insert(database)
-                } else if isWrite && !schemaStarted.contains(database) && !bornMigrated.contains(database) {
+                }
+                let temporary = temporaries.isTemporaryWrite(statement, database: database, pid: entry.pid)
+                switch WriteRule.judge(statement, isWrite: isWrite, temporary: temporary, standing: place) {
+                case .writeToMaintenanceDatabase?:
+                    flag(.writeToMaintenanceDatabase, "a write into the maintenance database: a connection hook or app code ran on the admin connection")
+                case .writeToForeignDatabase?:
+                    flag(.writeToForeignDatabase, "a write into a database that existed before the command (your dev database?): it landed there silently")
+                case .writeBeforeMigrations?:
                     flag(.writeBeforeMigrations, phase: .connecting, "a write into a database the command created, before its first schema DDL: a hook ran on the still-empty test database")
+                default:
+                    break
                 }
             }
         }
 
         if let wal { witness(wal, sessions: sessions, into: &outcome) }
+        if let sequences { moved(sequences.before.moved(to: sequences.after), into: &outcome) }
         if strict {
             outcome.findings += outcome.warnings
             outcome.warnings = []
@@ -174,7 +207,8 @@ package struct CommandAudit: Sendable {
     /// that database names confirms that finding, as does one on a relation gone by the end
     /// when there are logged writes; any other is a finding of its own, one per table.
     private func witness(_ wal: [UInt32: [WalChange]], sessions: [String: [(pid: Int32?, application: String?)]], into outcome: inout Outcome) {
-        for database in before.sorted(by: { $0.oid < $1.oid }) where !database.isToolkit {
+        let kept = Self.keptTestDatabases(before)
+        for database in before.sorted(by: { $0.oid < $1.oid }) where !database.isToolkit && !kept.contains(database.name) {
             let changes = (wal[database.oid] ?? []).filter(\.isDataChange)
             guard !changes.isEmpty else { continue }
             let maintenance = Self.maintenance.contains(database.name)
@@ -214,6 +248,41 @@ package struct CommandAudit: Sendable {
                         : "a write into a database that existed before the command (your dev database?) that the statement log has no line for (a function called from SELECT, a DO block, CALL, a writing CTE, nextval); ") + who))
             }
         }
+    }
+
+    /// Adds the sequences of maintenance and pre-existing databases that moved during the
+    /// command (`nextval`, `setval`: within a sequence's logged range neither the WAL nor the
+    /// statement log shows them), unless a finding in that database already names the sequence
+    /// or its table.
+    private func moved(_ moved: [(database: String, sequence: String, from: String, to: String)], into outcome: inout Outcome) {
+        let kept = Self.keptTestDatabases(before)
+        let owners = Dictionary(before.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        for move in moved {
+            guard let database = owners[move.database], !database.isToolkit, !kept.contains(move.database) else { continue }
+            let bare = move.sequence.split(separator: ".").last.map(String.init) ?? move.sequence
+            let stem = bare.hasSuffix("_seq") ? String(bare.dropLast(4)) : bare
+            let table = stem.split(separator: "_").dropLast().joined(separator: "_")   // orders_id → orders
+            let explained = outcome.findings.contains { finding in
+                finding.database == move.database
+                    && (Self.statement(finding.statement, names: bare) || Self.statement(finding.statement, names: stem)
+                        || (!table.isEmpty && Self.statement(finding.statement, names: table)))
+            }
+            if explained { continue }
+            let maintenance = Self.maintenance.contains(move.database)
+            outcome.findings.append(LifecycleViolation(
+                kind: maintenance ? .writeToMaintenanceDatabase : .writeToForeignDatabase, phase: nil, database: move.database,
+                statement: "unknown (sequence \(move.sequence) moved from \(move.from) to \(move.to))",
+                note: "nextval or setval on a sequence of a database that existed before the command"
+                    + (maintenance ? " (the maintenance database: app code ran on the admin connection)" : " (your dev database?)")
+                    + "; within the values a sequence already logged this leaves no WAL record and no log line: found by comparing every sequence before and after"))
+        }
+    }
+
+    /// The test databases a runner kept from an earlier run (Django's `--keepdb`): a
+    /// `test_<name>` that existed before the command beside a `<name>` that did too.
+    static func keptTestDatabases(_ before: [Database]) -> Set<String> {
+        let names = Set(before.map(\.name))
+        return Set(names.filter { $0.hasPrefix("test_") && names.contains(String($0.dropFirst("test_".count))) })
     }
 
     /// Whether `statement` names the table `qualified` (`public.notes` → `notes`), as a word.

@@ -35,6 +35,8 @@ package final class RunLogAudit: Sendable {
         /// Databases the toolkit's own sessions were seen creating in the log (scratch
         /// databases of any name): not foreign.
         var createdByToolkit: Set<String> = []
+        /// The temporary tables each session made: writes into them are not findings.
+        var temporaries = SessionTemporaries()
         /// The statements of the findings reported lately, per database (the WAL audit's
         /// changes on the tables they name are theirs), the last 50 of each.
         var reported: [String: [String]] = [:]
@@ -144,6 +146,10 @@ package final class RunLogAudit: Sendable {
             var written: [String: Int] = [:]   // "pid|statement" of a logged write → its finding
             for entry in entries {
                 if let created = Self.databaseCreatedByToolkit(in: entry) { state.createdByToolkit.insert(created) }
+                if let statement = entry.loggedStatement, let database = entry.dbname {
+                    state.temporaries.note(statement, database: database, pid: entry.pid)
+                    if state.temporaries.isTemporaryWrite(statement, database: database, pid: entry.pid) { continue }
+                }
                 guard var violation = Self.finding(in: entry, createdByToolkit: state.createdByToolkit) else { continue }
                 let time = entry.date ?? now
                 guard time >= since else { continue }   // before this process started: not its window
@@ -180,22 +186,38 @@ package final class RunLogAudit: Sendable {
     /// the owner markers.
     static func finding(in entry: ServerLogEntry, createdByToolkit: Set<String> = []) -> LifecycleViolation? {
         if isToolkitSession(entry) { return nil }   // the toolkit's own work
-        if let failed = appQueryInMaintenanceDatabase(entry) { return failed }
-        guard let statement = entry.loggedStatement, let database = entry.dbname, !database.isEmpty else { return nil }
-        if StatementClassifier.isAdministration(statement) { return nil }
-        if CommandAudit.maintenance.contains(database) {
+        guard let database = entry.dbname, !database.isEmpty else { return nil }
+        // The judgement is the one `pgtestkit audit` makes (WriteRule); the standing is this
+        // audit's: the toolkit's databases are those it was seen creating, or (confirmed later)
+        // those with its owner marker.
+        let standing: WriteRule.Standing = CommandAudit.maintenance.contains(database) ? .maintenance
+            : createdByToolkit.contains(database) ? .ownedByTests : .foreign
+        if entry.severity == "ERROR", let state = entry.stateCode {
+            switch WriteRule.judgeFailure(entry.statement, state: state, standing: standing) {
+            case .appQueryInMaintenanceDatabase?: return appQueryInMaintenanceDatabase(entry)
+            case .writeToForeignDatabase?:
+                return LifecycleViolation(
+                    kind: .writeToForeignDatabase, phase: nil, database: database, statement: entry.statement, sqlState: state,
+                    sessionPID: entry.pid, applicationName: entry.applicationName,
+                    note: "a write into a database the toolkit did not create failed during the test process with SQLSTATE \(state) (\(entry.message ?? "")): app code aimed at it — the dev database? — looking for the app's tables (found in the server log)")
+            default: return nil
+            }
+        }
+        guard let statement = entry.loggedStatement else { return nil }
+        switch WriteRule.judge(statement, standing: standing) {
+        case .writeToMaintenanceDatabase?:
             return LifecycleViolation(
                 kind: .writeToMaintenanceDatabase, phase: nil, database: database, statement: statement,
                 sessionPID: entry.pid, applicationName: entry.applicationName,
                 note: "a write into the maintenance database during the test process (found in the server log)")
-        }
-        if !createdByToolkit.contains(database) {
+        case .writeToForeignDatabase?:
             return LifecycleViolation(
                 kind: .writeToForeignDatabase, phase: nil, database: database, statement: statement,
                 sessionPID: entry.pid, applicationName: entry.applicationName,
                 note: "a write into a database the toolkit did not create during the test process — is the app using DATABASE_URL (the dev database) instead of the test database's url? (found in the server log)")
+        default:
+            return nil
         }
-        return nil
     }
 
     /// Errors are evidence: a statement that failed in a maintenance database because a

@@ -87,7 +87,49 @@ enum StatementClassifier {
         return (name, template)
     }
 
-    /// Words, quoted identifiers (unquoted and `""` undone) and `=`; unquoted words lower-cased.
+    /// The temporary table a `CREATE [GLOBAL|LOCAL] TEMP[ORARY] TABLE [IF NOT EXISTS] name`
+    /// makes, folded as the server folds it; `nil` for any other statement.
+    static func createdTemporaryTable(_ statement: String) -> String? {
+        var tokens = identifierTokens(statement)[...]
+        guard tokens.popFirst()?.folded == "create" else { return nil }
+        if ["global", "local"].contains(tokens.first?.folded) { tokens.removeFirst() }
+        guard ["temp", "temporary"].contains(tokens.popFirst()?.folded), tokens.popFirst()?.folded == "table" else { return nil }
+        if tokens.first?.folded == "if" { tokens = tokens.dropFirst(3) }   // IF NOT EXISTS
+        return tokens.first.map(\.folded)
+    }
+
+    /// The one table a data-modifying statement writes — `INSERT INTO`, `UPDATE`, `DELETE
+    /// FROM`, `TRUNCATE`, `COPY … FROM`, `DROP TABLE` of one table — with its schema when the
+    /// statement names one, folded; `nil` when it writes none, or several, or cannot be told.
+    static func writtenTable(_ statement: String) -> (schema: String?, name: String)? {
+        let tokens = identifierTokens(statement)
+        guard let verb = tokens.first?.folded else { return nil }
+        var index: Int
+        switch verb {
+        case "insert", "delete": index = 2   // INSERT INTO / DELETE FROM
+            guard tokens.count > 2, tokens[1].folded == (verb == "insert" ? "into" : "from") else { return nil }
+        case "update", "copy": index = 1
+        case "truncate", "drop":
+            index = 1
+            if tokens.count > 1, tokens[1].folded == "table" { index = 2 } else if verb == "drop" { return nil }
+            if verb == "drop", tokens.count > index + 1, tokens[index].folded == "if" { index += 2 }   // IF EXISTS
+        default: return nil
+        }
+        if tokens.count > index, tokens[index].folded == "only", !tokens[index].quoted { index += 1 }
+        guard tokens.count > index else { return nil }
+        var schema: String?
+        var name = tokens[index].folded
+        if tokens.count > index + 2, tokens[index + 1].folded == ".", !tokens[index + 1].quoted {
+            schema = name
+            name = tokens[index + 2].folded
+            index += 2
+        }
+        if verb == "copy", !tokens.dropFirst(index + 1).contains(where: { $0.folded == "from" && !$0.quoted }) { return nil }   // COPY … TO reads
+        if verb == "truncate" || verb == "drop", tokens.dropFirst(index + 1).contains(where: { $0.folded == "," && !$0.quoted }) { return nil }
+        return (schema, name)
+    }
+
+    /// Words, quoted identifiers (unquoted and `""` undone), `=`, `.` and `,`; unquoted words lower-cased.
     private static func identifierTokens(_ text: String) -> [(folded: String, quoted: Bool)] {
         var tokens: [(folded: String, quoted: Bool)] = []
         var chars = Array(text)[...]
@@ -104,9 +146,9 @@ enum StatementClassifier {
                     }
                 }
                 tokens.append((word, true))
-            } else if c == "=" {
+            } else if c == "=" || c == "." || c == "," {
                 chars.removeFirst()
-                tokens.append(("=", false))
+                tokens.append((String(c), false))
             } else if c.isLetter || c.isNumber || c == "_" || c == "$" {
                 var word = ""
                 while let d = chars.first, d.isLetter || d.isNumber || d == "_" || d == "$" { word.append(d); chars.removeFirst() }
