@@ -141,6 +141,46 @@ extension AdminConnection {
         return .dropped
     }
 
+    /// Databases of this role with no comment at all whose names have exactly the shape of a
+    /// database the toolkit makes under one of `prefixes` (``RunID/ofToolkitName(_:prefix:)``):
+    /// what a process killed between its `CREATE DATABASE` and the owner marker's `COMMENT`
+    /// left. Only a reaper scoped to prefixes looks at them, and only with the run proven dead.
+    func unmarkedRunDatabases(prefixes: [String]) async throws -> [(name: String, run: String)] {
+        guard !prefixes.isEmpty else { return [] }
+        return try await connection.execute("""
+            SELECT datname FROM pg_database
+            WHERE shobj_description(oid, 'pg_database') IS NULL AND pg_get_userbyid(datdba) = current_user
+              AND NOT datistemplate AND datname NOT IN ('postgres', 'template0', 'template1')
+            ORDER BY datname
+            """).rows.compactMap { row in
+            guard let name = row[0], let run = prefixes.lazy.compactMap({ RunID.ofToolkitName(name, prefix: $0) }).first else { return nil }
+            return (name, run.rawValue)
+        }
+    }
+
+    /// Drops an unmarked database of a dead run (``unmarkedRunDatabases()``), checked again
+    /// under its drop lock: still without any comment, still this role's, no session connected.
+    func reapUnmarked(_ name: String, dryRun: Bool = false) async throws -> ReapOutcome {
+        try await whileDropping(name) {
+            guard let row = try await connection.execute("""
+                SELECT shobj_description(oid, 'pg_database') IS NULL AND pg_get_userbyid(datdba) = current_user AND NOT datistemplate
+                FROM pg_database WHERE datname = $1
+                """, name).rows.first else { return .gone }
+            guard try row.decode(Bool.self, at: 0) else {
+                throw TestKitError(.notOwned, "left '\(name)': it has a comment or another owner now, so it is not an unmarked database of a dead run")
+            }
+            let sessions = try await connectedSessions(on: name)
+            guard sessions.isEmpty else { return .inUse(sessions) }
+            if dryRun { return .dropped }
+            do {
+                try await connection.execute("DROP DATABASE IF EXISTS \(try await connection.quoteIdentifier(name))")
+            } catch let error as PGError where error.sqlState == .objectInUse {
+                return .inUse(try await connectedSessions(on: name))
+            }
+            return .dropped
+        } ?? .gone
+    }
+
     /// The text of a run's advisory lock key (the run lock).
     static func runLockKey(_ run: String) -> String { "pgtestkit:run:" + run }
 

@@ -31,6 +31,15 @@ import Darwin
 /// so the server itself refuses (55006) a session that connects meanwhile; and the reaper holds
 /// the dead run's lock while it drops, so a keeper that comes back waits for it.
 ///
+/// **Unmarked databases.** A process killed between its `CREATE DATABASE` and the owner
+/// marker's `COMMENT` leaves a database with no comment at all. In a pass scoped to prefixes
+/// (every manager's start-up pass; `pgtestkit reap --prefix`), one of this role's whose name has
+/// exactly the shape of a toolkit database of that prefix and run (``RunID/ofToolkitName(_:prefix:)``)
+/// is judged with that run, as a run of another host (it
+/// says nothing of its host or age): dropped only when the run has no admin session and its
+/// lock stays free through the confirmation wait — and checked again, under its drop lock, to
+/// have no comment and no session. Any other unmarked database is never looked at.
+///
 /// Templates are never reaped (superseded ones go when a newer one is built); kept databases
 /// only when asked, and not while in use either. A database that cannot be dropped (another
 /// role's: 42501) is logged and returned in ``Report/failures``, and the pass goes on.
@@ -131,7 +140,15 @@ package struct Reaper: Sendable {
                 runs[database.marker.run, default: []].append(database)
             }
         }
-        guard !runs.isEmpty else { return report }
+        // Databases a run killed between its CREATE DATABASE and the marker's COMMENT left
+        // (no comment at all, this role's, a run id in the name): judged with their run.
+        var unmarked: [String: [String]] = [:]
+        // Only in a pass scoped to prefixes: an unscoped one has no name shape to hold them to.
+        for (name, run) in try await admin.unmarkedRunDatabases(prefixes: scope.prefixes) where scope.runs.isEmpty || scope.runs.contains(run) {
+            unmarked[run, default: []].append(name)
+        }
+        guard !runs.isEmpty || !unmarked.isEmpty else { return report }
+        func names(of run: String) -> [String] { (runs[run]?.map(\.name) ?? []) + (unmarked[run] ?? []) }
 
         let graceSeconds = Double(grace.components.seconds)
         let uptime = try await admin.query("SELECT extract(epoch FROM now() - pg_postmaster_start_time())::float8")
@@ -140,18 +157,22 @@ package struct Reaper: Sendable {
         var locked: [String] = []   // dead runs whose lock this pass holds
         do {
             var suspects: [String] = []
-            for run in runs.keys.sorted() {
-                switch verdict(on: runs[run]!, adminRuns: adminRuns, uptime: uptime, grace: graceSeconds) {
+            for run in Set(runs.keys).union(unmarked.keys).sorted() {
+                // A run known only by unmarked databases says nothing of its host or age: it is
+                // judged as one of another host (no admin session, its lock free after a wait).
+                let judged = runs[run].map { verdict(on: $0, adminRuns: adminRuns, uptime: uptime, grace: graceSeconds) }
+                    ?? (adminRuns.contains(run) ? .alive : .deadElsewhere)
+                switch judged {
                 case .alive:
-                    report.alive += runs[run]!.map(\.name)
+                    report.alive += names(of: run)
                 case .deadHere:
-                    if try await admin.tryLockRun(run) { locked.append(run) } else { report.alive += runs[run]!.map(\.name) }
+                    if try await admin.tryLockRun(run) { locked.append(run) } else { report.alive += names(of: run) }
                 case .deadElsewhere:
                     if try await admin.tryLockRun(run) {
                         try await admin.unlockRun(run)   // free it while we wait: a keeper coming back must get it
                         suspects.append(run)
                     } else {
-                        report.alive += runs[run]!.map(\.name)
+                        report.alive += names(of: run)
                     }
                 }
             }
@@ -159,11 +180,12 @@ package struct Reaper: Sendable {
                 try await Task.sleep(for: confirmation)
                 adminRuns = try await liveAdminRuns()
                 for run in suspects {
-                    if !adminRuns.contains(run), try await admin.tryLockRun(run) { locked.append(run) } else { report.alive += runs[run]!.map(\.name) }
+                    if !adminRuns.contains(run), try await admin.tryLockRun(run) { locked.append(run) } else { report.alive += names(of: run) }
                 }
             }
             for run in locked {
-                for database in runs[run]! { try await reap(database, into: &report, dryRun: dryRun) }
+                for name in unmarked[run] ?? [] { try await reapUnmarked(name, run: run, into: &report, dryRun: dryRun) }
+                for database in runs[run] ?? [] { try await reap(database, into: &report, dryRun: dryRun) }
                 try await admin.unlockRun(run)
                 locked.removeAll { $0 == run }
             }
@@ -211,6 +233,28 @@ package struct Reaper: Sendable {
             let failure = Failure(
                 database: database.name,
                 error: error as? TestKitError ?? TestKitError(.configuration, "could not drop '\(database.name)' of run \(database.marker.run): \(error)", underlying: error))
+            report.failures.append(failure)
+            logger.warning("reaper: \(failure)")
+        }
+    }
+
+    /// Drops an unmarked database of a dead run (see ``reap(prefix:scope:grace:includeKept:dryRun:)``).
+    private func reapUnmarked(_ name: String, run: String, into report: inout Report, dryRun: Bool) async throws {
+        do {
+            switch try await admin.reapUnmarked(name, dryRun: dryRun) {
+            case .dropped:
+                report.dropped.append(name)
+                logger.info("\(dryRun ? "would drop" : "dropped") \(name), which run \(run) created and was killed before it could mark")
+            case .inUse(let sessions):
+                report.inUse.append(name)
+                logger.notice("left \(name) of run \(run): \(sessions.count) session(s) connected: \(sessions.map(\.description).joined(separator: "; "))")
+            case .gone:
+                break
+            }
+        } catch let error as PGError where error.code == .connectionClosed || error.code == .connectionFailed {
+            throw error
+        } catch {
+            let failure = Failure(database: name, error: error as? TestKitError ?? TestKitError(.configuration, "could not drop '\(name)' of run \(run): \(error)", underlying: error))
             report.failures.append(failure)
             logger.warning("reaper: \(failure)")
         }

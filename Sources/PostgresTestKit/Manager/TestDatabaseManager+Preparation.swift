@@ -67,8 +67,11 @@ extension TestDatabaseManager {
             // Once per process and server (the reaper once per prefix): the first manager reaps
             // and collects, the others wait for its outcome.
             let serverKey = ["host", "hostaddr", "port", "user"].map { parameters[$0] ?? "" }.joined(separator: " ")
-            try await StartUpChores.once("reap \(prefix) \(serverKey)") { [admin, logger, prefix, reapGrace] in
-                let reaped = try await Reaper(admin: admin, logger: logger).reap(prefix: prefix, grace: reapGrace)
+            // The process's WAL witness is named by its own prefix (it serves every manager):
+            // a killed run's witness goes with this reaping too.
+            let reapScope = Reaper.Scope(prefixes: Array(Set([prefix, WalWitness.defaultPrefix])).sorted())
+            try await StartUpChores.once("reap \(reapScope.prefixes) \(serverKey)") { [admin, logger, reapScope, reapGrace] in
+                let reaped = try await Reaper(admin: admin, logger: logger).reap(scope: reapScope, grace: reapGrace)
                 if !reaped.dropped.isEmpty {
                     logger.notice("reaped \(reaped.dropped.count) database(s) left by dead runs: \(reaped.dropped.joined(separator: ", "))")
                 }

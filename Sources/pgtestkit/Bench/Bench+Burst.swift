@@ -6,7 +6,7 @@ extension Bench {
     /// pool is cold (template present, just prepared): every acquire+release, drops included.
     func burst(_ fixture: BenchFixture, size: Int) async throws -> (total: Duration, fromPool: Int) {
         let manager = TestDatabaseManager(prefix: prefix, migrations: fixture.migrations, seeders: fixture.seeders,
-                                          poolSize: poolSize, logger: logger)
+                                          audit: Bench.audit, poolSize: poolSize, logger: logger)
         do {
             try await manager.prepare()
             let started = clock.now

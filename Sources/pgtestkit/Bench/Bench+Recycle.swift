@@ -9,7 +9,7 @@ extension Bench {
         let n = iterations
         func manager(recycle: Bool) -> TestDatabaseManager {
             TestDatabaseManager(prefix: prefix, migrations: fixture.migrations, seeders: fixture.seeders,
-                                poolSize: poolSize, recycle: recycle, logger: logger)
+                                audit: Bench.audit, poolSize: poolSize, recycle: recycle, logger: logger)
         }
         func pacedReleases(_ manager: TestDatabaseManager) async throws -> Samples {
             var releases = Samples()

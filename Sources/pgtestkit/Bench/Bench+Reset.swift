@@ -33,7 +33,7 @@ extension Bench {
     func writingTestsBackToBack(_ fixture: BenchFixture, extraSeeders: [any Seeder] = []) async throws -> (perTest: Double, reset: Int, size: Double)? {
         let manager = TestDatabaseManager(prefix: prefix, migrations: fixture.migrations,
                                           seeders: fixture.seeders + [Self.resetTables] + extraSeeders,
-                                          poolSize: poolSize, logger: logger)
+                                          audit: Bench.audit, poolSize: poolSize, logger: logger)
         do {
             try await manager.prepare()
             guard try await manager.recyclesClones else {
