@@ -12,10 +12,11 @@ import Testing
 extension RunLogAuditProcessWindowTests {
     /// The test process, with `during` run while it holds its database (after it said whether
     /// its run audit reads the WAL).
-    func runWhileHolding(_ context: Context, _ during: [String]) async throws -> Outcome {
+    /// `exitAtOnce`: the process exits within 8 ms of its release, without `shutdown()`.
+    func runWhileHolding(_ context: Context, exitAtOnce: Bool = false, _ during: [String]) async throws -> Outcome {
         let script = #"""
             out=$(mktemp); done=$(mktemp -u)
-            "$PGTESTKIT_CLI" prepare --verbose --swift-migrations --acquire 1 --hold-seconds 60 --hold-until "$done" --prefix "$PREFIX" >"$out" 2>&1 &
+            "$PGTESTKIT_CLI" prepare --verbose --swift-migrations --acquire 1 --hold-seconds 60 --hold-until "$done" $EXIT_AT_ONCE --prefix "$PREFIX" >"$out" 2>&1 &
             pid=$!
             i=0
             until grep -q '^run audit reads the WAL' "$out" || [ $i -gt 1200 ]; do sleep 0.05; i=$((i+1)); done
@@ -26,7 +27,7 @@ extension RunLogAuditProcessWindowTests {
             cat "$out"; rm -f "$out"
             exit $status
             """#
-        let outcome = try await runTestProcess(context, script: script)
+        let outcome = try await runTestProcess(context, script: script, environment: ["EXIT_AT_ONCE": exitAtOnce ? "--exit-at-once" : ""])
         #expect(outcome.output.contains("run audit reads the WAL: "), "\(outcome.output)")
         return outcome
     }
