@@ -140,36 +140,4 @@ struct ClonePoolStateMachineTests {
         #expect(!machine.filling)
         Self.holds(machine.startFill(), "the next refill tries again")
     }
-
-    /// Back-to-back tests that wait for a verdict add one clone to the rotation, once per
-    /// fill, up to the ceiling; then the waits end.
-    @Test func backToBackTestsWaitingForVerdictsGrowThePoolByOnePerFill() {
-        var machine = Self.filled(target: 1, ready: ["p1"])
-        _ = machine.lease()
-        Self.holds(machine.released("p1", recyclable: true) == .judge)
-        guard case .awaitVerdict("p1") = machine.lease() else { Issue.record("the next test waits for p1's verdict"); return }
-        Self.holds(machine.waitedForVerdict(serial: true))
-        #expect(machine.target == 2)
-        Self.holds(machine.startFill(), "the grown target starts a fill")
-        Self.holds(!machine.waitedForVerdict(serial: true), "not again while that clone is being made")
-        #expect(machine.target == 2)
-        Self.holds(machine.nextCreate())
-        _ = machine.created("p2")
-        Self.holds(!machine.nextCreate())
-        Self.holds(machine.waitedForVerdict(serial: true), "the fill ended: a wait may grow it again")
-        #expect(machine.target == 3)
-    }
-
-    /// The twins: a burst's waits grow nothing (the burst is learned instead), and the
-    /// ceiling holds.
-    @Test func aBurstsWaitsOrTheCeilingGrowNothing() {
-        var machine = Machine(target: 2, ceiling: 3)
-        Self.holds(!machine.waitedForVerdict(serial: false))
-        #expect(machine.target == 2)
-        Self.holds(machine.waitedForVerdict(serial: true))
-        Self.holds(!machine.waitedForVerdict(serial: true), "at the ceiling")
-        #expect(machine.target == 3)
-        _ = machine.close()
-        Self.holds(!machine.waitedForVerdict(serial: true))
-    }
 }

@@ -104,14 +104,8 @@ actor ClonePool {
                 clone = ready
                 break leasing
             case .awaitVerdict(let name):
-                // Tests back to back that wait for verdicts: one more clone in rotation (made
-                // once, in the background) hides a verdict behind the next test. A burst's
-                // waits grow nothing: a fresh clone made beside a verdict competes with it.
-                if state.waitedForVerdict(serial: acquiring == 1) {
-                    logger.debug("clone pool aims at \(state.target): back-to-back tests waited for verdicts")
-                    targetGrew()
-                    refill()
-                }
+                // No growth for this: a verdict (a reset included) takes a few milliseconds,
+                // and a fresh clone made beside it competes with it for the server.
                 await judging[name]?.value
             case .miss:
                 break leasing

@@ -5,8 +5,8 @@
 /// Unit-tested without a server.
 ///
 /// Its invariants: a clone is in at most one place (ready, or being judged); the pool never
-/// holds more ready clones than its target; the target grows with the bursts it learns, and by
-/// one when back-to-back tests wait for verdicts, never past the ceiling; one fill runs at a time, and counts clones being judged as on their way
+/// holds more ready clones than its target; the target grows with the bursts it learns, never
+/// past the ceiling; one fill runs at a time, and counts clones being judged as on their way
 /// back; once closed, nothing is handed out or kept, and every clone reported to it is
 /// discarded.
 package struct ClonePoolStateMachine<Clone: Sendable>: Sendable {
@@ -121,19 +121,6 @@ package struct ClonePoolStateMachine<Clone: Sendable>: Sendable {
         let grown = min(ceiling, max(target, burst))
         guard grown > target else { return false }
         target = grown
-        return true
-    }
-
-    /// A lease found nothing ready and waits for a verdict; `serial` when it is the only
-    /// acquire in flight (tests back to back, not a burst). Then the verdicts do not keep up
-    /// with the tests: one more clone in rotation hides a verdict behind a test, so the target
-    /// grows by one (up to the ceiling) — once per fill, so that it stops growing as soon as the
-    /// new clone arrives and the waits end. A burst's waits teach nothing here: the burst
-    /// itself is learned (``learn(burst:)``). Returns whether the target grew.
-    @discardableResult
-    package mutating func waitedForVerdict(serial: Bool) -> Bool {
-        guard serial, !closed, !filling, target < ceiling else { return false }
-        target += 1
         return true
     }
 
