@@ -80,7 +80,7 @@ struct ServerCommand: AsyncParsableCommand {
                 variables["PGTESTKIT_POSTGRESKIT_URL"] = details.postgresKitURL
             }
             for name in variables.keys.sorted() {
-                print("export \(name)=\(shellQuoted(variables[name]!))")
+                print("export \(name)=\(variables[name]!.shellQuoted)")
             }
             if !server.tcp {
                 print("# Vapor's template reads DATABASE_HOST, DATABASE_PORT, DATABASE_USERNAME, DATABASE_PASSWORD and DATABASE_NAME over TCP: PGTESTKIT_TCP=1 pgtestkit server env prints them.")
@@ -89,7 +89,3 @@ struct ServerCommand: AsyncParsableCommand {
     }
 }
 
-/// `text` in single quotes for a POSIX shell (a quote inside becomes `'\''`).
-func shellQuoted(_ text: String) -> String {
-    "'" + text.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
-}

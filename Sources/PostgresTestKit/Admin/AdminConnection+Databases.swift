@@ -110,16 +110,25 @@ extension AdminConnection {
     ///
     /// Throws `.notOwned` when the database carries no marker, or belongs to another role that
     /// this one may not drop (42501); other server errors as they come.
-    func reapDatabase(_ name: String, dryRun: Bool = false) async throws -> ReapOutcome {
-        try await whileDropping(name) { try await reap(name, dryRun: dryRun) } ?? .gone   // another session is dropping it
+    ///
+    /// `unmarked`: the database is one a killed run left before its marker
+    /// (``unmarkedRunDatabases(prefixes:)``): it must still have no comment at all, belong to
+    /// this role and not be a template.
+    func reapDatabase(_ name: String, unmarked: Bool = false, dryRun: Bool = false) async throws -> ReapOutcome {
+        try await whileDropping(name) { try await reap(name, unmarked: unmarked, dryRun: dryRun) } ?? .gone   // another session is dropping it
     }
 
-    private func reap(_ name: String, dryRun: Bool) async throws -> ReapOutcome {
+    private func reap(_ name: String, unmarked: Bool, dryRun: Bool) async throws -> ReapOutcome {
         guard let row = try await connection.execute("""
             SELECT shobj_description(oid, 'pg_database'), datistemplate, pg_get_userbyid(datdba), current_user, datconnlimit = -2
             FROM pg_database WHERE datname = $1
             """, name).rows.first else { return .gone }
-        guard OwnerMarker(comment: try row.decode(String?.self, at: 0)) != nil else {
+        let comment = try row.decode(String?.self, at: 0)
+        if unmarked {
+            guard comment == nil, try row.decode(String.self, at: 2) == row.decode(String.self, at: 3), try !row.decode(Bool.self, at: 1) else {
+                throw TestKitError(.notOwned, "left '\(name)': it has a comment, another owner or the template flag now, so it is not an unmarked database of a dead run")
+            }
+        } else if OwnerMarker(comment: comment) == nil {
             throw TestKitError(.notOwned, "refusing to drop the database '\(name)': it carries no PostgresTestKit owner marker, so the toolkit did not create it.")
         }
         let sessions = try await connectedSessions(on: name)
@@ -156,29 +165,6 @@ extension AdminConnection {
             guard let name = row[0], let run = prefixes.lazy.compactMap({ RunID.ofToolkitName(name, prefix: $0) }).first else { return nil }
             return (name, run.rawValue)
         }
-    }
-
-    /// Drops an unmarked database of a dead run (``unmarkedRunDatabases()``), checked again
-    /// under its drop lock: still without any comment, still this role's, no session connected.
-    func reapUnmarked(_ name: String, dryRun: Bool = false) async throws -> ReapOutcome {
-        try await whileDropping(name) {
-            guard let row = try await connection.execute("""
-                SELECT shobj_description(oid, 'pg_database') IS NULL AND pg_get_userbyid(datdba) = current_user AND NOT datistemplate
-                FROM pg_database WHERE datname = $1
-                """, name).rows.first else { return .gone }
-            guard try row.decode(Bool.self, at: 0) else {
-                throw TestKitError(.notOwned, "left '\(name)': it has a comment or another owner now, so it is not an unmarked database of a dead run")
-            }
-            let sessions = try await connectedSessions(on: name)
-            guard sessions.isEmpty else { return .inUse(sessions) }
-            if dryRun { return .dropped }
-            do {
-                try await connection.execute("DROP DATABASE IF EXISTS \(try await connection.quoteIdentifier(name))")
-            } catch let error as PGError where error.sqlState == .objectInUse {
-                return .inUse(try await connectedSessions(on: name))
-            }
-            return .dropped
-        } ?? .gone
     }
 
     /// The text of a run's advisory lock key (the run lock).

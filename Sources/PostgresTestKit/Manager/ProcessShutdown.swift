@@ -18,9 +18,10 @@ package final class ProcessShutdown: Sendable {
     /// The shutdown of this process.
     package static let shared = ProcessShutdown()
 
-    /// The failure recorded or printed when the server log showed writes no test could be
-    /// blamed for, under audit policy `.fail`.
-    package static let runFailureMessage = "PostgresTestKit: failing the run — the server log shows writes listed in the summary that no test could be blamed for (audit policy fail). Set PGTESTKIT_AUDIT=warn to report them without failing."
+    /// The failure recorded or printed when the run audit has findings no test could be blamed
+    /// for (writes the statement log or the WAL showed, a stretch of WAL not audited), under
+    /// audit policy `.fail`.
+    package static let runFailureMessage = "PostgresTestKit: failing the run — the run audit has findings listed in the summary that no test could be blamed for (writes the server log or the WAL showed, or WAL it could not read; audit policy fail). Set PGTESTKIT_AUDIT=warn to report them without failing."
 
     /// The servers the hook was registered after, and whether it was registered at all.
     private let hooks = Mutex((servers: Set<[String: String]>(), registered: false))

@@ -134,7 +134,7 @@ package struct Reaper: Sendable {
                 continue
             }
             if database.marker.kept == true {
-                if includeKept { try await reap(database, into: &report, dryRun: dryRun) }
+                if includeKept { try await reap(database.name, of: database.marker.run, into: &report, dryRun: dryRun) }
                 else { report.keptSkipped.append(database.name) }
             } else {
                 runs[database.marker.run, default: []].append(database)
@@ -184,8 +184,8 @@ package struct Reaper: Sendable {
                 }
             }
             for run in locked {
-                for name in unmarked[run] ?? [] { try await reapUnmarked(name, run: run, into: &report, dryRun: dryRun) }
-                for database in runs[run] ?? [] { try await reap(database, into: &report, dryRun: dryRun) }
+                for name in unmarked[run] ?? [] { try await reap(name, of: run, unmarked: true, into: &report, dryRun: dryRun) }
+                for database in runs[run] ?? [] { try await reap(database.name, of: run, into: &report, dryRun: dryRun) }
                 try await admin.unlockRun(run)
                 locked.removeAll { $0 == run }
             }
@@ -215,36 +215,14 @@ package struct Reaper: Sendable {
         return newest < grace || uptime < grace ? .alive : .deadElsewhere
     }
 
-    /// Drops one database of a dead run (or a kept one) and records how that went.
-    private func reap(_ database: OwnedDatabase, into report: inout Report, dryRun: Bool) async throws {
+    /// Drops one database of a dead run (or a kept one) and records how that went;
+    /// `unmarked`: one the run left before its owner marker (``AdminConnection/reapDatabase(_:unmarked:dryRun:)``).
+    private func reap(_ name: String, of run: String, unmarked: Bool = false, into report: inout Report, dryRun: Bool) async throws {
         do {
-            switch try await admin.reapDatabase(database.name, dryRun: dryRun) {
-            case .dropped:
-                report.dropped.append(database.name)
-            case .inUse(let sessions):
-                report.inUse.append(database.name)
-                logger.notice("left \(database.name) of run \(database.marker.run): \(sessions.count) session(s) connected: \(sessions.map(\.description).joined(separator: "; "))")
-            case .gone:
-                break
-            }
-        } catch let error as PGError where error.code == .connectionClosed || error.code == .connectionFailed {
-            throw error   // the pass cannot go on without its connection
-        } catch {
-            let failure = Failure(
-                database: database.name,
-                error: error as? TestKitError ?? TestKitError(.configuration, "could not drop '\(database.name)' of run \(database.marker.run): \(error)", underlying: error))
-            report.failures.append(failure)
-            logger.warning("reaper: \(failure)")
-        }
-    }
-
-    /// Drops an unmarked database of a dead run (see ``reap(prefix:scope:grace:includeKept:dryRun:)``).
-    private func reapUnmarked(_ name: String, run: String, into report: inout Report, dryRun: Bool) async throws {
-        do {
-            switch try await admin.reapUnmarked(name, dryRun: dryRun) {
+            switch try await admin.reapDatabase(name, unmarked: unmarked, dryRun: dryRun) {
             case .dropped:
                 report.dropped.append(name)
-                logger.info("\(dryRun ? "would drop" : "dropped") \(name), which run \(run) created and was killed before it could mark")
+                if unmarked { logger.info("\(dryRun ? "would drop" : "dropped") \(name), which run \(run) created and was killed before it could mark") }
             case .inUse(let sessions):
                 report.inUse.append(name)
                 logger.notice("left \(name) of run \(run): \(sessions.count) session(s) connected: \(sessions.map(\.description).joined(separator: "; "))")
@@ -252,9 +230,11 @@ package struct Reaper: Sendable {
                 break
             }
         } catch let error as PGError where error.code == .connectionClosed || error.code == .connectionFailed {
-            throw error
+            throw error   // the pass cannot go on without its connection
         } catch {
-            let failure = Failure(database: name, error: error as? TestKitError ?? TestKitError(.configuration, "could not drop '\(name)' of run \(run): \(error)", underlying: error))
+            let failure = Failure(
+                database: name,
+                error: error as? TestKitError ?? TestKitError(.configuration, "could not drop '\(name)' of run \(run): \(error)", underlying: error))
             report.failures.append(failure)
             logger.warning("reaper: \(failure)")
         }

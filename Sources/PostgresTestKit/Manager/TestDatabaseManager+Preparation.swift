@@ -31,7 +31,7 @@ extension TestDatabaseManager {
     func makePrepared(generation: Int) async throws -> Prepared {
         if let prefixError { throw prefixError }
         logger.info("PostgresTestKit uses \(server)")
-        var laps = PreparationLaps()
+        var laps = StepLaps()
         // The server is resolved once per preparation (an embedded one: found and started once).
         let embedded = try await server.embeddedServer()
         let connectionString: ConnectionString
@@ -48,13 +48,16 @@ extension TestDatabaseManager {
             var parameters = await admin.connection.effectiveParameters()
             parameters["application_name"] = nil
             parameters["fallback_application_name"] = nil
-            if embedded == nil, RunReport.shared.snapshot.slowServer == nil,
-               let row = try? await admin.query("SELECT current_setting('fsync'), current_setting('synchronous_commit'), current_setting('full_page_writes')").rows.first,
-               let note = SlowServerNote.judge(
-                   settings: ["fsync": row[0] ?? "", "synchronous_commit": row[1] ?? "", "full_page_writes": row[2] ?? ""],
-                   host: parameters["hostaddr"].flatMap { $0.isEmpty ? nil : $0 } ?? parameters["host"] ?? "", embedded: false) {
-                RunReport.shared.update { $0.slowServer = note }
-                logger.info("\(note.message(meanCreateMilliseconds: nil))")
+            let serverKey = ["host", "hostaddr", "port", "user"].map { parameters[$0] ?? "" }.joined(separator: " ")
+            if embedded == nil {   // once per process and server: is it slow for test databases?
+                try await StartUpChores.once("slow server \(serverKey)") { [admin, logger, parameters] in
+                    guard let row = try? await admin.query("SELECT current_setting('fsync'), current_setting('synchronous_commit'), current_setting('full_page_writes')").rows.first,
+                          let note = SlowServerNote.judge(
+                            settings: ["fsync": row[0] ?? "", "synchronous_commit": row[1] ?? "", "full_page_writes": row[2] ?? ""],
+                            host: parameters["hostaddr"].flatMap { $0.isEmpty ? nil : $0 } ?? parameters["host"] ?? "", embedded: false) else { return }
+                    RunReport.shared.update { $0.slowServer = note }
+                    logger.info("\(note.message(meanCreateMilliseconds: nil))")
+                }
             }
             let allowList = HostAllowList.fromEnvironment()
             try allowList.check(parameters["host"] ?? "", source: server.description)
@@ -66,7 +69,6 @@ extension TestDatabaseManager {
             laps.record("keeper")
             // Once per process and server (the reaper once per prefix): the first manager reaps
             // and collects, the others wait for its outcome.
-            let serverKey = ["host", "hostaddr", "port", "user"].map { parameters[$0] ?? "" }.joined(separator: " ")
             // The process's WAL witness is named by its own prefix (it serves every manager):
             // a killed run's witness goes with this reaping too.
             let reapScope = Reaper.Scope(prefixes: Array(Set([prefix, WalWitness.defaultPrefix])).sorted())

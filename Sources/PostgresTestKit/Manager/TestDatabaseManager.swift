@@ -407,14 +407,9 @@ public actor TestDatabaseManager {
     /// server's 0600 `.pgpass` (libpq reads the password there). On another server with a
     /// password, libpq takes it from `PGPASSWORD` or the user's own `.pgpass`, as the note says.
     nonisolated static func keptCommand(_ details: ConnectionDetails, passwordFile: String?) -> String {
-        let psql = "psql " + shellQuoted(details.withoutPassword.url)
-        if let passwordFile { return "PGPASSFILE=" + shellQuoted(passwordFile) + " " + psql }
+        let psql = "psql " + details.withoutPassword.url.shellQuoted
+        if let passwordFile { return "PGPASSFILE=" + passwordFile.shellQuoted + " " + psql }
         return details.password == nil ? psql : psql + " (password: PGPASSWORD or PGPASSFILE)"
-    }
-
-    /// `text` in single quotes for a POSIX shell (a quote inside becomes `'\''`).
-    nonisolated static func shellQuoted(_ text: String) -> String {
-        "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
     /// Sessions still connected to a released database, other than the toolkit's own. A client

@@ -273,7 +273,7 @@ actor ClonePool {
     private func judge(
         _ name: String, _ window: CloneRecycler.Window, _ expectedComment: String?, _ recycler: CloneRecycler
     ) async -> (RecycleVerdict, ReadyClone?) {
-        var laps = PreparationLaps()
+        var laps = StepLaps()
         defer { logger.debug("verdict on \(name) in \(laps)") }
         await awaitAnnotation(of: name)   // the test's marker is the comment expected
         laps.record("marker")
@@ -394,7 +394,7 @@ actor ClonePool {
     /// left alone; one the WAL cannot vouch for is dropped. The debug log says why.
     private func adopt() async {
         guard warm else { return }
-        var laps = PreparationLaps()
+        var laps = StepLaps()
         let candidates: [OwnedDatabase]
         do {
             candidates = try await admin.ownedDatabases(prefix: prefix).filter { $0.marker.kind == .ready && $0.marker.template == template }

@@ -1,6 +1,7 @@
-/// Times the steps of a manager's preparation in turn, for its debug log line (`prepared in
-/// 412 ms: template 230 ms, reap 61 ms, …`): the first acquires of a suite wait for all of it.
-struct PreparationLaps: CustomStringConvertible {
+/// Times the steps of a slow operation in turn, for one debug log line: a manager's
+/// preparation (`prepared in 412 ms: template 230 ms, reap 61 ms, …`, which a suite's first
+/// acquires wait for), a pool's adoption, a verdict on a released clone.
+struct StepLaps: CustomStringConvertible {
     private let start = ContinuousClock.now
     private var last = ContinuousClock.now
     private var steps: [(name: String, milliseconds: Double)] = []
