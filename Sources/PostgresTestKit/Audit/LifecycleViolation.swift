@@ -65,7 +65,7 @@ public struct LifecycleViolation: Sendable, Codable, Hashable, CustomStringConve
     public var note: String?
 
     /// Creates a violation record.
-    public init(
+    package init(
         kind: Kind, phase: Phase?, database: String, statement: String? = nil, sqlState: SQLState? = nil,
         sessionPID: Int32? = nil, applicationName: String? = nil, time: Date = Date(),
         source: RegistrationSite? = nil, note: String? = nil

@@ -44,7 +44,7 @@ public actor Connection {
     ///   - slotWait: how long a full server (SQLSTATE 53300) is waited out; `nil` reads
     ///     `PGTESTKIT_CONNECT_WAIT` (seconds, default 10).
     ///   - logger: receives statement traces (redacted).
-    public static func connect(
+    package static func connect(
         to connectionString: ConnectionString,
         database: String? = nil,
         applicationName: String? = nil,
@@ -165,14 +165,14 @@ public actor Connection {
     }
 
     /// Closes the connection; later statements fail with `.connectionClosed`.
-    public func close() {
+    package func close() {
         canceller.release()
         if let handle { PQfinish(handle) }
         handle = nil
     }
 
     /// Whether the connection is open and healthy, as libpq last saw it.
-    public var isOpen: Bool {
+    package var isOpen: Bool {
         guard let handle else { return false }
         return PQstatus(handle) == CONNECTION_OK
     }
@@ -181,14 +181,14 @@ public actor Connection {
     public var database: String { databaseName }
 
     /// The server's version number (`150018` for 15.18).
-    public var serverVersion: Int { handle.map { Int(PQserverVersion($0)) } ?? 0 }
+    package var serverVersion: Int { handle.map { Int(PQserverVersion($0)) } ?? 0 }
 
     /// The process id of the server backend serving this connection.
-    public var backendPID: Int32 { handle.map { PQbackendPID($0) } ?? 0 }
+    package var backendPID: Int32 { handle.map { PQbackendPID($0) } ?? 0 }
 
     /// The connection's effective parameters (host, port, user, password, dbname, ...), as
     /// libpq resolved them from the string, the environment and `.pgpass`.
-    public func effectiveParameters() -> [String: String] {
+    package func effectiveParameters() -> [String: String] {
         guard let handle, let options = PQconninfo(handle) else { return [:] }
         defer { PQconninfoFree(options) }
         var parameters = ConnectionString.collect(options)
@@ -200,10 +200,10 @@ public actor Connection {
     }
 
     /// Notices received so far (kept until ``drainNotices()``).
-    public var receivedNotices: [Notice] { notices.snapshot() }
+    package var receivedNotices: [Notice] { notices.snapshot() }
 
     /// Returns and forgets the notices received so far.
-    public func drainNotices() -> [Notice] { notices.drain() }
+    package func drainNotices() -> [Notice] { notices.drain() }
 
     /// Runs one statement with bind parameters (`$1`, `$2`, ...).
     @discardableResult
@@ -213,7 +213,7 @@ public actor Connection {
 
     /// Runs one statement with bind parameters given as an array.
     @discardableResult
-    public func execute(_ sql: String, parameters: [(any PGBindable)?]) async throws -> QueryResult {
+    package func execute(_ sql: String, parameters: [(any PGBindable)?]) async throws -> QueryResult {
         let token = canceller.token()
         return try await withTaskCancellationHandler {
             try self.run(sql, parameters: parameters, token: token)
@@ -238,20 +238,25 @@ public actor Connection {
     public func scalar<T: PGDecodable>(
         _ sql: String, _ parameters: (any PGBindable)?..., as type: T.Type
     ) async throws -> T {
+        try await scalar(sql, parameters: parameters, as: type)
+    }
+
+    /// Runs a statement with bind parameters given as an array and decodes the first column of its first row.
+    package func scalar<T: PGDecodable>(_ sql: String, parameters: [(any PGBindable)?], as type: T.Type) async throws -> T {
         let result = try await execute(sql, parameters: parameters)
         guard let row = result.rows.first else {
-            throw PGError(code: .decoding, message: "the statement returned no rows", statement: Redaction.redact(sql, secrets: secrets))
+            throw PGError(code: .decoding, message: "the statement returned no rows", statement: Redaction.redact(sql, secrets: secrets), database: database)
         }
         return try row.decode(T.self, at: 0)
     }
 
     /// Quotes an identifier with `PQescapeIdentifier` (`"my ""table"""`).
-    public func quoteIdentifier(_ identifier: String) throws -> String {
+    package func quoteIdentifier(_ identifier: String) throws -> String {
         try escape(identifier, PQescapeIdentifier)
     }
 
     /// Quotes a string literal with `PQescapeLiteral` (`'it''s'`).
-    public func quoteLiteral(_ literal: String) throws -> String {
+    package func quoteLiteral(_ literal: String) throws -> String {
         try escape(literal, PQescapeLiteral)
     }
 
@@ -318,7 +323,7 @@ public actor Connection {
         guard let handle else { throw closedError(sql) }
         let token = try beginStatement(sql, token)
         defer { canceller.finish(token) }
-        let types = parameters.map { $0?.postgresType.rawValue ?? 0 }
+        let types = parameters.map { ($0 as? any PGTypedBindable)?.postgresType.rawValue ?? 0 }
         let texts = parameters.map { $0?.postgresText }
         let sent = withOptionalCStrings(texts) { values in
             PQsendQueryParams(handle, sql, Int32(parameters.count), types, values, nil, nil, 0)

@@ -22,7 +22,7 @@ public struct ConnectionDetails: Sendable, Hashable, CustomStringConvertible {
     let sslMode: String
 
     /// Builds details from parts; `host` starting with `/` names a socket directory.
-    public init(host: String, port: Int = 5432, user: String, password: String? = nil, database: String) {
+    package init(host: String, port: Int = 5432, user: String, password: String? = nil, database: String) {
         self.init(host: host, port: port, user: user, password: password, database: database, sslMode: nil)
     }
 
@@ -63,18 +63,18 @@ public struct ConnectionDetails: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The same server and user, another database.
-    public func with(database: String) -> ConnectionDetails {
+    package func with(database: String) -> ConnectionDetails {
         ConnectionDetails(host: host ?? socketDirectory!, port: port, user: user, password: password, database: database, sslMode: sslMode)
     }
 
     /// The same address without the password, for what is printed or exported (libpq then
     /// takes `PGPASSWORD` or a `.pgpass` file).
-    public var withoutPassword: ConnectionDetails {
+    package var withoutPassword: ConnectionDetails {
         ConnectionDetails(host: host ?? socketDirectory!, port: port, user: user, password: nil, database: database, sslMode: sslMode)
     }
 
     /// The libpq keyword form, every value quoted.
-    public var connectionString: ConnectionString {
+    package var connectionString: ConnectionString {
         var parameters = ["host": host ?? socketDirectory!, "port": String(port), "user": user, "dbname": database]
         if let password { parameters["password"] = password }
         if host != nil { parameters["sslmode"] = sslMode }
@@ -108,7 +108,7 @@ public struct ConnectionDetails: Sendable, Hashable, CustomStringConvertible {
 
     /// The variables libpq, `psql` and most drivers read, without the password (set
     /// `PGPASSWORD` or `PGPASSFILE` yourself where one is needed).
-    public var environment: [String: String] {
+    package var environment: [String: String] {
         var variables = ["PGHOST": host ?? socketDirectory!, "PGPORT": String(port), "PGUSER": user, "PGDATABASE": database]
         variables["DATABASE_URL"] = withoutPassword.url
         if host != nil { variables["PGSSLMODE"] = sslMode }

@@ -6,22 +6,22 @@ import CLibPQ
 /// The string is handed to `PQconnectdbParams` with `expand_dbname`, so `PG*` environment
 /// variables, service files and `.pgpass` keep working exactly as in `psql`. Its
 /// ``description`` is redacted.
-public struct ConnectionString: Sendable, Hashable, CustomStringConvertible {
+package struct ConnectionString: Sendable, Hashable, CustomStringConvertible {
     /// The raw string as given, possibly empty (then libpq uses only `PG*` and defaults).
-    public let raw: String
+    package let raw: String
 
     /// Wraps a conninfo string or a `postgres://` / `postgresql://` URL.
-    public init(_ raw: String) {
+    package init(_ raw: String) {
         self.raw = raw
     }
 
     /// The string with any password masked.
-    public var description: String {
+    package var description: String {
         Redaction.redact(raw, secrets: [(try? parameters())?["password"]].compactMap { $0 })
     }
 
     /// The key/value pairs libpq parses out of ``raw`` (empty values left out).
-    public func parameters() throws -> [String: String] {
+    package func parameters() throws -> [String: String] {
         if raw.isEmpty { return [:] }
         var errorMessage: UnsafeMutablePointer<CChar>?
         guard let options = PQconninfoParse(raw, &errorMessage) else {
@@ -69,7 +69,7 @@ public struct ConnectionString: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Builds a keyword-form connection string from parameters, quoting every value.
-    public static func keywordForm(_ parameters: [String: String]) -> ConnectionString {
+    package static func keywordForm(_ parameters: [String: String]) -> ConnectionString {
         let text = parameters.keys.sorted().compactMap { key -> String? in
             guard let value = parameters[key] else { return nil }
             let escaped = value.replacingAll("\\", with: "\\\\").replacingAll("'", with: "\\'")

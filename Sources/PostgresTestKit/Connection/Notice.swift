@@ -1,15 +1,15 @@
 import Synchronization
 
 /// A notice or warning the server sent on a connection (`RAISE NOTICE`, `WARNING`, ...).
-public struct Notice: Sendable, CustomStringConvertible {
+package struct Notice: Sendable, CustomStringConvertible {
     /// `NOTICE`, `WARNING`, `INFO`, ...
-    public let severity: String
+    package let severity: String
     /// The SQLSTATE of the notice.
-    public let sqlState: SQLState?
+    package let sqlState: SQLState?
     /// The message text.
-    public let message: String
+    package let message: String
 
-    public var description: String { "\(severity): \(message)" }
+    package var description: String { "\(severity): \(message)" }
 }
 
 /// Collects the notices libpq's notice receiver hands over, from libpq's thread.

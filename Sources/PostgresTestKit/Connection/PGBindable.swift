@@ -4,46 +4,56 @@ import Foundation
 /// A Swift value that can be sent as a bind parameter (`$1`, `$2`, ...).
 ///
 /// Values travel separately from the SQL text (`PQexecParams`): they are never interpolated
-/// into a statement. `nil` binds SQL `NULL`.
+/// into a statement. `nil` binds SQL `NULL`. Conform a type of your own by giving its text form;
+/// the server infers its type from the statement.
 public protocol PGBindable: Sendable {
-    /// The parameter's type as sent to the server.
-    var postgresType: PostgresType { get }
     /// The value in PostgreSQL's text input format.
     var postgresText: String { get }
 }
 
-extension String: PGBindable {
-    public var postgresType: PostgresType { .text }
-    public var postgresText: String { self }
+/// The toolkit's own bindable types, which also tell the server their type.
+package protocol PGTypedBindable: PGBindable {
+    /// The parameter's type as sent to the server.
+    var postgresType: PostgresType { get }
 }
 
-extension Substring: PGBindable {
-    public var postgresType: PostgresType { .text }
+extension PGBindable where Self: StringProtocol {
+    /// The string itself.
     public var postgresText: String { String(self) }
 }
 
-extension Int: PGBindable {
-    public var postgresType: PostgresType { .int8 }
+extension PGBindable where Self: BinaryInteger {
+    /// The number in decimal.
     public var postgresText: String { String(self) }
 }
 
-extension Int64: PGBindable {
-    public var postgresType: PostgresType { .int8 }
-    public var postgresText: String { String(self) }
+extension String: PGTypedBindable {
+    package var postgresType: PostgresType { .text }
 }
 
-extension Int32: PGBindable {
-    public var postgresType: PostgresType { .int4 }
-    public var postgresText: String { String(self) }
+extension Substring: PGTypedBindable {
+    package var postgresType: PostgresType { .text }
 }
 
-extension Int16: PGBindable {
-    public var postgresType: PostgresType { .int2 }
-    public var postgresText: String { String(self) }
+extension Int: PGTypedBindable {
+    package var postgresType: PostgresType { .int8 }
 }
 
-extension Double: PGBindable {
-    public var postgresType: PostgresType { .float8 }
+extension Int64: PGTypedBindable {
+    package var postgresType: PostgresType { .int8 }
+}
+
+extension Int32: PGTypedBindable {
+    package var postgresType: PostgresType { .int4 }
+}
+
+extension Int16: PGTypedBindable {
+    package var postgresType: PostgresType { .int2 }
+}
+
+extension Double: PGTypedBindable {
+    package var postgresType: PostgresType { .float8 }
+    /// The number, with PostgreSQL's spellings of NaN and the infinities.
     public var postgresText: String {
         if isNaN { return "NaN" }
         if isInfinite { return self < 0 ? "-Infinity" : "Infinity" }
@@ -51,23 +61,30 @@ extension Double: PGBindable {
     }
 }
 
-extension Bool: PGBindable {
-    public var postgresType: PostgresType { .bool }
+extension Bool: PGTypedBindable {
+    package var postgresType: PostgresType { .bool }
+    /// `t` or `f`.
     public var postgresText: String { self ? "t" : "f" }
 }
 
-extension Date: PGBindable {
-    public var postgresType: PostgresType { .timestamptz }
+extension Date: PGTypedBindable {
+    package var postgresType: PostgresType { .timestamptz }
+    /// An ISO 8601 timestamp with its offset.
     public var postgresText: String { PostgresDateFormat.format(self) }
 }
 
 extension Array: PGBindable where Element == UInt8 {
-    public var postgresType: PostgresType { .bytea }
+    /// bytea's hex form.
     public var postgresText: String { PostgresBytes.hex(self) }
 }
 
-extension Data: PGBindable {
-    public var postgresType: PostgresType { .bytea }
+extension Array: PGTypedBindable where Element == UInt8 {
+    package var postgresType: PostgresType { .bytea }
+}
+
+extension Data: PGTypedBindable {
+    package var postgresType: PostgresType { .bytea }
+    /// bytea's hex form.
     public var postgresText: String { PostgresBytes.hex(Array(self)) }
 }
 

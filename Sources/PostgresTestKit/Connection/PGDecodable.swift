@@ -3,105 +3,74 @@ import Foundation
 /// A Swift type that a column value (in PostgreSQL's text format) can be decoded into.
 ///
 /// `Optional` conforms when its wrapped type does, and decodes SQL `NULL` as `nil`; a
-/// non-optional type throws a ``PGError`` with code `.decoding` on `NULL`.
+/// non-optional type throws a ``PGError`` with code `.decoding` on `NULL`. Conform a type of
+/// your own by parsing the column's text form.
 public protocol PGDecodable: Sendable {
-    /// Decodes a non-`NULL` value given in text format, of the given column type.
-    static func decode(text: String, type: PostgresType) throws -> Self
-    /// Decodes a possibly-`NULL` value; the default throws on `NULL`.
-    static func decode(optionalText: String?, type: PostgresType) throws -> Self
+    /// Decodes a non-`NULL` value given in PostgreSQL's text output format; `nil` when the text
+    /// is not a value of this type (the row then throws, naming the column and its type).
+    static func decode(text: String) -> Self?
 }
 
-extension PGDecodable {
-    public static func decode(optionalText: String?, type: PostgresType) throws -> Self {
-        guard let text = optionalText else {
-            throw PGError(code: .decoding, message: "NULL cannot be decoded as \(Self.self); decode an Optional instead")
-        }
-        return try decode(text: text, type: type)
-    }
+/// A type that decodes SQL `NULL` too: `Optional`.
+package protocol PGNullDecodable {
+    /// The value that stands for SQL `NULL`.
+    static var null: Self { get }
+}
 
-    static func mismatch(_ text: String, _ type: PostgresType) -> PGError {
-        PGError(code: .decoding, message: "value '\(text.prefix(80))' of type OID \(type.rawValue) cannot be decoded as \(Self.self)")
-    }
+extension PGDecodable where Self: LosslessStringConvertible {
+    /// The type's own parsing of its description (integers, `String`).
+    public static func decode(text: String) -> Self? { Self(text) }
 }
 
 extension Optional: PGDecodable where Wrapped: PGDecodable {
-    public static func decode(text: String, type: PostgresType) throws -> Self {
-        try Wrapped.decode(text: text, type: type)
-    }
-
-    public static func decode(optionalText: String?, type: PostgresType) throws -> Self {
-        guard let text = optionalText else { return nil }
-        return try Wrapped.decode(text: text, type: type)
-    }
+    /// The wrapped type's decoding.
+    public static func decode(text: String) -> Self? { Wrapped.decode(text: text).map { .some($0) } }
 }
 
-extension String: PGDecodable {
-    public static func decode(text: String, type: PostgresType) throws -> String { text }
+extension Optional: PGNullDecodable where Wrapped: PGDecodable {
+    package static var null: Self { nil }
 }
 
-extension FixedWidthInteger where Self: PGDecodable {
-    static func decodeInteger(_ text: String, _ type: PostgresType) throws -> Self {
-        guard let value = Self(text) else { throw mismatch(text, type) }
-        return value
-    }
-}
-
-extension Int: PGDecodable {
-    public static func decode(text: String, type: PostgresType) throws -> Int { try decodeInteger(text, type) }
-}
-
-extension Int64: PGDecodable {
-    public static func decode(text: String, type: PostgresType) throws -> Int64 { try decodeInteger(text, type) }
-}
-
-extension Int32: PGDecodable {
-    public static func decode(text: String, type: PostgresType) throws -> Int32 { try decodeInteger(text, type) }
-}
-
-extension Int16: PGDecodable {
-    public static func decode(text: String, type: PostgresType) throws -> Int16 { try decodeInteger(text, type) }
-}
+extension String: PGDecodable {}
+extension Int: PGDecodable {}
+extension Int64: PGDecodable {}
+extension Int32: PGDecodable {}
+extension Int16: PGDecodable {}
 
 extension Double: PGDecodable {
-    public static func decode(text: String, type: PostgresType) throws -> Double {
+    /// The number, with PostgreSQL's spellings of NaN and the infinities.
+    public static func decode(text: String) -> Double? {
         switch text {
-        case "NaN": return .nan
-        case "Infinity": return .infinity
-        case "-Infinity": return -.infinity
-        default:
-            guard let value = Double(text) else { throw mismatch(text, type) }
-            return value
+        case "NaN": .nan
+        case "Infinity": .infinity
+        case "-Infinity": -.infinity
+        default: Double(text)
         }
     }
 }
 
 extension Bool: PGDecodable {
-    public static func decode(text: String, type: PostgresType) throws -> Bool {
+    /// `t` or `f` (and the other spellings PostgreSQL accepts).
+    public static func decode(text: String) -> Bool? {
         switch text {
-        case "t", "true", "on", "1": return true
-        case "f", "false", "off", "0": return false
-        default: throw mismatch(text, type)
+        case "t", "true", "on", "1": true
+        case "f", "false", "off", "0": false
+        default: nil
         }
     }
 }
 
 extension Date: PGDecodable {
-    public static func decode(text: String, type: PostgresType) throws -> Date {
-        guard let date = PostgresDateFormat.parse(text) else { throw mismatch(text, type) }
-        return date
-    }
+    /// A `timestamp` or `timestamptz` in PostgreSQL's ISO output.
+    public static func decode(text: String) -> Date? { PostgresDateFormat.parse(text) }
 }
 
 extension Array: PGDecodable where Element == UInt8 {
-    public static func decode(text: String, type: PostgresType) throws -> [UInt8] {
-        guard let bytes = PostgresBytes.parse(text) else { throw mismatch(text, type) }
-        return bytes
-    }
+    /// A `bytea` in hex or escape form.
+    public static func decode(text: String) -> [UInt8]? { PostgresBytes.parse(text) }
 }
 
 extension Data: PGDecodable {
-    public static func decode(text: String, type: PostgresType) throws -> Data {
-        guard let bytes = PostgresBytes.parse(text) else { throw mismatch(text, type) }
-        return Data(bytes)
-    }
+    /// A `bytea` in hex or escape form.
+    public static func decode(text: String) -> Data? { PostgresBytes.parse(text).map { Data($0) } }
 }

@@ -32,7 +32,7 @@ public struct PGError: Error, Sendable, CustomStringConvertible {
     /// The five-character SQLSTATE, when the server sent one (`42P01`, `25006`, ...).
     public var sqlState: SQLState?
     /// The server's severity (`ERROR`, `FATAL`, ...).
-    public var severity: String?
+    package var severity: String?
     /// The primary, human-readable message.
     public var message: String
     /// The server's detail line, if any.
@@ -40,14 +40,14 @@ public struct PGError: Error, Sendable, CustomStringConvertible {
     /// The server's hint, if any.
     public var hint: String?
     /// The 1-based character position of the error in ``statement``, if the server gave one.
-    public var position: Int?
+    package var position: Int?
     /// The statement that failed (redacted), if the error came from a statement.
     public var statement: String?
     /// The database the connection was talking to, if known.
     public var database: String?
 
     /// Creates an error; the toolkit makes these, users normally only read them.
-    public init(
+    package init(
         code: Code, message: String, sqlState: SQLState? = nil, severity: String? = nil,
         detail: String? = nil, hint: String? = nil, position: Int? = nil,
         statement: String? = nil, database: String? = nil

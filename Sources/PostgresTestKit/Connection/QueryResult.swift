@@ -3,7 +3,7 @@ public struct QueryResult: Sendable {
     /// Column names, in order.
     public let columns: [String]
     /// Column types, in order.
-    public let columnTypes: [PostgresType]
+    package let columnTypes: [PostgresType]
     /// The rows, in the order the server sent them.
     public let rows: [Row]
     /// The command tag (`INSERT 0 1`, `SELECT 3`, ...).
@@ -28,7 +28,14 @@ public struct Row: Sendable {
         guard values.indices.contains(index) else {
             throw PGError(code: .decoding, message: "column index \(index) is out of range (row has \(values.count) columns)")
         }
-        return try T.decode(optionalText: values[index], type: types[index])
+        guard let text = values[index] else {
+            if let nullable = T.self as? any PGNullDecodable.Type { return nullable.null as! T }
+            throw PGError(code: .decoding, message: "column \(columns[index]) is NULL, which cannot be decoded as \(T.self); decode an Optional instead")
+        }
+        guard let value = T.decode(text: text) else {
+            throw PGError(code: .decoding, message: "column \(columns[index]) (type OID \(types[index].rawValue)) holds '\(text.prefix(80))', which cannot be decoded as \(T.self)")
+        }
+        return value
     }
 
     /// Decodes the value of a named column.

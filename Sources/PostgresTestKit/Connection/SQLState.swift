@@ -30,48 +30,48 @@ public struct SQLState: RawRepresentable, Hashable, Sendable, Codable, Expressib
     }
 
     /// `25001`: a statement that must come first in a transaction came later (`SET TRANSACTION READ WRITE` after a query).
-    public static let activeSQLTransaction: SQLState = "25001"
+    package static let activeSQLTransaction: SQLState = "25001"
     /// `25006`: a write in a read-only transaction (the hook and database guards).
-    public static let readOnlySQLTransaction: SQLState = "25006"
+    package static let readOnlySQLTransaction: SQLState = "25006"
     /// `25P02`: the transaction failed and ignores commands until it ends.
-    public static let inFailedSQLTransaction: SQLState = "25P02"
+    package static let inFailedSQLTransaction: SQLState = "25P02"
     /// `3D000`: no such database.
-    public static let invalidCatalogName: SQLState = "3D000"
+    package static let invalidCatalogName: SQLState = "3D000"
     /// `3F000`: no such schema.
-    public static let invalidSchemaName: SQLState = "3F000"
+    package static let invalidSchemaName: SQLState = "3F000"
     /// `42501`: the role lacks the privilege.
-    public static let insufficientPrivilege: SQLState = "42501"
+    package static let insufficientPrivilege: SQLState = "42501"
     /// `42703`: no such column.
-    public static let undefinedColumn: SQLState = "42703"
+    package static let undefinedColumn: SQLState = "42703"
     /// `42704`: no such object (a type, an extension, a role).
-    public static let undefinedObject: SQLState = "42704"
+    package static let undefinedObject: SQLState = "42704"
     /// `42883`: no such function.
-    public static let undefinedFunction: SQLState = "42883"
+    package static let undefinedFunction: SQLState = "42883"
     /// `42P01`: no such table.
-    public static let undefinedTable: SQLState = "42P01"
+    package static let undefinedTable: SQLState = "42P01"
     /// `42P04`: the database already exists.
-    public static let duplicateDatabase: SQLState = "42P04"
+    package static let duplicateDatabase: SQLState = "42P04"
     /// `53100`: the server's disk is full.
-    public static let diskFull: SQLState = "53100"
+    package static let diskFull: SQLState = "53100"
     /// `53200`: the server is out of memory.
-    public static let outOfMemory: SQLState = "53200"
+    package static let outOfMemory: SQLState = "53200"
     /// `53300`: no free connection slot (`max_connections`, a role's or database's limit).
-    public static let tooManyConnections: SQLState = "53300"
+    package static let tooManyConnections: SQLState = "53300"
     /// `55006`: the object is in use (a database with sessions connected).
-    public static let objectInUse: SQLState = "55006"
+    package static let objectInUse: SQLState = "55006"
     /// `55P03`: a lock could not be taken (`NOWAIT`, `lock_timeout`).
-    public static let lockNotAvailable: SQLState = "55P03"
+    package static let lockNotAvailable: SQLState = "55P03"
     /// `57014`: the statement was cancelled.
-    public static let queryCanceled: SQLState = "57014"
+    package static let queryCanceled: SQLState = "57014"
     /// `57P01`: the server is shutting down (or the session was terminated).
-    public static let adminShutdown: SQLState = "57P01"
+    package static let adminShutdown: SQLState = "57P01"
     /// `57P02`: the server crashed and is resetting every session.
-    public static let crashShutdown: SQLState = "57P02"
+    package static let crashShutdown: SQLState = "57P02"
     /// `57P03`: the server is starting up or cannot connect now.
-    public static let cannotConnectNow: SQLState = "57P03"
+    package static let cannotConnectNow: SQLState = "57P03"
 
     /// What a statement that used objects its database does not have answers with: no such
     /// table, column, function or schema — app code looking for the app's tables where they
     /// are not (a hook on the admin connection, or before migrations).
-    public static let missingObject: Set<SQLState> = [.undefinedTable, .undefinedColumn, .undefinedFunction, .invalidSchemaName]
+    package static let missingObject: Set<SQLState> = [.undefinedTable, .undefinedColumn, .undefinedFunction, .invalidSchemaName]
 }

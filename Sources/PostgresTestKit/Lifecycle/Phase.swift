@@ -19,7 +19,7 @@ public enum Phase: String, Sendable, Codable, CaseIterable, CustomStringConverti
     public var description: String { rawValue }
 
     /// The phases that may follow this one.
-    public var successors: Set<Phase> {
+    package var successors: Set<Phase> {
         switch self {
         case .connecting: [.migrating, .seeding, .ready, .releasing]
         case .migrating: [.seeding, .releasing]

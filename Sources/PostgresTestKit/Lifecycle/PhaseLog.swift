@@ -26,7 +26,7 @@ public final class PhaseLog: Sendable {
     package let timelineRow: RunTimeline.RowID?
 
     /// Starts a log in phase ``Phase/connecting``.
-    public init(database: String) {
+    package init(database: String) {
         self.database = database
         self.timelineRow = nil
         enterUnchecked(.connecting)
@@ -49,7 +49,7 @@ public final class PhaseLog: Sendable {
     ///
     /// The check and the move are one step under the lock: of two callers entering the same
     /// phase at once, one moves and the other is refused.
-    public func enter(_ phase: Phase) throws {
+    package func enter(_ phase: Phase) throws {
         let now = ContinuousClock.now
         let refusedFrom: Phase? = state.withLock { state in
             let from = state.events.last?.phase ?? .connecting
@@ -63,7 +63,7 @@ public final class PhaseLog: Sendable {
     }
 
     /// Requires the current phase to be `phase`, naming `step` in the error otherwise.
-    public func require(_ phase: Phase, for step: String) throws {
+    package func require(_ phase: Phase, for step: String) throws {
         let now = current
         guard now == phase else {
             throw TestKitError(.illegalPhaseTransition, "database \(database): \(step) may run only in phase '\(phase)', but the database is in phase '\(now)'. Seeders run only after the migrator finished.")

@@ -10,7 +10,7 @@ public struct PreparationContext: Sendable, CustomStringConvertible {
     /// A read-write connection to it, owned by the toolkit (do not close it).
     public let connection: Connection
     /// The database's connection string (keyword form); redacted when printed.
-    public let connectionString: ConnectionString
+    package let connectionString: ConnectionString
     /// The database's address as typed parts, for the app's own client (PostgresNIO, Fluent).
     public let connectionDetails: ConnectionDetails
     /// The URL libpq, `psql` and Python stacks read; it carries the password, if any. PostgresKit

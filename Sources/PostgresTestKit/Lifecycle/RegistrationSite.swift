@@ -6,17 +6,17 @@ public struct RegistrationSite: Sendable, Hashable, Codable, CustomStringConvert
     /// The line.
     public let line: Int
     /// The absolute path (`#filePath`), for annotations that need a repository-relative path.
-    public let filePath: String?
+    package let filePath: String?
 
     /// A location; normally filled in from `#fileID`, `#filePath` and `#line` default arguments.
-    public init(fileID: String, line: Int, filePath: String? = nil) {
+    package init(fileID: String, line: Int, filePath: String? = nil) {
         self.fileID = fileID
         self.line = line
         self.filePath = filePath
     }
 
     /// The file relative to `directory` (the repository root in CI), else the `#fileID` file.
-    public func relativePath(to directory: String) -> String {
+    package func relativePath(to directory: String) -> String {
         let root = directory.hasSuffix("/") ? directory : directory + "/"
         if let filePath, filePath.hasPrefix(root) { return String(filePath.dropFirst(root.count)) }
         return fileID.split(separator: "/").dropFirst().joined(separator: "/")

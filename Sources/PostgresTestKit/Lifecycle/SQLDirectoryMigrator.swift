@@ -7,15 +7,15 @@ import Foundation
 /// runs in its own transaction unless its first line contains `pgtestkit:no-transaction`
 /// (for `CREATE INDEX CONCURRENTLY` and the like). A failure names the file, the line and
 /// column, the SQLSTATE and the server's message, detail and hint.
-public struct SQLDirectoryMigrator: SchemaMigrator {
+package struct SQLDirectoryMigrator: SchemaMigrator {
     /// The directory holding the migration files.
-    public let directory: URL
+    package let directory: URL
 
     /// A migrator over `directory`.
-    public init(directory: URL) { self.directory = directory }
+    package init(directory: URL) { self.directory = directory }
 
     /// The marker that opts a file out of its transaction.
-    public static let noTransactionMarker = "pgtestkit:no-transaction"
+    package static let noTransactionMarker = "pgtestkit:no-transaction"
 
     struct File: Sendable {
         let name: String
@@ -48,14 +48,14 @@ public struct SQLDirectoryMigrator: SchemaMigrator {
     }
 
     /// Every file's name and contents, in version order.
-    public var fingerprint: String {
+    package var fingerprint: String {
         get throws {
             try files().map { "migration:\($0.name)\n\($0.contents)" }.joined(separator: "\n\u{1e}")
         }
     }
 
     /// Applies every file, statement by statement, and records it in `pgtestkit.schema_migrations`.
-    public func migrate(_ context: PreparationContext) async throws {
+    package func migrate(_ context: PreparationContext) async throws {
         let connection = context.connection
         try await connection.simpleQuery("""
             CREATE SCHEMA IF NOT EXISTS pgtestkit;

@@ -12,7 +12,7 @@ public final class PostgresTestDatabase: Sendable, CustomStringConvertible {
     /// The test it belongs to, if known.
     public let testName: String?
     /// The keyword-form connection string (carries the password, if any; redacted when printed).
-    public let connectionString: ConnectionString
+    package let connectionString: ConnectionString
     /// The database's address as typed parts: host or Unix-socket path, port, user, password,
     /// database, and ``ConnectionDetails/postgresKitURL`` for PostgresKit and Fluent.
     public let connectionDetails: ConnectionDetails
@@ -58,11 +58,7 @@ public final class PostgresTestDatabase: Sendable, CustomStringConvertible {
 
     /// Runs a statement and decodes the first column of its first row.
     public func scalar<T: PGDecodable>(_ sql: String, _ parameters: (any PGBindable)?..., as type: T.Type) async throws -> T {
-        let result = try await connection.execute(sql, parameters: parameters)
-        guard let row = result.rows.first else {
-            throw PGError(code: .decoding, message: "the statement returned no rows", statement: sql, database: name)
-        }
-        return try row.decode(T.self, at: 0)
+        try await connection.scalar(sql, parameters: parameters, as: type)
     }
 
     /// Runs a multi-statement script on the toolkit's connection.

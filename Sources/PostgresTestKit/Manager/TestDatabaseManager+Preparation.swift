@@ -183,12 +183,12 @@ extension TestDatabaseManager {
     }
 
     /// The clone strategy in use (measured once per template and remembered in its marker).
-    public var cloneStrategy: CloneStrategy? {
+    package var cloneStrategy: CloneStrategy? {
         get async throws { try await prepared().strategy }
     }
 
     /// How many ready clones the pool holds now.
-    public var pooledClones: Int {
+    package var pooledClones: Int {
         get async throws {
             guard let pool = try await prepared().pool else { return 0 }
             return await pool.count
@@ -196,7 +196,7 @@ extension TestDatabaseManager {
     }
 
     /// Waits (bounded) until the pool holds `count` ready clones, or its full size.
-    public func waitForPool(_ count: Int? = nil, timeout: Duration = .seconds(30)) async throws {
+    package func waitForPool(_ count: Int? = nil, timeout: Duration = .seconds(30)) async throws {
         let target = min(count ?? poolSize, poolSize)
         let ready = try await Deadline.poll(for: timeout, every: .milliseconds(5), until: { $0 >= target }) { try await pooledClones }
         guard ready >= target else {
@@ -235,7 +235,7 @@ extension TestDatabaseManager {
     }
 
     /// Whether preparing this manager built the template (`false`: reused, no migration work).
-    public var builtTemplate: Bool {
+    package var builtTemplate: Bool {
         get async throws { try await prepared().template?.built ?? false }
     }
 

@@ -486,7 +486,7 @@ public actor TestDatabaseManager {
     }
 
     /// Waits until every released database has been dropped, or recycled into the pool.
-    public func waitForDrops() async {
+    package func waitForDrops() async {
         guard let preparation, let prepared = try? await preparation.value else { return }
         await prepared.pool?.settle()
         await prepared.dropper.flush()

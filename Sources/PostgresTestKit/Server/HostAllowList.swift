@@ -4,18 +4,18 @@ import Foundation
 ///
 /// By default only Unix sockets and loopback hosts are allowed; `PGTESTKIT_ALLOWED_HOSTS`
 /// (comma-separated, `*` for any) adds more.
-public struct HostAllowList: Sendable {
+package struct HostAllowList: Sendable {
     /// Hosts allowed besides sockets and loopback.
-    public let extraHosts: [String]
+    package let extraHosts: [String]
 
     /// The hosts `PGTESTKIT_ALLOWED_HOSTS` allows.
-    public static func fromEnvironment() -> HostAllowList { ToolkitSettings.process.allowedHosts }
+    package static func fromEnvironment() -> HostAllowList { ToolkitSettings.process.allowedHosts }
 
     /// The hosts allowed besides sockets and loopback.
-    public init(extraHosts: [String]) { self.extraHosts = extraHosts }
+    package init(extraHosts: [String]) { self.extraHosts = extraHosts }
 
     /// Throws `.hostNotAllowed` unless every host in libpq's comma-separated `host` is allowed.
-    public func check(_ hosts: String, source: String) throws {
+    package func check(_ hosts: String, source: String) throws {
         for host in hosts.split(separator: ",", omittingEmptySubsequences: false).map(String.init) {
             if host.isEmpty || host.hasPrefix("/") || host.hasPrefix("@") || host == "localhost"
                 || host.hasPrefix("127.") || host == "::1" || extraHosts.contains(host) || extraHosts.contains("*") {

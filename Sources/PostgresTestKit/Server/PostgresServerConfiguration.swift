@@ -79,7 +79,7 @@ public struct PostgresServerConfiguration: Sendable, CustomStringConvertible {
     }
 
     /// Returns a connection string for the server, starting the embedded server if needed.
-    public func resolve(logger: Logger) async throws -> ConnectionString {
+    package func resolve(logger: Logger) async throws -> ConnectionString {
         switch kind {
         case .connectionString(let string):
             return string
