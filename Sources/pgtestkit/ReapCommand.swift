@@ -66,7 +66,7 @@ struct ReapCommand: AsyncParsableCommand {
             report = try await Reaper(admin: admin, logger: logger).reap(
                 scope: scope, grace: .seconds(grace), includeKept: kept, dryRun: dryRun)
             if templates {   // the same scope: --prefix, --run and --this-host hold for templates too
-                let ttl = try ttl.map(TemplateCollector.parseTTL) ?? TemplateCollector.ttl()
+                let ttl = try ttl.map(TemplateCollector.parseTTL) ?? ToolkitSettings.process.templateTTL.get()
                 collected = try await TemplateCollector(admin: admin, logger: logger).collect(
                     ttl: ttl, createdAfter: createdAfter.flatMap(OwnerMarker.date(fromTimestamp:)), scope: scope, dryRun: dryRun)
             }

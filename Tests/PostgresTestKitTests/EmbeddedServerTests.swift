@@ -13,11 +13,11 @@ struct EmbeddedServerTests {
     }
 
     @Test func resolutionOrderIsCodeThenURLThenPGThenEmbedded() {
-        #expect(PostgresServerConfiguration.fromEnvironment(["PGTESTKIT_URL": "postgres://a@h/x", "DATABASE_URL": "postgres://b@h/y"]).source == "PGTESTKIT_URL")
-        #expect(PostgresServerConfiguration.fromEnvironment(["DATABASE_URL": "postgres://b@h/y", "PGHOST": "/tmp"]).source == "DATABASE_URL")
-        #expect(PostgresServerConfiguration.fromEnvironment(["PGHOST": "/tmp"]).source.hasPrefix("libpq environment"))
-        #expect(PostgresServerConfiguration.fromEnvironment([:]).isEmbedded)
-        #expect(PostgresServerConfiguration.fromEnvironment(["DATABASE_URL": "postgres://u:pw@h/db"]).description == "DATABASE_URL (postgres://u:***@h/db)")
+        #expect(PostgresServerConfiguration.resolving(["PGTESTKIT_URL": "postgres://a@h/x", "DATABASE_URL": "postgres://b@h/y"]).source == "PGTESTKIT_URL")
+        #expect(PostgresServerConfiguration.resolving(["DATABASE_URL": "postgres://b@h/y", "PGHOST": "/tmp"]).source == "DATABASE_URL")
+        #expect(PostgresServerConfiguration.resolving(["PGHOST": "/tmp"]).source.hasPrefix("libpq environment"))
+        #expect(PostgresServerConfiguration.resolving([:]).isEmbedded)
+        #expect(PostgresServerConfiguration.resolving(["DATABASE_URL": "postgres://u:pw@h/db"]).description == "DATABASE_URL (postgres://u:***@h/db)")
     }
 
     /// A second, private server with password authentication: a wrong password must give a

@@ -56,7 +56,7 @@ struct ServerEnvTests {
     @Test func overTheSocketThePostgresKitURLIsTheUnixSocketFormAndVaporIsToldToUseTCP() async throws {
         var environment = ProcessInfo.processInfo.environment
         environment["PGTESTKIT_TCP"] = nil
-        guard PostgresServerConfiguration.fromEnvironment(environment).isEmbedded else { return }   // PGTESTKIT_URL: no embedded server
+        guard PostgresServerConfiguration.resolving(environment).isEmbedded else { return }   // PGTESTKIT_URL: no embedded server
         let (values, output) = try await Self.variables(environment)
         #expect(values["PGTESTKIT_POSTGRESKIT_URL"]?.hasPrefix("postgresql+uds://postgres@localhost/") == true, "\(values)")
         #expect(values["DATABASE_PASSWORD"] == nil)

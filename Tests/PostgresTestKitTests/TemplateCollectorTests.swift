@@ -75,7 +75,7 @@ struct TemplateCollectorTests {
     }
 
     @Test func aMalformedTTLSaysWhatItTakes() {
-        let error = #expect(throws: TestKitError.self) { try TemplateCollector.ttl(from: ["PGTESTKIT_TEMPLATE_TTL": "soon"]) }
+        let error = #expect(throws: TestKitError.self) { try ToolkitSettings(environment: ["PGTESTKIT_TEMPLATE_TTL": "soon"]).templateTTL.get() }
         #expect(error?.message.contains("90m, 36h, 7d") == true)
     }
 

@@ -18,15 +18,15 @@ struct ConfigurationTests {
         let environment = ["PGTESTKIT_PREFIX": "", "PGTESTKIT_AUDIT": "sometimes", "PGTESTKIT_POOL_SIZE": "many", "CI": "true"]
         let settings = code.overridden(by: .fromEnvironment(environment))
         #expect(settings == code)
-        #expect(settings.resolvedAudit(environment) == .warn, "the code's policy beats CI=true's default")
+        #expect(ToolkitSettings(environment: environment).audit(code: code.audit) == .warn, "the code's policy beats CI=true's default")
     }
 
     @Test func withNeitherTheDefaultsApply() {
         let none = TestDatabaseManager.Configuration().overridden(by: .fromEnvironment([:]))
         #expect(none == TestDatabaseManager.Configuration())
-        #expect(none.resolvedAudit(["CI": "true"]) == .fail)
-        #expect(none.resolvedAudit([:]) == .warn)
-        #expect(AuditPolicy.fromEnvironment(["PGTESTKIT_AUDIT": "off"], fallback: .fail) == .off)
+        #expect(ToolkitSettings(environment: ["CI": "true"]).audit(code: none.audit) == .fail)
+        #expect(ToolkitSettings(environment: [:]).audit(code: none.audit) == .warn)
+        #expect(ToolkitSettings(environment: ["PGTESTKIT_AUDIT": "off"]).audit(code: .fail) == .off)
         #expect(KeepPolicy.fromEnvironment(["PGTESTKIT_KEEP": "FAILED"]) == .failed)
     }
 }

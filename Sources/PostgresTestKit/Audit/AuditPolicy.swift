@@ -12,11 +12,7 @@ public enum AuditPolicy: String, Sendable, Codable {
     /// The policy a manager given `fallback` in code runs with: `PGTESTKIT_AUDIT` when set,
     /// else `fallback`, else `.fail` under `CI=true`, else `.warn` (the rule of
     /// ``TestDatabaseManager/Configuration``).
-    public static func fromEnvironment(
-        _ environment: [String: String] = ProcessInfo.processInfo.environment, fallback: AuditPolicy? = nil
-    ) -> AuditPolicy {
-        TestDatabaseManager.Configuration(audit: fallback)
-            .overridden(by: .fromEnvironment(environment))
-            .resolvedAudit(environment)
+    public static func fromEnvironment(fallback: AuditPolicy? = nil) -> AuditPolicy {
+        ToolkitSettings.process.audit(code: fallback)
     }
 }

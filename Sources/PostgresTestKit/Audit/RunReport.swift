@@ -155,20 +155,20 @@ package final class RunReport: Sendable {
     /// Prints the summary (last, after what the process printed) and, where asked for, the
     /// GitHub annotations and the JSON report; nothing when the run used no database.
     func printReport() {
-        let environment = ProcessInfo.processInfo.environment
+        let settings = ToolkitSettings.process
         let s = snapshot
         guard s.databasesCreated + s.templatesBuilt + s.templatesReused + s.violations.count > 0 else { return }
         fflush(nil)   // what the process printed comes first, the summary last
         var output = summary + "\n"
-        if environment["GITHUB_ACTIONS"] == "true" {
+        if settings.githubActions {
             output += githubAnnotations.joined(separator: "\n") + "\n"
         }
         FileHandle.standardError.write(Data(output.utf8))
         let pid = String(ProcessInfo.processInfo.processIdentifier)
-        if let path = environment["PGTESTKIT_REPORT"], !path.isEmpty {
+        if let path = settings.reportPath {
             try? writeJSON(to: path.replacingAll("%p", with: pid))
         }
-        if let path = environment["PGTESTKIT_TIMELINE"], !path.isEmpty {
+        if let path = settings.timelinePath {
             let file = path.replacingAll("%p", with: pid)
             do {
                 try writeTimeline(to: file)

@@ -66,12 +66,6 @@ package final class WalWitness: Sendable {
         "the WAL witness is unavailable: \(error.message) Auditing from the statement log alone: writes made inside functions called from SELECT, DO blocks, CALL, writing CTEs and nextval are not seen."
     }
 
-    /// The prefix of the process's witness database (`PGTESTKIT_PREFIX`, else `pgtk`): it
-    /// serves every manager, whatever their prefixes, so their start-up reaping covers it too.
-    package static var defaultPrefix: String {
-        ProcessInfo.processInfo.environment["PGTESTKIT_PREFIX"].flatMap { $0.isEmpty ? nil : $0 } ?? "pgtk"
-    }
-
     /// Creates the witness database, installs `pg_walinspect` there and reserves WAL.
     ///
     /// Throws a ``TestKitError`` when the witness cannot work on this server — older than 15,
@@ -84,7 +78,7 @@ package final class WalWitness: Sendable {
     package static func open(
         server: ConnectionString, prefix: String? = nil, reserveWAL: Bool = true, logger: Logger = Logger(label: "PostgresTestKit")
     ) async throws -> WalWitness {
-        let prefix = prefix ?? defaultPrefix
+        let prefix = prefix ?? ToolkitSettings.process.witnessPrefix
         try DatabaseName.validatePrefix(prefix)
         let runID = RunID()
         let admin = try await AdminConnection.connect(to: server, runID: runID, logger: logger)

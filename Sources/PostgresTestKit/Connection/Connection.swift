@@ -57,7 +57,7 @@ public actor Connection {
         if let database { overrides.append(("dbname", database)) }
         if let applicationName { overrides.append(("application_name", applicationName)) }
         let hasTimeout = connectionString.raw.contains("connect_timeout")
-            || ProcessInfo.processInfo.environment["PGCONNECT_TIMEOUT"] != nil
+            || ToolkitSettings.process.hasConnectTimeout
         if !hasTimeout { overrides.append(("connect_timeout", String(connectTimeout))) }
         // A full server (max_connections, or a role's CONNECTION LIMIT) is waited out with
         // back-pressure up to `slotWait`, then reported as SQLSTATE 53300 with what to do.
@@ -101,7 +101,7 @@ public actor Connection {
     /// How long a connect waits for a free connection slot unless told:
     /// `PGTESTKIT_CONNECT_WAIT` seconds, default 10.
     static var defaultSlotWait: Duration {
-        .seconds(ProcessInfo.processInfo.environment["PGTESTKIT_CONNECT_WAIT"].flatMap { Double($0) } ?? 10)
+        ToolkitSettings.process.connectWait
     }
 
     /// libpq gives no SQLSTATE for a refused connection; these server messages mean 53300.

@@ -31,8 +31,8 @@ actor AdminLanes {
 
     /// The default bound: `PGTESTKIT_CREATE_CONNECTIONS`, else the local cores (capped at 8)
     /// for a local server, else 4.
-    static func defaultLimit(host: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
-        if let configured = environment["PGTESTKIT_CREATE_CONNECTIONS"].flatMap(Int.init), configured > 0 { return configured }
+    static func defaultLimit(host: String, configured: Int?) -> Int {
+        if let configured, configured > 0 { return configured }
         let local = host.isEmpty || host.hasPrefix("/") || ["localhost", "127.0.0.1", "::1"].contains(host)
         return local ? min(8, max(1, ProcessInfo.processInfo.activeProcessorCount)) : 4
     }

@@ -14,12 +14,11 @@ import Logging
 enum CloneStrategyProbe {
     /// The strategy for clones of `template`: forced by the environment, remembered in the
     /// template's marker, or measured now (and then remembered there).
-    static func choose(template: TemplateBuilder.Outcome, admin: AdminConnection, logger: Logger) async throws -> CloneStrategy? {
+    static func choose(template: TemplateBuilder.Outcome, forced: CloneStrategy?, admin: AdminConnection, logger: Logger) async throws -> CloneStrategy? {
         guard admin.serverMajorVersion >= 15 else { return nil }
-        if let forced = ProcessInfo.processInfo.environment["PGTESTKIT_CLONE_STRATEGY"],
-           let strategy = CloneStrategy(rawValue: forced.uppercased()) {
-            logger.info("clone strategy \(strategy.rawValue) (PGTESTKIT_CLONE_STRATEGY)")
-            return strategy
+        if let forced {
+            logger.info("clone strategy \(forced.rawValue) (PGTESTKIT_CLONE_STRATEGY)")
+            return forced
         }
         if let remembered = template.marker?.cloneStrategy.flatMap(CloneStrategy.init(rawValue:)) {
             logger.info("clone strategy \(remembered.rawValue), as measured when the template was built")

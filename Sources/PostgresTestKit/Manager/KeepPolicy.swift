@@ -14,7 +14,7 @@ public enum KeepPolicy: String, Sendable {
     case all
 
     /// `PGTESTKIT_KEEP=failed|all|none`, else `fallback` (the rule of ``TestDatabaseManager/Configuration``).
-    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment, fallback: KeepPolicy = .none) -> KeepPolicy {
-        TestDatabaseManager.Configuration.fromEnvironment(environment).keep ?? fallback
+    package static func fromEnvironment(_ environment: [String: String], fallback: KeepPolicy = .none) -> KeepPolicy {
+        ToolkitSettings(environment: environment).manager.keep ?? fallback
     }
 }

@@ -20,13 +20,6 @@ package struct TemplateCollector: Sendable {
         self.logger = logger
     }
 
-    /// The TTL from `PGTESTKIT_TEMPLATE_TTL`, else ``defaultTTL``; a malformed value is an error
-    /// that says the accepted forms.
-    package static func ttl(from environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Duration {
-        guard let text = environment["PGTESTKIT_TEMPLATE_TTL"], !text.isEmpty else { return defaultTTL }
-        return try parseTTL(text)
-    }
-
     /// Parses `3600`, `90m`, `36h` or `7d`.
     package static func parseTTL(_ text: String) throws -> Duration {
         let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86400]

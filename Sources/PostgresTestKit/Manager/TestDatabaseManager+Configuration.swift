@@ -41,17 +41,9 @@ extension TestDatabaseManager {
             self.recycle = recycle
         }
 
-        /// What the environment sets; `nil` where it sets nothing, or nothing readable.
-        public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Configuration {
-            Configuration(
-                prefix: environment["PGTESTKIT_PREFIX"].flatMap { $0.isEmpty ? nil : $0 },
-                audit: environment["PGTESTKIT_AUDIT"].flatMap { AuditPolicy(rawValue: $0.lowercased()) },
-                keep: environment["PGTESTKIT_KEEP"].flatMap { KeepPolicy(rawValue: $0.lowercased()) },
-                poolSize: environment["PGTESTKIT_POOL_SIZE"].flatMap { Int($0) },
-                recycle: environment["PGTESTKIT_RECYCLE"].map { $0 != "0" },
-                poolMax: environment["PGTESTKIT_POOL_MAX"].flatMap { Int($0) },
-                warmPool: environment["PGTESTKIT_WARM_POOL"].map { $0 != "0" },
-                adoptMaxWAL: environment["PGTESTKIT_ADOPT_MAX_WAL"].flatMap { Int($0) })
+        /// What `environment` sets; `nil` where it sets nothing, or nothing readable.
+        package static func fromEnvironment(_ environment: [String: String]) -> Configuration {
+            ToolkitSettings(environment: environment).manager
         }
 
         /// These settings with every one `overrides` sets taken from it.
@@ -60,11 +52,6 @@ extension TestDatabaseManager {
                 prefix: overrides.prefix ?? prefix, audit: overrides.audit ?? audit, keep: overrides.keep ?? keep,
                 poolSize: overrides.poolSize ?? poolSize, recycle: overrides.recycle ?? recycle, poolMax: overrides.poolMax ?? poolMax,
                 warmPool: overrides.warmPool ?? warmPool, adoptMaxWAL: overrides.adoptMaxWAL ?? adoptMaxWAL)
-        }
-
-        /// The audit policy in effect: this one's, else `.fail` under `CI=true`, else `.warn`.
-        func resolvedAudit(_ environment: [String: String]) -> AuditPolicy {
-            audit ?? (environment["CI"]?.lowercased() == "true" ? .fail : .warn)
         }
     }
 }

@@ -30,6 +30,11 @@ extension TestDatabaseManager {
 
     func makePrepared(generation: Int) async throws -> Prepared {
         if let prefixError { throw prefixError }
+        if !settings.unreadable.isEmpty {   // said once per process, not ignored in silence
+            try await StartUpChores.once("unreadable settings") { [logger, settings] in
+                for line in settings.unreadable { logger.warning("\(line)") }
+            }
+        }
         logger.info("PostgresTestKit uses \(server)")
         var laps = StepLaps()
         // The server is resolved once per preparation (an embedded one: found and started once).
@@ -59,7 +64,7 @@ extension TestDatabaseManager {
                     logger.info("\(note.message(meanCreateMilliseconds: nil))")
                 }
             }
-            let allowList = HostAllowList.fromEnvironment()
+            let allowList = settings.allowedHosts
             try allowList.check(parameters["host"] ?? "", source: server.description)
             try allowList.check(parameters["hostaddr"] ?? "", source: server.description)
             let (description, version) = (server.description, RunTimeline.versionName(await admin.connection.serverVersion))
@@ -71,7 +76,7 @@ extension TestDatabaseManager {
             // and collects, the others wait for its outcome.
             // The process's WAL witness is named by its own prefix (it serves every manager):
             // a killed run's witness goes with this reaping too.
-            let reapScope = Reaper.Scope(prefixes: Array(Set([prefix, WalWitness.defaultPrefix])).sorted())
+            let reapScope = Reaper.Scope(prefixes: Array(Set([prefix, settings.witnessPrefix])).sorted())
             try await StartUpChores.once("reap \(reapScope.prefixes) \(serverKey)") { [admin, logger, reapScope, reapGrace] in
                 let reaped = try await Reaper(admin: admin, logger: logger).reap(scope: reapScope, grace: reapGrace)
                 if !reaped.dropped.isEmpty {
@@ -82,7 +87,7 @@ extension TestDatabaseManager {
                 }
             }
             laps.record("reap")
-            let ttl = try TemplateCollector.ttl()   // a malformed PGTESTKIT_TEMPLATE_TTL fails every preparation
+            let ttl = try settings.templateTTL.get()   // a malformed PGTESTKIT_TEMPLATE_TTL fails every preparation
             try await StartUpChores.once("collect \(serverKey)") { [admin, logger] in
                 do {
                     _ = try await TemplateCollector(admin: admin, logger: logger).collect(ttl: ttl)
@@ -115,10 +120,10 @@ extension TestDatabaseManager {
             }
             laps.record("template")
             var strategy: CloneStrategy?
-            if let template { strategy = try await CloneStrategyProbe.choose(template: template, admin: admin, logger: logger) }
+            if let template { strategy = try await CloneStrategyProbe.choose(template: template, forced: settings.cloneStrategy, admin: admin, logger: logger) }
             laps.record("clone strategy")
             let lanes = AdminLanes(server: connectionString, runID: runID,
-                                   limit: AdminLanes.defaultLimit(host: parameters["host"] ?? ""), logger: logger)
+                                   limit: AdminLanes.defaultLimit(host: parameters["host"] ?? "", configured: settings.createConnections), logger: logger)
             let dropper = BackgroundDropper(
                 admin: try await AdminConnection.connect(to: connectionString, runID: runID, applicationName: runID.adminApplicationName + ":drop", logger: logger),
                 lanes: lanes, logger: logger)

@@ -49,6 +49,8 @@ public actor TestDatabaseManager {
     nonisolated let recorder: ViolationRecorder
     nonisolated let logger: Logger
     nonisolated let prefixError: TestKitError?
+    /// The settings the environment gave, parsed once for the process.
+    nonisolated let settings: ToolkitSettings
 
     var preparation: Task<Prepared, any Error>?
     /// Bumped whenever a new preparation starts, so a stale failure never tears down a newer one.
@@ -121,28 +123,29 @@ public actor TestDatabaseManager {
         label: String? = nil,
         logger: Logger = Logger(label: "PostgresTestKit")
     ) {
-        let environment = ProcessInfo.processInfo.environment
+        let environment = ToolkitSettings.process
+        self.settings = environment
         self.runID = RunID()
         // One rule for every setting: the environment's, else the code's, else the default.
         let settings = Configuration(prefix: prefix, audit: audit, keep: keep, poolSize: poolSize, recycle: recycle, warmPool: warmPool)
-            .overridden(by: .fromEnvironment(environment))
+            .overridden(by: environment.manager)
         let prefix = settings.prefix ?? "pgtk"
         self.prefix = prefix
         do { try DatabaseName.validatePrefix(prefix); prefixError = nil } catch { prefixError = error as? TestKitError }
-        self.server = server ?? .fromEnvironment(environment)
+        self.server = server ?? environment.server
         self.migrations = migrations
         self.seeders = seeders
         self.hooks = connectHooks
-        self.auditPolicy = settings.resolvedAudit(environment)
+        self.auditPolicy = environment.audit(code: audit)
         self.keepPolicy = settings.keep ?? .none
-        self.poolSize = max(0, settings.poolSize ?? 2)
         let poolSize = max(0, settings.poolSize ?? 2)
+        self.poolSize = poolSize
         self.poolMax = settings.poolMax.map { max(poolSize, $0) }
         self.warmPool = settings.warmPool ?? true
         self.adoptMaxWAL = UInt64(max(0, settings.adoptMaxWAL ?? 256)) << 20
         self.recycle = settings.recycle ?? true
-        self.rebuildTemplate = environment["PGTESTKIT_REBUILD"] == "1"
-        self.reapGrace = .seconds(environment["PGTESTKIT_REAP_GRACE"].flatMap { Int($0) } ?? 120)
+        self.rebuildTemplate = environment.rebuildTemplate
+        self.reapGrace = environment.reapGrace
         self.label = label ?? Self.defaultLabel(for: migrations, seeders: seeders, hooks: connectHooks)
         self.logger = logger
         self.recorder = ViolationRecorder(policy: auditPolicy, logger: logger)

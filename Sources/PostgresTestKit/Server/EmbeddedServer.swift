@@ -76,25 +76,23 @@ package struct EmbeddedServer: Sendable {
     ///
     /// `PGTESTKIT_DATA_DIR` overrides the base directory; `PGTESTKIT_TCP=1` picks the TCP
     /// server (a directory of its own, so a socket-only server is never restarted under its users).
-    package static func locate(
-        environment: [String: String] = ProcessInfo.processInfo.environment
-    ) async throws -> EmbeddedServer {
-        let binaries = try await PostgresBinaries.locate(environment: environment)
+    package static func locate(settings: ToolkitSettings = .process) async throws -> EmbeddedServer {
+        let binaries = try await PostgresBinaries.locate(environment: settings.environment)
         let uid = getuid()
-        let tcp = ["1", "true", "yes", "on"].contains(environment["PGTESTKIT_TCP"]?.lowercased() ?? "")
+        let tcp = settings.tcp
         let suffix = tcp ? "-tcp" : ""
         let base: String
-        if let explicit = environment["PGTESTKIT_DATA_DIR"], !explicit.isEmpty {
+        if let explicit = settings.dataDirectory {
             base = explicit
         } else if FileManager.default.isWritableFile(atPath: "/dev/shm") {
             base = "/dev/shm/pgtestkit-\(uid)-pg\(binaries.majorVersion)\(suffix)"
         } else {
-            let cache = environment["XDG_CACHE_HOME"] ?? (NSHomeDirectory() + "/.cache")
+            let cache = settings.cacheDirectory ?? (NSHomeDirectory() + "/.cache")
             base = "\(cache)/pgtestkit/pg\(binaries.majorVersion)\(suffix)"
         }
         // A Unix socket path may hold at most 107 bytes (103 on Darwin).
         let socket = SocketDirectoryChoice(base: base, server: "pg\(binaries.majorVersion)\(suffix)", uid: uid)
-        let user: String? = uid == 0 ? (environment["PGTESTKIT_SERVER_USER"] ?? "postgres") : nil
+        let user: String? = uid == 0 ? settings.serverUser : nil
         return EmbeddedServer(
             binaries: binaries, baseDirectory: base, socketDirectory: socket.directory,
             serverUser: user, tcp: tcp, socketNotice: socket.notice)
@@ -163,13 +161,19 @@ package struct EmbeddedServer: Sendable {
         }
     }
 
+    /// The server the process's settings name, with `overrides` laid over its environment
+    /// (tests and tools that run a server of their own).
+    package static func locate(environment overrides: [String: String]) async throws -> EmbeddedServer {
+        try await locate(settings: ToolkitSettings(environment: ToolkitSettings.process.environment.merging(overrides) { $1 }))
+    }
+
     /// Keeps the statement log bounded: when it has grown past `limit` bytes
     /// (`PGTESTKIT_LOG_LIMIT_MB`, default 64), it becomes `server.json.1` (replacing the
     /// previous one) and the server starts a new file (`pg_rotate_logfile()`). Readers follow
     /// (``ServerLogReader``). Returns whether it rotated.
     @discardableResult
     package func rotateLogIfLarge(using connection: Connection, limit: UInt64? = nil) async throws -> Bool {
-        let environmentLimit = ProcessInfo.processInfo.environment["PGTESTKIT_LOG_LIMIT_MB"].flatMap { UInt64($0) }.map { $0 << 20 }
+        let environmentLimit = ToolkitSettings.process.logLimitBytes
         let limit = limit ?? environmentLimit ?? 64 << 20
         func size() -> UInt64 { (try? FileManager.default.attributesOfItem(atPath: logFile)[.size] as? UInt64) ?? 0 }
         guard size() > limit else { return false }

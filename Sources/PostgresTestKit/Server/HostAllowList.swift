@@ -8,10 +8,11 @@ public struct HostAllowList: Sendable {
     /// Hosts allowed besides sockets and loopback.
     public let extraHosts: [String]
 
-    /// Reads `PGTESTKIT_ALLOWED_HOSTS`.
-    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> HostAllowList {
-        HostAllowList(extraHosts: (environment["PGTESTKIT_ALLOWED_HOSTS"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-    }
+    /// The hosts `PGTESTKIT_ALLOWED_HOSTS` allows.
+    public static func fromEnvironment() -> HostAllowList { ToolkitSettings.process.allowedHosts }
+
+    /// The hosts allowed besides sockets and loopback.
+    public init(extraHosts: [String]) { self.extraHosts = extraHosts }
 
     /// Throws `.hostNotAllowed` unless every host in libpq's comma-separated `host` is allowed.
     public func check(_ hosts: String, source: String) throws {

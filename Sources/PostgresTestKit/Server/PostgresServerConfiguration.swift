@@ -37,10 +37,10 @@ public struct PostgresServerConfiguration: Sendable, CustomStringConvertible {
     /// The embedded server this configuration names, or `nil` for another server.
     package func embeddedServer() async throws -> EmbeddedServer? {
         guard case .embedded(let directory, let tcp) = kind else { return nil }
-        var environment = ProcessInfo.processInfo.environment
-        if let directory { environment["PGTESTKIT_DATA_DIR"] = directory }
-        if tcp { environment["PGTESTKIT_TCP"] = "1" }
-        return try await EmbeddedServer.locate(environment: environment)
+        var settings = ToolkitSettings.process
+        if let directory { settings.dataDirectory = directory }
+        if tcp { settings.tcp = true }
+        return try await EmbeddedServer.locate(settings: settings)
     }
 
     /// Whether this is the embedded server.
@@ -52,8 +52,11 @@ public struct PostgresServerConfiguration: Sendable, CustomStringConvertible {
     /// The variables of libpq that, when set, mean "use the server libpq points at".
     static let libpqVariables = ["PGHOST", "PGHOSTADDR", "PGPORT", "PGSERVICE", "PGSERVICEFILE"]
 
-    /// Resolves the configuration from the environment (see the type's documentation).
-    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> PostgresServerConfiguration {
+    /// The server the process's environment names (see the type's documentation).
+    public static func fromEnvironment() -> PostgresServerConfiguration { ToolkitSettings.process.server }
+
+    /// The server `environment` names (see the type's documentation).
+    package static func resolving(_ environment: [String: String]) -> PostgresServerConfiguration {
         if let url = environment["PGTESTKIT_URL"], !url.isEmpty {
             return .connectionString(url, source: "PGTESTKIT_URL")
         }

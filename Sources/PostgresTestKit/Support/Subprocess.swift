@@ -120,7 +120,7 @@ package enum Subprocess {
 
     /// Finds an executable on `PATH`.
     package static func which(_ name: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        let path = ToolkitSettings.process.path
         for directory in path.split(separator: ":") {
             let candidate = "\(directory)/\(name)"
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }

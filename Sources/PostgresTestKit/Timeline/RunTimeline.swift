@@ -33,8 +33,7 @@ package struct RunTimeline: Sendable, Codable, Equatable {
 
     /// An empty timeline; `rowLimit` from `PGTESTKIT_TIMELINE_ROWS` when set.
     package init(rowLimit: Int? = nil) {
-        let fromEnvironment = ProcessInfo.processInfo.environment["PGTESTKIT_TIMELINE_ROWS"].flatMap { Int($0) }
-        self.rowLimit = max(0, rowLimit ?? fromEnvironment ?? Self.defaultRowLimit)
+        self.rowLimit = max(0, rowLimit ?? ToolkitSettings.process.timelineRows ?? Self.defaultRowLimit)
     }
 
     /// `15.12` for libpq's `150012` (`9.6.24` for `90624`).
