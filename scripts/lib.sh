@@ -29,7 +29,7 @@ ensure_system_packages() {
   else
     echo "Missing system packages: ${missing[*]}" >&2
     echo "Install them with:  sudo apt-get install ${missing[*]}" >&2
-    echo "(macOS: brew install libpq postgresql@15 pkg-config)" >&2
+    echo "(macOS: brew install libpq postgresql@17 pkg-config)" >&2
     exit 1
   fi
 }

@@ -9,7 +9,7 @@ struct EmbeddedServerTests {
             try await PostgresBinaries.locate(environment: ["PGTESTKIT_PG_BINDIR": "/nonexistent/pg/bin"])
         }
         #expect(error?.code == .postgresNotInstalled)
-        #expect(error?.message.contains("apt-get install postgresql") == true)
+        #expect(error?.message.contains(PostgresBinarySearch.installCommand(on: .current)) == true)   // apt-get or brew
     }
 
     @Test func resolutionOrderIsCodeThenURLThenPGThenEmbedded() {

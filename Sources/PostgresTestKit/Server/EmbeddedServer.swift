@@ -9,8 +9,9 @@ import Darwin
 /// A PostgreSQL server the toolkit initialises and starts itself, shared by every test
 /// process of the same user on the machine.
 ///
-/// The data directory lives on a RAM-backed filesystem (`/dev/shm`) when there is one, the
-/// server listens on a Unix socket only, with durability turned off (`fsync=off`, ...). A lock
+/// The data directory lives on a RAM-backed filesystem (`/dev/shm`) when there is one (on
+/// macOS, which has none, in `~/.cache`), the server listens on a Unix socket only, with
+/// durability turned off (`fsync=off`, ...) on every platform. A lock
 /// file serialises start-up: the first process starts the server, the others reuse it. When
 /// run as root, the server runs as the unprivileged `postgres` user (or a `pgtestkit` user the
 /// toolkit creates), because PostgreSQL refuses to run as root.
@@ -32,6 +33,8 @@ package struct EmbeddedServer: Sendable {
     /// Whether the server also listens on 127.0.0.1 (with a password), for apps that only take
     /// a host and a port.
     package let tcp: Bool
+    /// Why the socket is not in ``baseDirectory``, when it is not (``SocketDirectoryChoice``).
+    let socketNotice: String?
 
     /// The port: 5432 for a socket-only server (it only names the socket file); for a TCP
     /// server, the free port chosen when it was initialised.
@@ -87,15 +90,12 @@ package struct EmbeddedServer: Sendable {
             let cache = settings.cacheDirectory ?? (NSHomeDirectory() + "/.cache")
             base = "\(cache)/pgtestkit/pg\(binaries.majorVersion)\(suffix)"
         }
-        // A Unix socket path may hold at most 107 bytes.
-        var socketDirectory = base
-        if (base + "/.s.PGSQL.65535").utf8.count > 100 {
-            socketDirectory = "/tmp/pgtestkit-\(uid)-pg\(binaries.majorVersion)\(suffix)"
-        }
+        // A Unix socket path may hold at most 107 bytes (103 on Darwin).
+        let socket = SocketDirectoryChoice(base: base, server: "pg\(binaries.majorVersion)\(suffix)", uid: uid)
         let user: String? = uid == 0 ? settings.serverUser : nil
         return EmbeddedServer(
-            binaries: binaries, baseDirectory: base, socketDirectory: socketDirectory,
-            serverUser: user, tcp: tcp)
+            binaries: binaries, baseDirectory: base, socketDirectory: socket.directory,
+            serverUser: user, tcp: tcp, socketNotice: socket.notice)
     }
 
     /// Whether the server answers on its socket right now.
@@ -211,6 +211,7 @@ package struct EmbeddedServer: Sendable {
         try await prepareServerUser()
         try createDirectory(logDirectory)
         logger.info("initialising the embedded PostgreSQL \(binaries.majorVersion) server in \(dataDirectory)")
+        if let socketNotice { logger.notice("\(socketNotice)") }
         var arguments = ["-D", dataDirectory, "-U", Self.superuser, "--encoding=UTF8", "--locale=C", "--no-sync"]
         let initdbPasswordFile = baseDirectory + "/initdb-password"
         if tcp {
@@ -227,6 +228,8 @@ package struct EmbeddedServer: Sendable {
         guard output.succeeded else {
             throw TestKitError(.serverStartFailed, "initdb failed in \(dataDirectory): \(output.output.trimmed)")
         }
+        // Durability off on every platform, not only where the data is on /dev/shm's RAM disk:
+        // macOS has none, so its data directory is on disk (~/.cache), where these matter most.
         let settings = """
             # Written by PostgresTestKit: a throwaway server for tests. Never use for real data.
             listen_addresses = '\(tcp ? "127.0.0.1" : "")'

@@ -3,8 +3,10 @@ import Synchronization
 
 /// Where PostgreSQL's server programs (`initdb`, `pg_ctl`, `postgres`) live, and their version.
 ///
-/// Looked up once per process, in order: `PGTESTKIT_PG_BINDIR`, the newest
-/// `/usr/lib/postgresql/*/bin` (Debian, Ubuntu), `pg_config --bindir`, then `PATH`.
+/// Looked up once per process, in order: `PGTESTKIT_PG_BINDIR`, Homebrew's kegs
+/// (`/opt/homebrew/opt/postgresql@<major>/bin`, then `/usr/local/opt/…`, newest first),
+/// Postgres.app, the newest `/usr/lib/postgresql/*/bin` (Debian, Ubuntu), `pg_config --bindir`,
+/// then `PATH` (``PostgresBinarySearch``).
 package struct PostgresBinaries: Sendable, Hashable {
     /// The directory holding `initdb`, `pg_ctl` and `postgres`.
     package let directory: String
@@ -13,13 +15,6 @@ package struct PostgresBinaries: Sendable, Hashable {
 
     /// The path of one program in ``directory``.
     package func path(_ program: String) -> String { directory + "/" + program }
-
-    static let installHint = """
-        Install the PostgreSQL server: on Debian/Ubuntu `apt-get install postgresql` \
-        (scripts/test does it when run as root), on macOS `brew install postgresql@15`; \
-        or set PGTESTKIT_PG_BINDIR to the directory holding initdb and pg_ctl, \
-        or point PGTESTKIT_URL / DATABASE_URL at a running server.
-        """
 
     /// Finds the binaries, or throws `.postgresNotInstalled` naming the package to install.
     package static func locate(environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> PostgresBinaries {
@@ -34,39 +29,13 @@ package struct PostgresBinaries: Sendable, Hashable {
     private static let located = Mutex<[String: PostgresBinaries]>([:])
 
     private static func search(environment: [String: String]) async throws -> PostgresBinaries {
-        if let explicit = environment["PGTESTKIT_PG_BINDIR"], !explicit.isEmpty {
-            guard isServerDirectory(explicit) else {
-                throw TestKitError(.postgresNotInstalled, "PGTESTKIT_PG_BINDIR=\(explicit) does not contain initdb, pg_ctl and postgres. \(installHint)")
-            }
-            return try await describe(explicit)
+        let search = PostgresBinarySearch(environment: environment)
+        let directory = try await search.choose { pgConfig in
+            guard let output = try? await Subprocess.run(pgConfig, ["--bindir"]), output.succeeded else { return nil }
+            return output.output.trimmed
         }
-        // Debian's layout first: its pg_config is a script that spends ~75 ms finding the same
-        // newest /usr/lib/postgresql/<major>/bin that a directory listing gives at once.
-        var candidates = debianDirectories()
-        if candidates.isEmpty, let pgConfig = Subprocess.which("pg_config"),
-           let output = try? await Subprocess.run(pgConfig, ["--bindir"]), output.succeeded {
-            candidates.append(output.output.trimmed)
-        }
-        if let initdb = Subprocess.which("initdb") {
-            let resolved = URL(fileURLWithPath: initdb).resolvingSymlinksInPath().deletingLastPathComponent().path
-            candidates.append(resolved)
-        }
-        for candidate in candidates where isServerDirectory(candidate) {
-            return try await describe(candidate)
-        }
-        throw TestKitError(.postgresNotInstalled, "PostgreSQL's server programs (initdb, pg_ctl) were not found. \(installHint)")
-    }
-
-    private static func debianDirectories() -> [String] {
-        let root = "/usr/lib/postgresql"
-        let versions = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
-        return versions.compactMap { Int($0) }.sorted(by: >).map { "\(root)/\($0)/bin" }
-    }
-
-    private static func isServerDirectory(_ directory: String) -> Bool {
-        ["initdb", "pg_ctl", "postgres"].allSatisfy {
-            FileManager.default.isExecutableFile(atPath: directory + "/" + $0)
-        }
+        guard let directory else { throw search.notFoundError(on: .current) }
+        return try await describe(directory)
     }
 
     private static func describe(_ directory: String) async throws -> PostgresBinaries {
@@ -75,7 +44,7 @@ package struct PostgresBinaries: Sendable, Hashable {
         let version = output.output.split(separator: ")").dropFirst().first?
             .trimmingCharacters(in: .whitespaces).split(separator: ".").first.flatMap { Int($0) }
         guard output.succeeded, let version else {
-            throw TestKitError(.postgresNotInstalled, "\(directory)/pg_ctl --version failed: \(output.output.trimmed). \(installHint)")
+            throw TestKitError(.postgresNotInstalled, "\(directory)/pg_ctl --version failed: \(output.output.trimmed). \(PostgresBinarySearch.installHint(on: .current))")
         }
         return PostgresBinaries(directory: directory, majorVersion: version)
     }
