@@ -6,7 +6,7 @@ import Testing
 struct EmbeddedServerTests {
     @Test func aMissingBinaryDirectoryNamesThePackageToInstall() async throws {
         let error = await #expect(throws: TestKitError.self) {
-            try await PostgresBinaries.locate(environment: ["PGTESTKIT_PG_BINDIR": "/nonexistent/pg/bin"])
+            try await PostgresBinaries.locate(settings: ToolkitSettings(environment: ["PGTESTKIT_PG_BINDIR": "/nonexistent/pg/bin"]))
         }
         #expect(error?.code == .postgresNotInstalled)
         #expect(error?.message.contains(PostgresBinarySearch.installCommand(on: .current)) == true)   // apt-get or brew

@@ -77,7 +77,7 @@ package struct EmbeddedServer: Sendable {
     /// `PGTESTKIT_DATA_DIR` overrides the base directory; `PGTESTKIT_TCP=1` picks the TCP
     /// server (a directory of its own, so a socket-only server is never restarted under its users).
     package static func locate(settings: ToolkitSettings = .process) async throws -> EmbeddedServer {
-        let binaries = try await PostgresBinaries.locate(environment: settings.environment)
+        let binaries = try await PostgresBinaries.locate(settings: settings)
         let uid = getuid()
         let tcp = settings.tcp
         let suffix = tcp ? "-tcp" : ""

@@ -17,19 +17,19 @@ package struct PostgresBinaries: Sendable, Hashable {
     package func path(_ program: String) -> String { directory + "/" + program }
 
     /// Finds the binaries, or throws `.postgresNotInstalled` naming the package to install.
-    package static func locate(environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> PostgresBinaries {
+    package static func locate(settings: ToolkitSettings = .process) async throws -> PostgresBinaries {
         // The programs do not move while a process runs: look them up (two subprocesses) once.
-        let key = (environment["PGTESTKIT_PG_BINDIR"] ?? "") + "\u{1f}" + (environment["PATH"] ?? "")
+        let key = (settings.binDirectory ?? "") + "\u{1f}" + settings.path
         if let known = located.withLock({ $0[key] }) { return known }
-        let found = try await search(environment: environment)
+        let found = try await search(settings: settings)
         located.withLock { $0[key] = found }
         return found
     }
 
     private static let located = Mutex<[String: PostgresBinaries]>([:])
 
-    private static func search(environment: [String: String]) async throws -> PostgresBinaries {
-        let search = PostgresBinarySearch(environment: environment)
+    private static func search(settings: ToolkitSettings) async throws -> PostgresBinaries {
+        let search = PostgresBinarySearch(settings: settings)
         let directory = try await search.choose { pgConfig in
             guard let output = try? await Subprocess.run(pgConfig, ["--bindir"]), output.succeeded else { return nil }
             return output.output.trimmed

@@ -25,15 +25,23 @@ package struct PostgresBinarySearch: Sendable {
         }
     }
 
-    /// The environment: `PGTESTKIT_PG_BINDIR` and `PATH` are read from it.
-    package let environment: [String: String]
+    /// `PGTESTKIT_PG_BINDIR`, when set.
+    package let binDirectory: String?
+    /// `PATH`, where `pg_config` and `initdb` are looked for.
+    package let searchPath: String
     /// The prefix every place is looked up under: `/` normally, a temporary directory in tests.
     package let root: String
 
-    /// A search in `environment`, under `root`.
-    package init(environment: [String: String], root: String = "/") {
-        self.environment = environment
+    /// A search with `settings`' `PGTESTKIT_PG_BINDIR` and `PATH`, under `root`.
+    package init(settings: ToolkitSettings, root: String = "/") {
+        self.binDirectory = settings.binDirectory
+        self.searchPath = settings.path
         self.root = root
+    }
+
+    /// A search with the settings `environment` gives (the unit tests' fake trees).
+    package init(environment: [String: String], root: String = "/") {
+        self.init(settings: ToolkitSettings(environment: environment), root: root)
     }
 
     /// The programs a directory must hold, each executable.
@@ -51,7 +59,7 @@ package struct PostgresBinarySearch: Sendable {
     /// `pg_config --bindir` says (`pgConfigBindir` runs the `pg_config` found on `PATH`, only
     /// then), else the directory of `initdb` on `PATH`; `nil` when none holds them.
     package func choose(pgConfigBindir: (String) async -> String?) async throws -> String? {
-        if let explicit = environment["PGTESTKIT_PG_BINDIR"], !explicit.isEmpty {
+        if let explicit = binDirectory {
             guard isServerDirectory(explicit) else {
                 throw TestKitError(.postgresNotInstalled, "PGTESTKIT_PG_BINDIR=\(explicit) does not contain initdb, pg_ctl and postgres. \(Self.installHint(on: .current))")
             }
@@ -106,7 +114,7 @@ package struct PostgresBinarySearch: Sendable {
     /// The error when nothing was found: the places searched and how to install PostgreSQL on
     /// `system` (``System/current`` in the library; both in the unit tests).
     package func notFoundError(on system: System) -> TestKitError {
-        let path = environment["PATH"] ?? Self.defaultPath
+        let path = searchPath
         let places = [
             "PGTESTKIT_PG_BINDIR (not set)",
             Self.homebrewPrefixes.map { $0 + "/opt/postgresql@*/bin" }.joined(separator: " and ") + " (Homebrew)",
@@ -136,12 +144,9 @@ package struct PostgresBinarySearch: Sendable {
         return install + "; or set PGTESTKIT_PG_BINDIR to the directory holding initdb and pg_ctl, or point PGTESTKIT_URL / DATABASE_URL at a running server."
     }
 
-    /// `PATH` when the environment has none.
-    static let defaultPath = "/usr/bin:/bin"
-
     /// The first executable `name` in the environment's `PATH`, under ``root``.
     func onPath(_ name: String) -> String? {
-        for directory in (environment["PATH"] ?? Self.defaultPath).split(separator: ":") where directory.hasPrefix("/") {
+        for directory in searchPath.split(separator: ":") where directory.hasPrefix("/") {
             let candidate = path(String(directory) + "/" + name)
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
