@@ -68,6 +68,7 @@ struct TransactionModeLeakTests {
         #expect(next.name != shared)
         #expect(try await next.scalar("SELECT count(*) FROM items", as: Int.self) == 0)
         try await next.release()
+        #expect(next.phases.current == .rolledBack, "a transaction-mode test ends rolled back; its shared database lives on")
         #expect(try await Self.dropped(shared, prefix: manager.prefix))
         await manager.shutdown()
     }

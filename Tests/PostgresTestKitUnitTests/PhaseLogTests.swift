@@ -28,4 +28,25 @@ struct PhaseLogTests {
             #expect(error.message.contains("'dropped'") && error.message.contains("'connecting'"))
         }
     }
+
+    /// A database's history ends in one of three ways, and nothing follows any of them.
+    @Test(arguments: [Phase.dropped, .kept, .rolledBack])
+    func aReleaseEndsInOneFinalPhase(_ end: Phase) throws {
+        let log = PhaseLog(database: "db")
+        try log.enter(.ready)
+        try log.enter(.releasing)
+        try log.enter(end)
+        #expect(log.current == end)
+        #expect(log.events.last?.duration == .zero)
+        for next in Phase.allCases {
+            #expect(throws: TestKitError.self, "\(end) → \(next) must be refused") { try log.enter(next) }
+        }
+    }
+
+    @Test func aDatabaseInUseCannotBeMarkedKeptOrRolledBack() {
+        let log = PhaseLog(database: "db")
+        try? log.enter(.ready)
+        #expect(throws: TestKitError.self) { try log.enter(.kept) }
+        #expect(throws: TestKitError.self) { try log.enter(.rolledBack) }
+    }
 }

@@ -10,8 +10,7 @@ public enum AuditPolicy: String, Sendable, Codable {
     case off
 
     /// The policy a manager given `fallback` in code runs with: `PGTESTKIT_AUDIT` when set,
-    /// else `fallback`, else `.fail` under `CI=true`, else `.warn` (the rule of
-    /// ``TestDatabaseManager/Configuration``).
+    /// else `fallback`, else `.fail` under `CI=true`, else `.warn`.
     public static func fromEnvironment(fallback: AuditPolicy? = nil) -> AuditPolicy {
         ToolkitSettings.process.audit(code: fallback)
     }

@@ -13,8 +13,12 @@ public enum Phase: String, Sendable, Codable, CaseIterable, CustomStringConverti
     case ready
     /// The test is done; connections are being closed and checked.
     case releasing
-    /// The database was dropped (or kept).
+    /// The database was dropped, or handed back to the pool for the next test.
     case dropped
+    /// The database was kept for a look afterwards (`PGTESTKIT_KEEP`): nothing drops it.
+    case kept
+    /// The test's transaction was rolled back (`.transaction` isolation): the shared database lives on.
+    case rolledBack
 
     public var description: String { rawValue }
 
@@ -25,8 +29,8 @@ public enum Phase: String, Sendable, Codable, CaseIterable, CustomStringConverti
         case .migrating: [.seeding, .releasing]
         case .seeding: [.ready, .releasing]
         case .ready: [.releasing]
-        case .releasing: [.dropped]
-        case .dropped: []
+        case .releasing: [.dropped, .kept, .rolledBack]
+        case .dropped, .kept, .rolledBack: []
         }
     }
 }

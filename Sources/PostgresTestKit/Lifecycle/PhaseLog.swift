@@ -3,7 +3,7 @@ import Synchronization
 
 /// The ordered phase history of one database, shared between the toolkit and the test.
 ///
-/// ``enter(_:)`` enforces the lifecycle order; the log is what reports and the demo print.
+/// The toolkit enforces the lifecycle order as it moves the database on; the log is what reports and the demo print.
 public final class PhaseLog: Sendable {
     private struct State {
         var events: [PhaseEvent] = []
@@ -14,7 +14,7 @@ public final class PhaseLog: Sendable {
             if let start = lastStart, !events.isEmpty {
                 events[events.count - 1].duration = now - start
             }
-            events.append(PhaseEvent(phase: phase, start: Date(), duration: phase == .dropped ? .zero : nil))
+            events.append(PhaseEvent(phase: phase, start: Date(), duration: phase.successors.isEmpty ? .zero : nil))
             lastStart = now
         }
     }

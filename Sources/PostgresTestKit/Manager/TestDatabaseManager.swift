@@ -52,9 +52,9 @@ public actor TestDatabaseManager {
     /// The settings the environment gave, parsed once for the process.
     nonisolated let settings: ToolkitSettings
 
-    var preparation: Task<Prepared, any Error>?
+    var sessionTask: Task<RunSession, any Error>?
     /// Bumped whenever a new preparation starts, so a stale failure never tears down a newer one.
-    var preparationGeneration = 0
+    var sessionGeneration = 0
     var counter = 0
     var outstanding: Set<String> = []
     /// Transaction mode: the shared clone, its idle sandbox connections, and the live ones.
@@ -62,7 +62,7 @@ public actor TestDatabaseManager {
     var idleSandboxes: [Connection] = []
     var liveSandboxes: Set<ObjectIdentifier> = []
 
-    struct Prepared: Sendable {
+    struct RunSession: Sendable {
         let admin: AdminConnection
         let dropper: BackgroundDropper
         let pool: ClonePool?
@@ -88,7 +88,7 @@ public actor TestDatabaseManager {
 
     /// Creates a manager; nothing connects until the first ``acquire(testName:isolation:)``.
     ///
-    /// Every setting follows one rule (``Configuration``): its `PGTESTKIT_*` variable, when set,
+    /// Every setting follows one rule: its `PGTESTKIT_*` variable, when set,
     /// wins over the value given here, which wins over the default.
     ///
     /// - Parameters:
@@ -209,12 +209,12 @@ public actor TestDatabaseManager {
             TimelineRow(kind: .test, test: testName, suite: suite, process: ProcessInfo.processInfo.processIdentifier))
         var laps = TimeBreakdown.Laps(row: row, since: (started, Date()))
         do {
-            let prepared = try await prepared()
+            let runSession = try await session()
             laps.record(\.preparation, as: .preparation)
             do {
-                return try await acquireClone(testName: testName, prepared, started, laps)
+                return try await acquireClone(testName: testName, runSession, started, laps)
             } catch let error as PGError where Self.isRecoverable(error) {
-                await invalidatePreparation(generation: prepared.generation)
+                await invalidatePreparation(generation: runSession.generation)
                 throw error
             }
         } catch {
@@ -224,7 +224,7 @@ public actor TestDatabaseManager {
     }
 
     private func acquireClone(
-        testName: String?, _ prepared: Prepared, _ started: ContinuousClock.Instant, _ laps: TimeBreakdown.Laps
+        testName: String?, _ runSession: RunSession, _ started: ContinuousClock.Instant, _ laps: TimeBreakdown.Laps
     ) async throws -> PostgresTestDatabase {
         counter += 1
         let number = counter   // taken before any suspension: other acquires move `counter` on
@@ -233,9 +233,9 @@ public actor TestDatabaseManager {
         let connection: Connection
         let fromPool: Bool
         var laps = laps
-        let leased = await prepared.pool?.lease(marker: marker)
+        let leased = await runSession.pool?.lease(marker: marker)
         laps.record(\.poolLease, as: .poolLease)
-        if let pool = prepared.pool, let clone = leased {
+        if let pool = runSession.pool, let clone = leased {
             // A pop: created, connected and hook-initialised ahead by the pool. One round trip
             // proves the connection survived (a server restart kills pooled sessions).
             do {
@@ -243,7 +243,7 @@ public actor TestDatabaseManager {
             } catch {
                 await clone.connection.close()
                 await pool.abandoned(clone.name, endingLease: true)
-                await prepared.dropper.enqueue(clone.name, phases: nil)
+                await runSession.dropper.enqueue(clone.name, phases: nil)
                 throw error
             }
             name = clone.name
@@ -254,16 +254,16 @@ public actor TestDatabaseManager {
             await pool.acquired(name, comment: marker.comment, fromPool: true)
         } else {
             name = DatabaseName.appendingTestName("\(prefix)_\(runID)_\(number)", testName)
-            let (template, strategy, marker) = (prepared.template?.name, prepared.strategy, marker)
+            let (template, strategy, marker) = (runSession.template?.name, runSession.strategy, marker)
             let laneTaken: Date
             do {
-                laneTaken = try await prepared.lanes.withLane { lane in
+                laneTaken = try await runSession.lanes.withLane { lane in
                     let taken = Date()
                     try await lane.createDatabase(name, template: template, strategy: strategy, marker: marker)
                     return taken
                 }
             } catch {
-                await prepared.pool?.abandoned(name, endingLease: true)
+                await runSession.pool?.abandoned(name, endingLease: true)
                 throw error
             }
             fromPool = false
@@ -271,9 +271,9 @@ public actor TestDatabaseManager {
             laps.record(\.create, as: .create)
             do {
                 // The window opens before the hooks run, beside the connect (which is longer).
-                async let tracked: Void? = prepared.pool?.acquired(name, comment: marker.comment, fromPool: false)
+                async let tracked: Void? = runSession.pool?.acquired(name, comment: marker.comment, fromPool: false)
                 let opened: Connection
-                do { opened = try await connect(to: name, prepared) } catch {
+                do { opened = try await connect(to: name, runSession) } catch {
                     _ = await tracked
                     throw error
                 }
@@ -281,8 +281,8 @@ public actor TestDatabaseManager {
                 laps.record(\.connect, as: .connect)
                 connection = try await runHooks(on: opened)
             } catch {
-                await prepared.pool?.abandoned(name)
-                await prepared.dropper.enqueue(name, phases: nil)
+                await runSession.pool?.abandoned(name)
+                await runSession.dropper.enqueue(name, phases: nil)
                 throw error
             }
         }
@@ -290,7 +290,7 @@ public actor TestDatabaseManager {
         let row = laps.row
         RunReport.shared.update { $0.timeline.update(row) { $0.database = name } }
         let phases = PhaseLog(database: name, timelineRow: row)
-        var parameters = prepared.serverParameters
+        var parameters = runSession.serverParameters
         parameters["dbname"] = name
         let connectionString = ConnectionString.keywordForm(parameters)
         let details = ConnectionDetails(parameters: parameters)
@@ -309,11 +309,11 @@ public actor TestDatabaseManager {
         } catch {
             outstanding.remove(name)
             await connection.close()
-            await prepared.pool?.abandoned(name)
-            await prepared.dropper.enqueue(name, phases: nil)
+            await runSession.pool?.abandoned(name)
+            await runSession.dropper.enqueue(name, phases: nil)
             throw error
         }
-        prepared.logAudit?.began(name)
+        runSession.logAudit?.began(name)
         let elapsed = (ContinuousClock.now - started).milliseconds
         RunReport.shared.update {
             $0.databasesCreated += 1
@@ -326,13 +326,13 @@ public actor TestDatabaseManager {
     }
 
     /// Opens the toolkit's connection to a test database and runs the connect hooks (guarded).
-    func connectAndRunHooks(to name: String, _ prepared: Prepared) async throws -> Connection {
-        try await runHooks(on: try await connect(to: name, prepared))
+    func connectAndRunHooks(to name: String, _ runSession: RunSession) async throws -> Connection {
+        try await runHooks(on: try await connect(to: name, runSession))
     }
 
     /// Opens the toolkit's connection to a test database.
-    private func connect(to name: String, _ prepared: Prepared) async throws -> Connection {
-        try await Connection.connect(to: .keywordForm(prepared.serverParameters, database: name), applicationName: testApplicationName, logger: logger)
+    private func connect(to name: String, _ runSession: RunSession) async throws -> Connection {
+        try await Connection.connect(to: .keywordForm(runSession.serverParameters, database: name), applicationName: testApplicationName, logger: logger)
     }
 
     /// Runs the connect hooks (guarded) on a test database's new connection; closes it when they fail.
@@ -350,22 +350,22 @@ public actor TestDatabaseManager {
     /// Throws a `.lifecycleViolation` error under the `.fail` policy when sessions leaked.
     public func release(_ database: PostgresTestDatabase, testFailed: Bool = false) async throws {
         if database.isolation == .transaction { return await releaseSandbox(database) }
-        guard outstanding.remove(database.name) != nil, let preparation else { return }
-        let prepared = try await preparation.value   // never starts a new preparation (e.g. after shutdown)
+        guard outstanding.remove(database.name) != nil, let sessionTask else { return }
+        let runSession = try await sessionTask.value   // never starts a new preparation (e.g. after shutdown)
         database.recordTestTime()
         try? database.phases.enter(.releasing)
         await database.connection.close()
         // A dead server (restart) must not keep the database from being queued for its drop.
         var laps = TimeBreakdown.Laps(row: database.phases.timelineRow)
-        let leaked = (try? await leakedSessions(on: database.name, prepared.admin)) ?? []
+        let leaked = (try? await leakedSessions(on: database.name, runSession.admin)) ?? []
         laps.record(\.leakCheck, as: .leakCheck)
         var failure: TestKitError?
-        if let audit = prepared.logAudit {
+        if let audit = runSession.logAudit {
             audit.ended(database.name)
-            recordForTheRun(await audit.scan(checkingMarkersWith: prepared.admin))
+            recordForTheRun(await audit.scan(checkingMarkersWith: runSession.admin))
         }
         laps.record(\.logScan, as: .logScan)
-        if let walAudit = await prepared.walAudit?.value {
+        if let walAudit = await runSession.walAudit?.value {
             // The read runs off the test's path (its findings blame no test either); queued
             // now, so that a shutdown's own read comes after it.
             await walAudit.poke { [weak self] findings in await self?.recordForTheRun(findings) }
@@ -378,14 +378,14 @@ public actor TestDatabaseManager {
             failure = recorder.record(violation) ?? failure
         }
         if keepPolicy == .all || (keepPolicy == .failed && testFailed) {
-            await prepared.pool?.abandoned(database.name)   // kept: it never comes back
-            await prepared.pool?.awaitAnnotation(of: database.name)   // its marker write must not land after ours
+            await runSession.pool?.abandoned(database.name)   // kept: it never comes back
+            await runSession.pool?.awaitMarkerWrite(of: database.name)   // its marker write must not land after ours
             var marker = OwnerMarker(kind: .clone, run: runID, test: database.testName)
             marker.kept = true
-            try await prepared.admin.writeMarker(marker, on: database.name)   // kept: out of the exit's cleanup
-            try? database.phases.enter(.dropped)
+            try await runSession.admin.writeMarker(marker, on: database.name)   // kept: out of the exit's cleanup
+            try? database.phases.enter(.kept)
             let line = "\(database.name) (test \(database.testName ?? "?")): "
-                + Self.keptCommand(database.connectionDetails, passwordFile: prepared.passwordFile)
+                + Self.keptCommand(database.connectionDetails, passwordFile: runSession.passwordFile)
             let row = database.phases.timelineRow
             RunReport.shared.update {
                 $0.databasesKept += 1
@@ -393,13 +393,13 @@ public actor TestDatabaseManager {
                 $0.timeline.update(row) { $0.outcome = .kept }
             }
             logger.notice("kept test database \(line)")
-        } else if let pool = prepared.pool {
+        } else if let pool = runSession.pool {
             // Judged off the test's path: back into the pool if unchanged or reset, else dropped.
             await pool.giveBack(database.name, recyclable: leaked.isEmpty && failure == nil,
-                                dropper: prepared.dropper, phases: database.phases)
+                                dropper: runSession.dropper, phases: database.phases)
             laps.record(\.handOff, as: .handOff)
         } else {
-            await prepared.dropper.enqueue(database.name, phases: database.phases)
+            await runSession.dropper.enqueue(database.name, phases: database.phases)
             laps.record(\.handOff, as: .handOff)
         }
         if let failure { throw failure }
@@ -438,41 +438,41 @@ public actor TestDatabaseManager {
         idleSandboxes.removeAll()
         if let sharedClone, let shared = try? await sharedClone.value { try? await release(shared) }
         sharedClone = nil
-        guard let preparation else { return }
-        self.preparation = nil       // acquires from now on prepare afresh
-        preparationGeneration += 1
+        guard let sessionTask else { return }
+        self.sessionTask = nil       // acquires from now on prepare afresh
+        sessionGeneration += 1
         let unreleased = outstanding  // taken before any await: later acquires belong to a new preparation
         outstanding.removeAll()
-        guard let prepared = try? await preparation.value else { return }
+        guard let runSession = try? await sessionTask.value else { return }
         ProcessShutdown.shared.unregisterFinalRead(for: self)   // read here, before the pool closes
-        if let audit = prepared.logAudit {
+        if let audit = runSession.logAudit {
             var reader = ServerLogReader(path: audit.path)   // from the current end: only waits for the mark
-            _ = try? await reader.readThrough(prepared.admin.connection, timeout: .milliseconds(500))   // flush the log
+            _ = try? await reader.readThrough(runSession.admin.connection, timeout: .milliseconds(500))   // flush the log
             for name in unreleased { audit.ended(name) }
-            recordForTheRun(await audit.scan(checkingMarkersWith: prepared.admin))
+            recordForTheRun(await audit.scan(checkingMarkersWith: runSession.admin))
         }
-        if let walAudit = await prepared.walAudit?.value {
+        if let walAudit = await runSession.walAudit?.value {
             recordForTheRun(await walAudit.scan())
         }
-        await prepared.pool?.close()
-        for name in unreleased { await prepared.dropper.enqueue(name, phases: nil) }
-        await prepared.dropper.close()
-        await prepared.lanes.close()
-        await prepared.keeper.stop()
-        await prepared.admin.close()
+        await runSession.pool?.close()
+        for name in unreleased { await runSession.dropper.enqueue(name, phases: nil) }
+        await runSession.dropper.close()
+        await runSession.lanes.close()
+        await runSession.keeper.stop()
+        await runSession.admin.close()
     }
 
     /// Runs the run audit up to now — the statement log (flushed first) and the WAL — and
     /// records what it found, as ``shutdown()`` does: at the process exit (``ProcessShutdown``'s
     /// final read), and for tests that look at the findings while the manager goes on.
     package func auditRunNow() async {
-        guard let preparation, let prepared = try? await preparation.value else { return }
-        if let audit = prepared.logAudit {
+        guard let sessionTask, let runSession = try? await sessionTask.value else { return }
+        if let audit = runSession.logAudit {
             var reader = ServerLogReader(path: audit.path)
-            _ = try? await reader.readThrough(prepared.admin.connection, timeout: .milliseconds(500))
-            recordForTheRun(await audit.scan(checkingMarkersWith: prepared.admin))
+            _ = try? await reader.readThrough(runSession.admin.connection, timeout: .milliseconds(500))
+            recordForTheRun(await audit.scan(checkingMarkersWith: runSession.admin))
         }
-        if let walAudit = await prepared.walAudit?.value {
+        if let walAudit = await runSession.walAudit?.value {
             recordForTheRun(await walAudit.scan())
         }
     }
@@ -480,15 +480,15 @@ public actor TestDatabaseManager {
     /// Whether the run audit reads the WAL on this manager's server (the witness opened).
     package var runAuditReadsWAL: Bool {
         get async {
-            guard let preparation, let prepared = try? await preparation.value else { return false }
-            return await prepared.walAudit?.value != nil
+            guard let sessionTask, let runSession = try? await sessionTask.value else { return false }
+            return await runSession.walAudit?.value != nil
         }
     }
 
     /// Waits until every released database has been dropped, or recycled into the pool.
     package func waitForDrops() async {
-        guard let preparation, let prepared = try? await preparation.value else { return }
-        await prepared.pool?.settle()
-        await prepared.dropper.flush()
+        guard let sessionTask, let runSession = try? await sessionTask.value else { return }
+        await runSession.pool?.settle()
+        await runSession.dropper.flush()
     }
 }

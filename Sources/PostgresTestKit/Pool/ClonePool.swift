@@ -40,7 +40,7 @@ actor ClonePool {
     private var lent: [String: Lent] = [:]
     /// Acquires under way (the size of a burst, for the pool to learn).
     private var acquiring = 0
-    private var annotations: [String: Task<Void, Never>] = [:]
+    private var markerWrites: [String: Task<Void, Never>] = [:]
     private var counter = 0
     private var filler: Task<Void, Never>?
     /// Judges released clones for recycling (`nil` without a WAL witness).
@@ -117,7 +117,7 @@ actor ClonePool {
             marker.uses = window.uses + 1
             lent[clone.name] = Lent(window: window, comment: marker.comment)
         }
-        annotate(clone.name, with: marker)
+        writeMarker(clone.name, with: marker)
         return clone
     }
 
@@ -196,10 +196,10 @@ actor ClonePool {
     var count: Int { state.ready.count }
 
     /// Writes the test's owner marker on a clone taken from the pool (off the critical path).
-    private func annotate(_ name: String, with marker: OwnerMarker) {
+    private func writeMarker(_ name: String, with marker: OwnerMarker) {
         // Off the pool's own connection when a recycler's is there: that one may be busy with a
         // `CREATE DATABASE`, and a verdict waits for this marker.
-        annotations[name] = Task { [admin, recycler, logger] in
+        markerWrites[name] = Task { [admin, recycler, logger] in
             let writer = await recycler?.admin ?? admin
             do { try await writer.writeMarker(marker, on: name) }
             catch { logger.debug("could not write the marker of \(name): \(error)") }
@@ -207,8 +207,8 @@ actor ClonePool {
     }
 
     /// Waits for the marker write of a taken clone (before the marker is written again).
-    func awaitAnnotation(of name: String) async {
-        await annotations.removeValue(forKey: name)?.value
+    func awaitMarkerWrite(of name: String) async {
+        await markerWrites.removeValue(forKey: name)?.value
     }
 
     private func refill() {
@@ -275,7 +275,7 @@ actor ClonePool {
     ) async -> (RecycleVerdict, ReadyClone?) {
         var laps = StepLaps()
         defer { logger.debug("verdict on \(name) in \(laps)") }
-        await awaitAnnotation(of: name)   // the test's marker is the comment expected
+        await awaitMarkerWrite(of: name)   // the test's marker is the comment expected
         laps.record("marker")
         counter += 1
         let renamed = "\(namePrefix)\(counter)"
@@ -507,8 +507,8 @@ actor ClonePool {
             await clone.connection.close()
             _ = try? await admin.dropDatabase(clone.name)
         }
-        for annotation in annotations.values { await annotation.value }
-        annotations.removeAll()
+        for write in markerWrites.values { await write.value }
+        markerWrites.removeAll()
         recycler = nil   // the process's recycler: its witness serves other pools, until the exit
         await admin.close()
     }

@@ -6,29 +6,29 @@ extension TestDatabaseManager {
     /// ``acquire(testName:isolation:)`` calls it; call it early to move that work out of the first test.
     public func prepare() async throws {
         do {
-            _ = try await prepared()
+            _ = try await session()
         } catch let error as PGError {
             throw error.withToolkitHint(embedded: server.isEmbedded)
         }
     }
 
-    func prepared() async throws -> Prepared {
-        if let preparation { return try await preparation.value }
-        preparationGeneration += 1
-        let generation = preparationGeneration
-        let task = Task { try await self.makePrepared(generation: generation) }
-        preparation = task
+    func session() async throws -> RunSession {
+        if let sessionTask { return try await sessionTask.value }
+        sessionGeneration += 1
+        let generation = sessionGeneration
+        let task = Task { try await self.openSession(generation: generation) }
+        sessionTask = task
         do {
             return try await task.value
         } catch {
             // The next acquire tries again (e.g. after a server restart), unless a newer
             // preparation already replaced this one.
-            if generation == preparationGeneration { preparation = nil }
+            if generation == sessionGeneration { sessionTask = nil }
             throw error
         }
     }
 
-    func makePrepared(generation: Int) async throws -> Prepared {
+    func openSession(generation: Int) async throws -> RunSession {
         if let prefixError { throw prefixError }
         if !settings.unreadable.isEmpty {   // said once per process, not ignored in silence
             try await StartUpChores.once("unreadable settings") { [logger, settings] in
@@ -164,8 +164,8 @@ extension TestDatabaseManager {
                     await self?.auditRunNow()
                 }
             }
-            logger.debug("prepared in \(laps)")
-            return Prepared(admin: admin, dropper: dropper, pool: pool, serverParameters: parameters, template: template,
+            logger.debug("runSession in \(laps)")
+            return RunSession(admin: admin, dropper: dropper, pool: pool, serverParameters: parameters, template: template,
                             strategy: strategy, logAudit: logAudit, walAudit: walAudit,
                             lanes: lanes,
                             keeper: keeper!, generation: generation,
@@ -177,20 +177,20 @@ extension TestDatabaseManager {
         }
     }
 
-    /// The template this manager clones, once prepared (`nil` without migrations or seeders).
+    /// The template this manager clones, once runSession (`nil` without migrations or seeders).
     public var templateName: String? {
-        get async throws { try await prepared().template?.name }
+        get async throws { try await session().template?.name }
     }
 
     /// The clone strategy in use (measured once per template and remembered in its marker).
     package var cloneStrategy: CloneStrategy? {
-        get async throws { try await prepared().strategy }
+        get async throws { try await session().strategy }
     }
 
     /// How many ready clones the pool holds now.
     package var pooledClones: Int {
         get async throws {
-            guard let pool = try await prepared().pool else { return 0 }
+            guard let pool = try await session().pool else { return 0 }
             return await pool.count
         }
     }
@@ -207,7 +207,7 @@ extension TestDatabaseManager {
     /// The verdicts on released clones so far (recycled, or dropped and why).
     package var recycleVerdicts: [RecycleVerdict] {
         get async {
-            guard let preparation, let pool = (try? await preparation.value)?.pool else { return [] }
+            guard let sessionTask, let pool = (try? await sessionTask.value)?.pool else { return [] }
             return await pool.verdicts
         }
     }
@@ -216,7 +216,7 @@ extension TestDatabaseManager {
     /// first fill to know.
     package var recyclesClones: Bool {
         get async throws {
-            guard let pool = try await prepared().pool else { return false }
+            guard let pool = try await session().pool else { return false }
             try await waitForPool(1)
             return await pool.recycles
         }
@@ -224,30 +224,30 @@ extension TestDatabaseManager {
 
     /// Whether an outstanding clone has a WAL window (and can be recycled at its release).
     package func hasRecycleWindow(_ name: String) async -> Bool {
-        guard let preparation, let pool = (try? await preparation.value)?.pool else { return false }
+        guard let sessionTask, let pool = (try? await sessionTask.value)?.pool else { return false }
         return await pool.canComeBack(name)
     }
 
     /// Waits until every released clone has its verdict.
     package func settleRecycling() async {
-        guard let preparation, let prepared = try? await preparation.value else { return }
-        await prepared.pool?.settle()
+        guard let sessionTask, let runSession = try? await sessionTask.value else { return }
+        await runSession.pool?.settle()
     }
 
     /// Whether preparing this manager built the template (`false`: reused, no migration work).
     package var builtTemplate: Bool {
-        get async throws { try await prepared().template?.built ?? false }
+        get async throws { try await session().template?.built ?? false }
     }
 
     func invalidatePreparation(generation: Int) async {
-        guard let preparation, generation == preparationGeneration else { return }
-        self.preparation = nil
-        if let prepared = try? await preparation.value {
-            await prepared.pool?.close()
-            await prepared.dropper.close()
-            await prepared.lanes.close()
-            await prepared.keeper.stop()
-            await prepared.admin.close()
+        guard let sessionTask, generation == sessionGeneration else { return }
+        self.sessionTask = nil
+        if let runSession = try? await sessionTask.value {
+            await runSession.pool?.close()
+            await runSession.dropper.close()
+            await runSession.lanes.close()
+            await runSession.keeper.stop()
+            await runSession.admin.close()
         }
     }
 }
