@@ -9,7 +9,7 @@ package struct SharedDatabaseState: Sendable, Hashable {
     package let catalogs: String
     /// Its comment: the owner marker, which the toolkit itself rewrites.
     package let comment: String?
-    /// RunSession transactions and replication slots of the database (they outlive sessions).
+    /// Prepared transactions and replication slots of the database (they outlive sessions).
     package let lingering: Int
     /// The WAL insert position when it was read: a mark, as ``WalWitness/mark()`` takes.
     package let lsn: WalLSN

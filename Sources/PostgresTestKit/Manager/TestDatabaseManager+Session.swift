@@ -164,7 +164,7 @@ extension TestDatabaseManager {
                     await self?.auditRunNow()
                 }
             }
-            logger.debug("runSession in \(laps)")
+            logger.debug("session opened in \(laps)")
             return RunSession(admin: admin, dropper: dropper, pool: pool, serverParameters: parameters, template: template,
                             strategy: strategy, logAudit: logAudit, walAudit: walAudit,
                             lanes: lanes,
@@ -177,7 +177,7 @@ extension TestDatabaseManager {
         }
     }
 
-    /// The template this manager clones, once runSession (`nil` without migrations or seeders).
+    /// The template this manager clones, once its session is open (`nil` without migrations or seeders).
     public var templateName: String? {
         get async throws { try await session().template?.name }
     }

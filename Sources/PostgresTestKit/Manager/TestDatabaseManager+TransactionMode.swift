@@ -90,7 +90,7 @@ extension TestDatabaseManager {
         try? database.phases.enter(.rolledBack)
     }
 
-    /// Records the escape, undoes what can be undone (runSession transactions, which would keep
+    /// Records the escape, undoes what can be undone (prepared transactions, which would keep
     /// the clone from being dropped) and takes the shared clone out of service.
     private func retireSharedClone(_ database: PostgresTestDatabase, _ escape: (error: TestKitError, statement: String?)) async {
         let connection = database.connection
@@ -98,8 +98,8 @@ extension TestDatabaseManager {
             kind: .transactionSandboxEscaped, phase: .ready, database: database.name, statement: escape.statement,
             sessionPID: await connection.backendPID,
             note: "test \(database.testName ?? "?") ended the outer transaction of its sandbox; the shared clone was replaced. \(escape.error.message)"))
-        if let runSession = try? await connection.execute("SELECT gid FROM pg_prepared_xacts WHERE database = current_database()") {
-            for row in runSession.rows {
+        if let xacts = try? await connection.execute("SELECT gid FROM pg_prepared_xacts WHERE database = current_database()") {
+            for row in xacts.rows {
                 guard let gid = row[0], let literal = try? await connection.quoteLiteral(gid) else { continue }
                 _ = try? await connection.simpleQuery("ROLLBACK PREPARED \(literal)")
             }

@@ -62,6 +62,9 @@ public actor TestDatabaseManager {
     var idleSandboxes: [Connection] = []
     var liveSandboxes: Set<ObjectIdentifier> = []
 
+    /// The manager's session with its server, opened by the first acquire (or ``prepare()``):
+    /// the admin connection, the dropper, the pool, the lanes, the audits and the keeper. It is
+    /// closed in one order by ``shutdown()``, and replaced whole when a recovery opens a new one.
     struct RunSession: Sendable {
         let admin: AdminConnection
         let dropper: BackgroundDropper
