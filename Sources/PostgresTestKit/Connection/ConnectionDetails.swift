@@ -22,7 +22,7 @@ public struct ConnectionDetails: Sendable, Hashable, CustomStringConvertible {
     let sslMode: String
 
     /// Builds details from parts; `host` starting with `/` names a socket directory.
-    package init(host: String, port: Int = 5432, user: String, password: String? = nil, database: String) {
+    public init(host: String, port: Int = 5432, user: String, password: String? = nil, database: String) {
         self.init(host: host, port: port, user: user, password: password, database: database, sslMode: nil)
     }
 
