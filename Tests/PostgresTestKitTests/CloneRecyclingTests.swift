@@ -95,7 +95,7 @@ struct CloneRecyclingTests {
     func aSequenceThatMovedOnIsSetBack(sql: String) async throws {
         guard let verdict = try await Self.verdict({ db, _ in _ = try await db.simpleQuery(sql) }) else { return }
         #expect(verdict.recycledAs != nil, "\(sql): \(verdict.reason ?? "")")
-        #expect(verdict.reset?.truncate == [])
+        #expect(verdict.reset?.emptied == [])
         #expect(verdict.reset?.sequences.count == 1)
     }
 

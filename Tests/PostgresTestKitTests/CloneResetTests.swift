@@ -13,7 +13,7 @@ struct CloneResetTests {
     /// Tables empty in the template (an identity, serials, a foreign key with ON DELETE
     /// CASCADE, a trigger that writes elsewhere, a partitioned table, a TOAST-sized column),
     /// a sequence no table owns that has moved on, and a table with rows.
-    static let schema = SchemaMigrations.closure(fingerprint: "reset-schema-1") { context in
+    static let schema = SchemaMigrations.closure(fingerprint: "reset-schema-2") { context in
         try await context.connection.simpleQuery("""
             CREATE TABLE customers (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL UNIQUE);
             CREATE TABLE orders (id serial PRIMARY KEY, customer_id int NOT NULL REFERENCES customers ON DELETE CASCADE, note text);
@@ -32,6 +32,19 @@ struct CloneResetTests {
             SELECT nextval('tickets'), nextval('tickets'), nextval('tickets');
             CREATE TABLE countries (code text PRIMARY KEY, name text NOT NULL);
             INSERT INTO countries VALUES ('fr', 'France'), ('de', 'Germany'), ('jp', 'Japan');
+            CREATE TABLE watch_log (id serial PRIMARY KEY, what text NOT NULL);
+            CREATE TABLE watched (id serial PRIMARY KEY, v text);
+            CREATE FUNCTION log_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN INSERT INTO watch_log (what) VALUES ('deleted ' || OLD.id); RETURN OLD; END $$;
+            CREATE TRIGGER watched_deleted AFTER DELETE ON watched FOR EACH ROW EXECUTE FUNCTION log_delete();
+            ALTER TABLE watched ENABLE ALWAYS TRIGGER watched_deleted;
+            CREATE TABLE ruled (id serial PRIMARY KEY);
+            CREATE RULE ruled_deleted AS ON DELETE TO ruled DO ALSO INSERT INTO watch_log (what) VALUES ('rule ' || OLD.id);
+            ALTER TABLE ruled ENABLE ALWAYS RULE ruled_deleted;
+            CREATE TABLE private_notes (id serial PRIMARY KEY, owner text NOT NULL DEFAULT current_user, body text);
+            ALTER TABLE private_notes ENABLE ROW LEVEL SECURITY;
+            ALTER TABLE private_notes FORCE ROW LEVEL SECURITY;
+            CREATE POLICY mine ON private_notes USING (owner = current_user);
             """)
     }
     static let prefix = TestSupport.uniquePrefix("reset")
@@ -129,11 +142,30 @@ struct CloneResetTests {
         #expect(verdict.recycledAs != nil && verdict.reset != nil, "\(sql): \(verdict.reason ?? "")")
     }
 
+    /// A reset empties small tables by `DELETE` (cheap on a stock server) only where that
+    /// empties them as `TRUNCATE` would: a `DELETE` trigger or rule enabled ALWAYS (which
+    /// fires even under `session_replication_role = replica` and would write elsewhere),
+    /// row-level security (which could hide rows from the delete) or a table past 1 MB makes
+    /// it a `TRUNCATE`. Each case is also compared with a fresh clone: a wrong `DELETE` would
+    /// leave rows in `watch_log`, and the comparison would see them.
+    @Test(arguments: [
+        ("INSERT INTO customers (name) VALUES ('ada'); INSERT INTO orders (customer_id) SELECT id FROM customers", ResetPlan.Emptying.delete),
+        ("INSERT INTO watched (v) VALUES ('a'), ('b')", .truncate),                      // an ALWAYS trigger on DELETE
+        ("INSERT INTO ruled DEFAULT VALUES", .truncate),                                 // an ALWAYS rule on DELETE
+        ("INSERT INTO private_notes (body) VALUES ('mine')", .truncate),                 // row-level security, forced
+        ("INSERT INTO documents (body) SELECT md5(g::text) FROM generate_series(1, 40000) g", .truncate),   // past 1 MB
+    ])
+    func smallTablesAreDeletedOnlyWhereThatEmptiesThemAsTruncateWould(sql: String, emptying: ResetPlan.Emptying) async throws {
+        guard let verdict = try await Self.writeThenCompare(sql) else { return }
+        if verdict.reason?.contains("has already been removed") == true { return }
+        #expect(verdict.reset?.emptying == emptying, "\(sql): \(verdict.reset.map { "\($0)" } ?? verdict.reason ?? "")")
+    }
+
     @Test func copyIntoATableIsReset() async throws {
         let path = try CloneRecyclingTests.copyFile()
         defer { unlink(path) }
         guard let verdict = try await Self.writeThenCompare("COPY customers (name) FROM '\(path)'") else { return }
-        #expect(verdict.reset?.truncate.isEmpty == false, "\(verdict.reason ?? "")")
+        #expect(verdict.reset?.emptied.isEmpty == false, "\(verdict.reason ?? "")")
     }
 
     /// The fallback: restoring a table's template rows would need a copy of them in the
@@ -153,7 +185,7 @@ struct CloneResetTests {
         guard let verdict = try await Self.writeThenCompare("INSERT INTO customers (name) VALUES ('only customers')") else { return }
         let plan = try #require(verdict.reset)
         // customers changed; orders references it (TRUNCATE needs both); nothing else is touched.
-        #expect(plan.truncate.count == 2, "\(plan)")
+        #expect(plan.emptied.count == 2, "\(plan)")
         #expect(plan.sequences.count == 1, "the identity's sequence: \(plan)")
     }
 }

@@ -94,8 +94,28 @@ struct ResetPlanTests {
         let closure = [ResetPlan.Table(oid: 16395, name: "orders", hasTruncateTrigger: false),
                        ResetPlan.Table(oid: 16390, name: "customers", hasTruncateTrigger: false)]
         let plan = try ResetPlan.make(closure: closure, sequences: [16398], baseline: Self.baseline).get()
-        #expect(plan.truncate == [16390, 16395])
+        #expect(plan.emptied == [16390, 16395])
         #expect(plan.sequences == [16398: .init(value: 3, isCalled: true)])
+    }
+
+    /// Small tables are emptied by DELETE (cheap on a stock server); one table that is not
+    /// deletable (large, row-level security, a DELETE trigger or rule that fires anyway)
+    /// makes the whole closure truncated, and the script says which.
+    @Test func smallTablesAreDeletedAndOneLargeOneMakesItATruncate() throws {
+        let small = [ResetPlan.Table(oid: 16395, name: "orders", hasTruncateTrigger: false, deletable: true),
+                     ResetPlan.Table(oid: 16390, name: "customers", hasTruncateTrigger: false, deletable: true)]
+        let deleted = try ResetPlan.make(closure: small, sequences: [], baseline: Self.baseline).get()
+        #expect(deleted.emptying == .delete)
+        let names: [UInt32: String] = [16390: "customers", 16395: "orders"]
+        let script = CloneReset.script(deleted, names: names, alongside: "")
+        #expect(script.contains("DELETE FROM ONLY customers; DELETE FROM ONLY orders;") && !script.contains("TRUNCATE"), "\(script)")
+        #expect(script.contains("session_replication_role = replica"), "no trigger, rule or foreign-key action fires")
+
+        let oneLarge = [small[0], ResetPlan.Table(oid: 16390, name: "customers", hasTruncateTrigger: false, deletable: false)]
+        let truncated = try ResetPlan.make(closure: oneLarge, sequences: [], baseline: Self.baseline).get()
+        #expect(truncated.emptying == .truncate)
+        let truncating = CloneReset.script(truncated, names: names, alongside: "")
+        #expect(truncating.contains("TRUNCATE ONLY customers, orders;") && !truncating.contains("DELETE"), "\(truncating)")
     }
 
     @Test func aTableWithRowsInTheTemplateEndsInADrop() {
@@ -135,7 +155,7 @@ struct ResetPlanTests {
 
     @Test func onlySequencesChangedIsASequenceOnlyReset() throws {
         let plan = try ResetPlan.make(closure: [], sequences: [16388], baseline: Self.baseline).get()
-        #expect(plan.truncate.isEmpty)
+        #expect(plan.emptied.isEmpty)
         #expect(plan.sequences == [16388: .init(value: 1, isCalled: false)])
     }
 }

@@ -290,14 +290,19 @@ actor ClonePool {
             await recycler.noteFailure(error)
             return (.init(database: name, recycledAs: nil, reason: "it could not be renamed (\(error))"), nil)
         }
+        // The clone's next session is opened while the WAL is read: the connect (a TCP and
+        // SCRAM handshake on a stock server, 10 ms and more) overlaps the read, and is closed
+        // unused when the verdict is against the clone.
+        let opening = Task { try await self.connect(to: renamed) }
         let judged = await recycler.judge(renamed, window, expectedComment: expectedComment)
         laps.record("WAL")
         switch judged {
         case .failure(let reason):
+            if let unused = try? await opening.value { await unused.close() }
             return (.init(database: renamed, recycledAs: nil, reason: reason.text), nil)
         case .success(let judgement):
             defer { laps.record(judgement.reset.isEmpty ? "bringing back" : "reset and bringing back") }
-            return await bringBack(name, as: renamed, next: judgement.next, resetting: judgement.reset)
+            return await bringBack(name, as: renamed, next: judgement.next, resetting: judgement.reset, connecting: opening)
         }
     }
 
@@ -307,11 +312,13 @@ actor ClonePool {
     /// `files` when rows changed (in the same transaction; the next window opens after it),
     /// and its connect hooks.
     private func bringBack(
-        _ name: String, as renamed: String, next: CloneRecycler.Window, resetting files: Set<ResetRule.RelationFile>
+        _ name: String, as renamed: String, next: CloneRecycler.Window, resetting files: Set<ResetRule.RelationFile>,
+        connecting: Task<Connection, any Error>? = nil
     ) async -> (RecycleVerdict, ReadyClone?) {
         var next = next
         do {
-            let connection = try await connect(to: renamed)
+            let connection: Connection
+            if let connecting { connection = try await connecting.value } else { connection = try await connect(to: renamed) }
             var marker = OwnerMarker(kind: .clone, run: admin.runID)
             marker.uses = next.uses
             let spare: String

@@ -1,7 +1,8 @@
 /// Brings a released clone back to its template's state on a connection to it (renamed, so no
 /// other session is there), in two round trips: one catalog read names the relation files its
 /// WAL window changed and the tables that reference them; ``ResetPlan`` decides; one
-/// transaction runs the plan — `TRUNCATE ONLY` of the tables, `setval` of the sequences —
+/// transaction runs the plan — `DELETE FROM ONLY` of small tables or `TRUNCATE ONLY` of larger
+/// ones (``ResetPlan/Emptying``), `setval` of the sequences —
 /// with no user trigger firing (`session_replication_role = replica`; the plan refuses tables
 /// with `TRUNCATE` triggers), together with the caller's bookkeeping (the spare's marker), and
 /// reads the WAL position after it: where the clone's next window opens.
@@ -50,8 +51,12 @@ enum CloneReset {
     /// The reset's one transaction, then the WAL position after it.
     static func script(_ plan: ResetPlan, names: [UInt32: String], alongside: String) -> String {
         var script = "BEGIN; SET LOCAL synchronous_commit = off; SET LOCAL session_replication_role = replica; SET LOCAL lock_timeout = '5s';"
-        if !plan.truncate.isEmpty {
-            script += " TRUNCATE ONLY " + plan.truncate.compactMap { names[$0] }.joined(separator: ", ") + ";"
+        let tables = plan.emptied.compactMap { names[$0] }
+        if !tables.isEmpty {
+            switch plan.emptying {
+            case .truncate: script += " TRUNCATE ONLY " + tables.joined(separator: ", ") + ";"
+            case .delete: script += tables.map { " DELETE FROM ONLY \($0);" }.joined()
+            }
         }
         if !plan.sequences.isEmpty {
             let sequences = plan.sequences.sorted { $0.key < $1.key }
@@ -90,11 +95,14 @@ enum CloneReset {
                 SELECT k.conrelid FROM pg_constraint k JOIN closure ON k.confrelid = closure.oid WHERE k.contype = 'f'
             )
             SELECT 'relation', r.spc::int8, r.node::int8, r.oid::int8, coalesce(r.relkind::text, ''),
-                   coalesce(r.oid::regclass::text, ''), r.tab::int8, r.tabkind::text, NULL::bool
+                   coalesce(r.oid::regclass::text, ''), r.tab::int8, r.tabkind::text, NULL::bool, NULL::bool
             FROM resolved r
             UNION ALL
             SELECT 'closure', NULL, NULL, c.oid::int8, c.relkind::text, c.oid::regclass::text, NULL, NULL,
-                   EXISTS (SELECT FROM pg_trigger g WHERE g.tgrelid = c.oid AND NOT g.tgisinternal AND (g.tgtype & 32) <> 0)
+                   EXISTS (SELECT FROM pg_trigger g WHERE g.tgrelid = c.oid AND NOT g.tgisinternal AND (g.tgtype & 32) <> 0),
+                   NOT c.relrowsecurity AND pg_table_size(c.oid) <= 1048576
+                   AND NOT EXISTS (SELECT FROM pg_trigger g WHERE g.tgrelid = c.oid AND g.tgenabled IN ('A', 'R') AND (g.tgtype & 8) <> 0)
+                   AND NOT EXISTS (SELECT FROM pg_rewrite w WHERE w.ev_class = c.oid AND w.ev_type = '4' AND w.ev_enabled IN ('A', 'R'))
             FROM closure JOIN pg_class c ON c.oid = closure.oid
             WHERE c.relkind <> 'p'
             """, "{\(sorted.map { String($0.tablespace) }.joined(separator: ","))}",
@@ -109,7 +117,8 @@ enum CloneReset {
                     oid: oid, kind: try row.decode(String.self, at: 4), name: name,
                     table: try row.decode(Int64?.self, at: 6).map { UInt32($0) }, tableKind: try row.decode(String?.self, at: 7)))
             } else if let oid {
-                closure.append(ResetPlan.Table(oid: oid, name: name, hasTruncateTrigger: try row.decode(Bool.self, at: 8)))
+                closure.append(ResetPlan.Table(
+                    oid: oid, name: name, hasTruncateTrigger: try row.decode(Bool.self, at: 8), deletable: try row.decode(Bool.self, at: 9)))
             }
         }
         return (relations, closure)
