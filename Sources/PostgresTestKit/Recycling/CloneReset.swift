@@ -71,9 +71,10 @@ enum CloneReset {
     /// relation, and the table whose rows it holds: an index's table, a TOAST table's owner),
     /// and the ordinary tables among those with every table that references one of them by a
     /// foreign key, transitively (`TRUNCATE` refuses a referenced table without its
-    /// referencing ones), with their quoted names and `TRUNCATE` triggers. Partitioned parents
-    /// are left out of the closure: they hold no rows, and their partitions carry the
-    /// constraint too.
+    /// referencing ones), with their quoted names, whether a trigger fires on their `TRUNCATE`,
+    /// and whether a `DELETE` empties them as `TRUNCATE` would (``ResetPlan/Table/deletable``).
+    /// Partitioned parents are left out of the closure: they hold no rows, and their partitions
+    /// carry the constraint too.
     static func read(_ files: Set<ResetRule.RelationFile>, on connection: Connection) async throws -> (relations: [ResetPlan.Relation], closure: [ResetPlan.Table]) {
         let sorted = files.sorted()
         let rows = try await connection.execute("""
@@ -99,11 +100,20 @@ enum CloneReset {
             FROM resolved r
             UNION ALL
             SELECT 'closure', NULL, NULL, c.oid::int8, c.relkind::text, c.oid::regclass::text, NULL, NULL,
-                   EXISTS (SELECT FROM pg_trigger g WHERE g.tgrelid = c.oid AND NOT g.tgisinternal AND (g.tgtype & 32) <> 0),
-                   NOT c.relrowsecurity AND pg_table_size(c.oid) <= 1048576
-                   AND NOT EXISTS (SELECT FROM pg_trigger g WHERE g.tgrelid = c.oid AND g.tgenabled IN ('A', 'R') AND (g.tgtype & 8) <> 0)
+                   coalesce(g.truncating, false),
+                   NOT c.relrowsecurity AND c.reltuples < 0 AND NOT c.relhassubclass
+                   AND pg_relation_size(c.oid) < 10 * current_setting('block_size')::int8
+                   AND pg_table_size(c.oid) <= 1048576
+                   AND pg_indexes_size(c.oid) <= 4 * current_setting('block_size')::int8 * (SELECT count(*) FROM pg_index x WHERE x.indrelid = c.oid)
+                   AND NOT coalesce(g.deleting, false)
                    AND NOT EXISTS (SELECT FROM pg_rewrite w WHERE w.ev_class = c.oid AND w.ev_type = '4' AND w.ev_enabled IN ('A', 'R'))
+                   AND NOT EXISTS (SELECT FROM pg_publication)
             FROM closure JOIN pg_class c ON c.oid = closure.oid
+            LEFT JOIN LATERAL (
+                SELECT bool_or(NOT g.tgisinternal AND (g.tgtype & 32) <> 0) AS truncating,
+                       bool_or(g.tgenabled IN ('A', 'R') AND (g.tgtype & 8) <> 0) AS deleting
+                FROM pg_trigger g WHERE g.tgrelid = c.oid
+            ) g ON true
             WHERE c.relkind <> 'p'
             """, "{\(sorted.map { String($0.tablespace) }.joined(separator: ","))}",
             "{\(sorted.map { String($0.relfilenode) }.joined(separator: ","))}").rows

@@ -43,9 +43,13 @@ package struct ResetPlan: Sendable, Hashable {
         package let name: String
         /// Whether a trigger fires on its `TRUNCATE` (which a reset must not run).
         package let hasTruncateTrigger: Bool
-        /// Whether a `DELETE` of every row empties it as `TRUNCATE` would, and cheaply: it is
-        /// small (1 MB at most, TOAST included), no row-level security filters the rows, and
-        /// no trigger or rule fires on `DELETE` under `session_replication_role = replica`.
+        /// Whether a `DELETE` of every row empties it as `TRUNCATE` would, and no test can tell:
+        /// it was never analyzed and has no children, and its heap is under 10 pages — the size
+        /// the planner assumes for such a table, empty or not, so plans stay those of a fresh
+        /// clone; its indexes hold 4 pages each at most and its TOAST 1 MB; no row-level
+        /// security filters the rows; no trigger or rule fires on `DELETE` under
+        /// `session_replication_role = replica`; and the database publishes nothing (a
+        /// publication could refuse a delete without a replica identity).
         package let deletable: Bool
 
         package init(oid: UInt32, name: String, hasTruncateTrigger: Bool, deletable: Bool = false) {
@@ -60,8 +64,8 @@ package struct ResetPlan: Sendable, Hashable {
     ///
     /// `TRUNCATE` makes new relation files: on a stock server (fsync on) it cost 10–12 ms for
     /// two empty tables, where a `DELETE` of their few rows cost under 1 ms. So small tables
-    /// are emptied by `DELETE`; the dead rows it leaves make a table grow, past 1 MB it is
-    /// truncated instead, which clears them too.
+    /// are emptied by `DELETE`; the dead rows it leaves make a table grow, and once it is no
+    /// longer ``Table/deletable`` it is truncated instead, which clears them too.
     package enum Emptying: String, Sendable, Hashable {
         /// `DELETE FROM ONLY` each table: every table of the closure is ``Table/deletable``.
         case delete
