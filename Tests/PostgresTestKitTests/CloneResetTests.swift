@@ -102,6 +102,7 @@ struct CloneResetTests {
         try await written.release()
         await manager.waitForDrops()
         let verdict = await manager.recycleVerdicts.first
+        #expect(written.phases.current == (verdict?.recycledAs == nil ? .dropped : .recycled), "the written database's history ends as its verdict says")
         let next = try await manager.acquire(testName: "next")
         if recycles, let renamed = verdict?.recycledAs {
             #expect(next.name == renamed, "the next test gets the reset clone")

@@ -20,6 +20,20 @@ struct EmbeddedServerSocketDirectoryTests {
             let connection = try await Connection.connect(to: server.connectionString)
             #expect(try await connection.scalar("SELECT current_setting('unix_socket_directories')", as: String.self) == server.socketDirectory)
             await connection.close()
+            // A data directory made when the socket went elsewhere (an older toolkit's choice)
+            // listens where clients now look once it starts again — its data kept, not re-made.
+            let kept = server.dataDirectory + "/pgtestkit-test-kept"
+            FileManager.default.createFile(atPath: kept, contents: Data())
+            try await server.stop()
+            let conf = server.dataDirectory + "/pgtestkit.conf"
+            let settings = try String(contentsOfFile: conf, encoding: .utf8)
+            try settings.replacingOccurrences(of: "unix_socket_directories = '\(server.socketDirectory)'", with: "unix_socket_directories = '/tmp/pgtk-elsewhere'")
+                .write(toFile: conf, atomically: false, encoding: .utf8)
+            try await server.start(logger: TestSupport.logger)
+            let again = try await Connection.connect(to: server.connectionString)
+            #expect(try await again.scalar("SELECT current_setting('unix_socket_directories')", as: String.self) == server.socketDirectory)
+            await again.close()
+            #expect(FileManager.default.fileExists(atPath: kept), "the data directory was re-created instead of moved to the new socket directory")
         } catch {
             await EmbeddedServerTests.remove(server, base)
             throw error

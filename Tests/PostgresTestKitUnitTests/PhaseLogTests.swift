@@ -30,7 +30,7 @@ struct PhaseLogTests {
     }
 
     /// A database's history ends in one of three ways, and nothing follows any of them.
-    @Test(arguments: [Phase.dropped, .kept, .rolledBack])
+    @Test(arguments: [Phase.dropped, .recycled, .kept, .rolledBack])
     func aReleaseEndsInOneFinalPhase(_ end: Phase) throws {
         let log = PhaseLog(database: "db")
         try log.enter(.ready)

@@ -55,10 +55,17 @@ struct ToolkitSettingsTests {
         Row(variable: "PGTESTKIT_TCP", value: "tcp", check: { !$0.tcp }, unreadable: true),
         Row(variable: "PGTESTKIT_SERVER_USER", value: "pgrunner", check: { $0.serverUser == "pgrunner" }),
         Row(variable: "XDG_CACHE_HOME", value: "/c", check: { $0.cacheDirectory == "/c" }),
+        Row(variable: "HOME", value: "/home/ci", check: { $0.home == "/home/ci" }),
         Row(variable: "PGTESTKIT_LOG_LIMIT_MB", value: "8", check: { $0.logLimitBytes == 8 << 20 }),
         Row(variable: "PATH", value: "/a:/b", check: { $0.path == "/a:/b" }),
         Row(variable: "PGTESTKIT_CONNECT_WAIT", value: "2.5", check: { $0.connectWait == .milliseconds(2500) }),
         Row(variable: "PGTESTKIT_CONNECT_WAIT", value: "long", check: { $0.connectWait == .seconds(10) }, unreadable: true),
+        Row(variable: "PGTESTKIT_CONNECT_WAIT", value: "inf", check: { $0.connectWait == .seconds(10) }, unreadable: true),    // no trap
+        Row(variable: "PGTESTKIT_CONNECT_WAIT", value: "1e20", check: { $0.connectWait == .seconds(10) }, unreadable: true),
+        Row(variable: "PGTESTKIT_TEMPLATE_TTL", value: "999999999999999d", check: {
+            guard case .failure(let error) = $0.templateTTL else { return false }   // no overflow trap
+            return error.code == .configuration
+        }),
         Row(variable: "PGCONNECT_TIMEOUT", value: "5", check: { $0.hasConnectTimeout }),
         Row(variable: "PGTESTKIT_REPORT", value: "/tmp/r-%p.json", check: { $0.reportPath == "/tmp/r-%p.json" }),
         Row(variable: "PGTESTKIT_TIMELINE", value: "/tmp/t.html", check: { $0.timelinePath == "/tmp/t.html" }),
@@ -72,7 +79,8 @@ struct ToolkitSettingsTests {
         #expect(row.check(settings))
         if row.unreadable {
             #expect(settings.unreadable.count == 1)
-            #expect(settings.unreadable.first?.hasPrefix("\(row.variable)=\(row.value) is not one of") == true)
+            #expect(settings.unreadable.first?.hasPrefix("\(row.variable)=\(row.value) is not ") == true)
+            #expect(settings.unreadable.first?.hasSuffix("; it is ignored.") == true)
         } else {
             #expect(settings.unreadable.isEmpty)
         }

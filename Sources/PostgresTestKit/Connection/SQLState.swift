@@ -1,5 +1,5 @@
-/// A five-character SQLSTATE, as the server sends it (`25006`, `42P01`): a named constant for
-/// each code the toolkit acts on, and any other from a string literal (`"40001"`).
+/// A five-character SQLSTATE, as the server sends it (`25006`, `42P01`), written as a string
+/// literal where you compare one: `error.sqlState == "40001"`.
 ///
 /// Encoded as its plain string, so reports and logs read as PostgreSQL's own documentation
 /// ("Appendix A. PostgreSQL Error Codes").

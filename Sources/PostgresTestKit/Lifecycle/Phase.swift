@@ -1,4 +1,5 @@
-/// Where a toolkit database is in its life: connect → migrate → seed → ready → release → drop.
+/// Where a toolkit database is in its life: connect → migrate → seed → ready → release, then
+/// one end — dropped, recycled for the next test, kept, or (transaction mode) rolled back.
 ///
 /// The order is fixed and enforced: a step asked for in the wrong phase is an error naming
 /// both phases, never a silent reorder.
@@ -13,8 +14,10 @@ public enum Phase: String, Sendable, Codable, CaseIterable, CustomStringConverti
     case ready
     /// The test is done; connections are being closed and checked.
     case releasing
-    /// The database was dropped, or handed back to the pool for the next test.
+    /// The database was dropped.
     case dropped
+    /// The database went back to the pool for another test: unchanged, or reset from the WAL.
+    case recycled
     /// The database was kept for a look afterwards (`PGTESTKIT_KEEP`): nothing drops it.
     case kept
     /// The test's transaction was rolled back (`.transaction` isolation): the shared database lives on.
@@ -29,8 +32,8 @@ public enum Phase: String, Sendable, Codable, CaseIterable, CustomStringConverti
         case .migrating: [.seeding, .releasing]
         case .seeding: [.ready, .releasing]
         case .ready: [.releasing]
-        case .releasing: [.dropped, .kept, .rolledBack]
-        case .dropped, .kept, .rolledBack: []
+        case .releasing: [.dropped, .recycled, .kept, .rolledBack]
+        case .dropped, .recycled, .kept, .rolledBack: []
         }
     }
 }

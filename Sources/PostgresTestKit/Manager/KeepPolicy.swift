@@ -12,9 +12,4 @@ public enum KeepPolicy: String, Sendable {
     case failed
     /// Keep every database.
     case all
-
-    /// `PGTESTKIT_KEEP=failed|all|none`, else `fallback`: the environment wins over the code.
-    package static func fromEnvironment(_ environment: [String: String], fallback: KeepPolicy = .none) -> KeepPolicy {
-        ToolkitSettings(environment: environment).manager.keep ?? fallback
-    }
 }

@@ -26,10 +26,12 @@ package struct TemplateCollector: Sendable {
         let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
         let unit = trimmed.last.flatMap { units[$0] }
         let number = unit == nil ? trimmed : String(trimmed.dropLast())
-        guard let value = Int64(number), value >= 0 else {
+        // At most a century: more is a typo, and would overflow a Duration.
+        guard let value = Int64(number), value >= 0, case let (seconds, false) = value.multipliedReportingOverflow(by: unit ?? 1),
+              seconds <= 100 * 365 * 86_400 else {
             throw TestKitError(.configuration, "PGTESTKIT_TEMPLATE_TTL=\(text) is not a duration: give seconds (3600) or a number with s, m, h or d (90m, 36h, 7d).")
         }
-        return .seconds(value * (unit ?? 1))
+        return .seconds(seconds)
     }
 
     /// What a pass did.

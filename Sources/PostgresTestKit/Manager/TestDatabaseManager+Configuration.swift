@@ -41,11 +41,6 @@ extension TestDatabaseManager {
             self.recycle = recycle
         }
 
-        /// What `environment` sets; `nil` where it sets nothing, or nothing readable.
-        package static func fromEnvironment(_ environment: [String: String]) -> Configuration {
-            ToolkitSettings(environment: environment).manager
-        }
-
         /// These settings with every one `overrides` sets taken from it.
         package func overridden(by overrides: Configuration) -> Configuration {
             Configuration(

@@ -22,7 +22,7 @@ extension TestDatabaseManager {
             return try await task.value
         } catch {
             // The next acquire tries again (e.g. after a server restart), unless a newer
-            // preparation already replaced this one.
+            // session already replaced this one.
             if generation == sessionGeneration { sessionTask = nil }
             throw error
         }
@@ -37,7 +37,7 @@ extension TestDatabaseManager {
         }
         logger.info("PostgresTestKit uses \(server)")
         var laps = StepLaps()
-        // The server is resolved once per preparation (an embedded one: found and started once).
+        // The server is resolved once per session (an embedded one: found and started once).
         let embedded = try await server.embeddedServer()
         let connectionString: ConnectionString
         if let embedded {
@@ -87,14 +87,14 @@ extension TestDatabaseManager {
                 }
             }
             laps.record("reap")
-            let ttl = try settings.templateTTL.get()   // a malformed PGTESTKIT_TEMPLATE_TTL fails every preparation
+            let ttl = try settings.templateTTL.get()   // a malformed PGTESTKIT_TEMPLATE_TTL fails every session
             try await StartUpChores.once("collect \(serverKey)") { [admin, logger] in
                 do {
                     _ = try await TemplateCollector(admin: admin, logger: logger).collect(ttl: ttl)
                 } catch let error as TestKitError where error.code == .configuration {
                     throw error
                 } catch {
-                    logger.warning("template collection failed (the preparation goes on): \(error)")
+                    logger.warning("template collection failed (the session opens anyway): \(error)")
                 }
             }
             laps.record("template collection")
@@ -239,7 +239,7 @@ extension TestDatabaseManager {
         get async throws { try await session().template?.built ?? false }
     }
 
-    func invalidatePreparation(generation: Int) async {
+    func invalidateSession(generation: Int) async {
         guard let sessionTask, generation == sessionGeneration else { return }
         self.sessionTask = nil
         if let runSession = try? await sessionTask.value {

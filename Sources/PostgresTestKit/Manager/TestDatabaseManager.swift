@@ -53,7 +53,7 @@ public actor TestDatabaseManager {
     nonisolated let settings: ToolkitSettings
 
     var sessionTask: Task<RunSession, any Error>?
-    /// Bumped whenever a new preparation starts, so a stale failure never tears down a newer one.
+    /// Bumped whenever a new session opens, so a stale failure never tears down a newer one.
     var sessionGeneration = 0
     var counter = 0
     var outstanding: Set<String> = []
@@ -82,7 +82,7 @@ public actor TestDatabaseManager {
         /// Holds the run's lock on a connection of its own: the run stays provably alive
         /// (to every reaper) even when its admin session is killed.
         let keeper: RunKeeper
-        /// Which preparation this is (recovery replaces only the one that failed).
+        /// Which session this is (recovery replaces only the one that failed).
         let generation: Int
         /// The embedded TCP server's 0600 `.pgpass`, for the line that connects to a kept
         /// database; `nil` on the socket server and on any other server.
@@ -132,7 +132,7 @@ public actor TestDatabaseManager {
         // One rule for every setting: the environment's, else the code's, else the default.
         let settings = Configuration(prefix: prefix, audit: audit, keep: keep, poolSize: poolSize, recycle: recycle, warmPool: warmPool)
             .overridden(by: environment.manager)
-        let prefix = settings.prefix ?? "pgtk"
+        let prefix = settings.prefix ?? ToolkitSettings.defaultPrefix
         self.prefix = prefix
         do { try DatabaseName.validatePrefix(prefix); prefixError = nil } catch { prefixError = error as? TestKitError }
         self.server = server ?? environment.server
@@ -192,7 +192,7 @@ public actor TestDatabaseManager {
             do {
                 return try await acquireClone(testName: testName, suite: suite)
             } catch let error as PGError where Self.isRecoverable(error) {
-                // The server restarted, or the template vanished: the failed preparation was torn
+                // The server restarted, or the template vanished: the failed session was torn
                 // down (once, however many acquires failed on it); prepare again and retry once.
                 logger.warning("recovering from \(error.message); reconnecting and preparing again")
                 return try await acquireClone(testName: testName, suite: suite)
@@ -217,7 +217,7 @@ public actor TestDatabaseManager {
             do {
                 return try await acquireClone(testName: testName, runSession, started, laps)
             } catch let error as PGError where Self.isRecoverable(error) {
-                await invalidatePreparation(generation: runSession.generation)
+                await invalidateSession(generation: runSession.generation)
                 throw error
             }
         } catch {
@@ -354,7 +354,7 @@ public actor TestDatabaseManager {
     public func release(_ database: PostgresTestDatabase, testFailed: Bool = false) async throws {
         if database.isolation == .transaction { return await releaseSandbox(database) }
         guard outstanding.remove(database.name) != nil, let sessionTask else { return }
-        let runSession = try await sessionTask.value   // never starts a new preparation (e.g. after shutdown)
+        let runSession = try await sessionTask.value   // never opens a new session (e.g. after shutdown)
         database.recordTestTime()
         try? database.phases.enter(.releasing)
         await database.connection.close()
@@ -444,7 +444,7 @@ public actor TestDatabaseManager {
         guard let sessionTask else { return }
         self.sessionTask = nil       // acquires from now on prepare afresh
         sessionGeneration += 1
-        let unreleased = outstanding  // taken before any await: later acquires belong to a new preparation
+        let unreleased = outstanding  // taken before any await: later acquires belong to a new session
         outstanding.removeAll()
         guard let runSession = try? await sessionTask.value else { return }
         ProcessShutdown.shared.unregisterFinalRead(for: self)   // read here, before the pool closes

@@ -179,7 +179,7 @@ actor ClonePool {
                     $0.timeline.add(span, to: row)
                     $0.timeline.update(row) { $0.outcome = outcome; $0.note = reason }
                 }
-                if dropped { await dropper.enqueue(verdict.database, phases: phases) }
+                if dropped { await dropper.enqueue(verdict.database, phases: phases) } else { try? phases?.enter(.recycled) }
                 self.verdicts.append(verdict)
                 self.judging[name] = nil
                 self.refill()   // a dropped clone's place is made anew (a refill waits for verdicts)
@@ -293,16 +293,16 @@ actor ClonePool {
         // The clone's next session is opened while the WAL is read: the connect (a TCP and
         // SCRAM handshake on a stock server, 10 ms and more) overlaps the read, and is closed
         // unused when the verdict is against the clone.
-        let opening = Task { try await self.connect(to: renamed) }
+        let nextConnection = Task { try await self.connect(to: renamed) }
         let judged = await recycler.judge(renamed, window, expectedComment: expectedComment)
         laps.record("WAL")
         switch judged {
         case .failure(let reason):
-            if let unused = try? await opening.value { await unused.close() }
+            if let unused = try? await nextConnection.value { await unused.close() }
             return (.init(database: renamed, recycledAs: nil, reason: reason.text), nil)
         case .success(let judgement):
             defer { laps.record(judgement.reset.isEmpty ? "bringing back" : "reset and bringing back") }
-            return await bringBack(name, as: renamed, next: judgement.next, resetting: judgement.reset, connecting: opening)
+            return await bringBack(name, as: renamed, next: judgement.next, resetting: judgement.reset, connecting: nextConnection)
         }
     }
 

@@ -87,7 +87,7 @@ package struct EmbeddedServer: Sendable {
         } else if FileManager.default.isWritableFile(atPath: "/dev/shm") {
             base = "/dev/shm/pgtestkit-\(uid)-pg\(binaries.majorVersion)\(suffix)"
         } else {
-            let cache = settings.cacheDirectory ?? (NSHomeDirectory() + "/.cache")
+            let cache = settings.cacheDirectory ?? ((settings.home ?? NSHomeDirectory()) + "/.cache")
             base = "\(cache)/pgtestkit/pg\(binaries.majorVersion)\(suffix)"
         }
         // A Unix socket path may hold at most 107 bytes (103 on Darwin).
@@ -285,6 +285,14 @@ package struct EmbeddedServer: Sendable {
                 settings = raised + added.joined(separator: "\n") + (added.isEmpty ? "" : "\n")
                 try? write(settings, to: markerFile)
             }
+        }
+        // A data directory made when the socket's directory was chosen otherwise (an older
+        // toolkit's shorter limit, or its unhashed fallback) listens where clients now look.
+        if let settings = try? readFile(markerFile) {
+            let line = "unix_socket_directories = '\(socketDirectory)'"
+            let moved = settings.split(separator: "\n", omittingEmptySubsequences: false)
+                .map { $0.hasPrefix("unix_socket_directories = ") ? line : String($0) }.joined(separator: "\n")
+            if moved != settings { try write(moved, to: markerFile) }
         }
         // A TCP server whose port was taken while it was stopped moves to a free one.
         if tcp, !Self.isFree(port), let settings = try? readFile(markerFile) {

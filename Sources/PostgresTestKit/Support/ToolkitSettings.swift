@@ -49,6 +49,8 @@ package struct ToolkitSettings: Sendable {
     package var serverUser: String
     /// `XDG_CACHE_HOME`: where the embedded server lives when there is no `/dev/shm`.
     package var cacheDirectory: String?
+    /// `HOME`, under which that cache is otherwise (`~/.cache`); the password database's when unset.
+    package var home: String?
     /// `PGTESTKIT_LOG_LIMIT_MB`: the size at which the embedded server's log is rotated.
     package var logLimitBytes: UInt64?
     /// `PATH`, where `pg_config` and `initdb` are looked for.
@@ -82,8 +84,8 @@ package struct ToolkitSettings: Sendable {
         var parser = Parser(environment: environment)
         manager = TestDatabaseManager.Configuration(
             prefix: parser.text("PGTESTKIT_PREFIX"),
-            audit: parser.value("PGTESTKIT_AUDIT", expected: "fail, warn or off") { AuditPolicy(rawValue: $0.lowercased()) },
-            keep: parser.value("PGTESTKIT_KEEP", expected: "none, failed or all") { KeepPolicy(rawValue: $0.lowercased()) },
+            audit: parser.value("PGTESTKIT_AUDIT", expected: "one of fail, warn or off") { AuditPolicy(rawValue: $0.lowercased()) },
+            keep: parser.value("PGTESTKIT_KEEP", expected: "one of none, failed or all") { KeepPolicy(rawValue: $0.lowercased()) },
             poolSize: parser.count("PGTESTKIT_POOL_SIZE"),
             recycle: parser.flag("PGTESTKIT_RECYCLE"),
             poolMax: parser.count("PGTESTKIT_POOL_MAX"),
@@ -98,7 +100,7 @@ package struct ToolkitSettings: Sendable {
             templateTTL = .success(TemplateCollector.defaultTTL)
         }
         createConnections = parser.count("PGTESTKIT_CREATE_CONNECTIONS").flatMap { $0 > 0 ? $0 : nil }
-        cloneStrategy = parser.value("PGTESTKIT_CLONE_STRATEGY", expected: "wal_log or file_copy") { CloneStrategy(rawValue: $0.uppercased()) }
+        cloneStrategy = parser.value("PGTESTKIT_CLONE_STRATEGY", expected: "one of wal_log or file_copy") { CloneStrategy(rawValue: $0.uppercased()) }
 
         server = PostgresServerConfiguration.resolving(environment)
         allowedHosts = HostAllowList(extraHosts: (environment["PGTESTKIT_ALLOWED_HOSTS"] ?? "").split(separator: ",")
@@ -108,6 +110,7 @@ package struct ToolkitSettings: Sendable {
         tcp = parser.flag("PGTESTKIT_TCP") ?? false
         serverUser = parser.text("PGTESTKIT_SERVER_USER") ?? "postgres"
         cacheDirectory = parser.text("XDG_CACHE_HOME")
+        home = parser.text("HOME")
         logLimitBytes = parser.count("PGTESTKIT_LOG_LIMIT_MB").map { UInt64($0) << 20 }
         path = parser.text("PATH") ?? "/usr/bin:/bin"
 
@@ -128,7 +131,10 @@ package struct ToolkitSettings: Sendable {
     }
 
     /// The prefix of the process's WAL witness database: `PGTESTKIT_PREFIX`, else `pgtk`.
-    package var witnessPrefix: String { manager.prefix ?? "pgtk" }
+    package var witnessPrefix: String { manager.prefix ?? Self.defaultPrefix }
+
+    /// The database name prefix when neither the environment nor the code gives one.
+    package static let defaultPrefix = "pgtk"
 
     /// Reads the variables, remembering what it could not read.
     private struct Parser {
@@ -143,7 +149,7 @@ package struct ToolkitSettings: Sendable {
         mutating func value<T>(_ name: String, expected: String, _ parse: (String) -> T?) -> T? {
             guard let text = text(name) else { return nil }
             guard let value = parse(text.trimmingCharacters(in: .whitespaces)) else {
-                unreadable.append("\(name)=\(text) is not one of \(expected); it is ignored.")
+                unreadable.append("\(name)=\(text) is not \(expected); it is ignored.")
                 return nil
             }
             return value
@@ -151,12 +157,12 @@ package struct ToolkitSettings: Sendable {
 
         /// A whole number of zero or more.
         mutating func count(_ name: String) -> Int? {
-            value(name, expected: "the whole numbers (0, 1, 2, …)") { Int($0).flatMap { $0 >= 0 ? $0 : nil } }
+            value(name, expected: "a whole number (0, 1, 2, …)") { Int($0).flatMap { $0 >= 0 ? $0 : nil } }
         }
 
         /// `0` (and `false`, `no`, `off`) turn a setting off; `1` (and `true`, `yes`, `on`) on.
         mutating func flag(_ name: String) -> Bool? {
-            value(name, expected: "1 or 0 (true/false, yes/no, on/off)") {
+            value(name, expected: "1 or 0 (or true/false, yes/no, on/off)") {
                 switch $0.lowercased() {
                 case "1", "true", "yes", "on": true
                 case "0", "false", "no", "off": false
@@ -166,7 +172,10 @@ package struct ToolkitSettings: Sendable {
         }
 
         mutating func seconds(_ name: String) -> Duration? {
-            value(name, expected: "a number of seconds (10, 2.5)") { Double($0).flatMap { $0 >= 0 ? .milliseconds(Int64($0 * 1000)) : nil } }
+            // Finite and at most a day: a larger wait is a typo, and would not fit a Duration.
+            value(name, expected: "a number of seconds up to 86400 (10, 2.5)") {
+                Double($0).flatMap { $0.isFinite && $0 >= 0 && $0 <= 86_400 ? .milliseconds(Int64($0 * 1000)) : nil }
+            }
         }
     }
 }
