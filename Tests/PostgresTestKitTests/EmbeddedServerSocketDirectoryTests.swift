@@ -23,7 +23,7 @@ struct EmbeddedServerSocketDirectoryTests {
             // A data directory made when the socket went elsewhere (an older toolkit's choice)
             // listens where clients now look once it starts again — its data kept, not re-made.
             let kept = server.dataDirectory + "/pgtestkit-test-kept"
-            FileManager.default.createFile(atPath: kept, contents: Data())
+            #expect(FileManager.default.createFile(atPath: kept, contents: Data()))
             try await server.stop()
             let conf = server.dataDirectory + "/pgtestkit.conf"
             let settings = try String(contentsOfFile: conf, encoding: .utf8)
