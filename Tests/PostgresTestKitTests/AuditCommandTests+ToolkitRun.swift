@@ -18,7 +18,7 @@ extension AuditCommandTests {
                 env -u DATABASE_URL -u PGHOST -u PGPORT -u PGDATABASE "\#(Self.executable)" prepare --swift-migrations --acquire 1 --hold-seconds 60 --hold-until "$done" --prefix \#(prefix) >"$out" 2>&1 &
                 pid=$!
                 i=0
-                until grep -q '^run audit reads the WAL' "$out" || [ $i -gt 1200 ]; do sleep 0.05; i=$((i+1)); done
+                until grep -q '^run audit reads the WAL' "$out" || ! kill -0 $pid 2>/dev/null || [ $i -gt 1200 ]; do sleep 0.05; i=$((i+1)); done
                 psql -q -c "INSERT INTO audit_notes (body) VALUES ('during the test process')"
                 touch "$done"; wait $pid
                 cat "$out"; rm -f "$out" "$done"

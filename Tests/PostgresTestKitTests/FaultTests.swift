@@ -90,7 +90,7 @@ struct FaultTests {
         child.environment = ProcessInfo.processInfo.environment.merging(["PGTESTKIT_PREFIX": prefix]) { $1 }
         try child.run()
         var held: [String] = []
-        for _ in 0..<200 where held.count < 2 {
+        for _ in 0..<200 where held.count < 2 && child.isRunning {   // a child that failed is not waited for
             try await Task.sleep(for: .milliseconds(100))
             let text = (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? ""
             held = text.split(separator: "\n").filter { $0.hasPrefix("acquired ") }.map { String($0.dropFirst("acquired ".count)) }
