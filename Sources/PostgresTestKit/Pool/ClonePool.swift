@@ -116,6 +116,7 @@ actor ClonePool {
         if let window = clone.window {
             marker.uses = window.uses + 1
             lent[clone.name] = Lent(window: window, comment: marker.comment)
+            state.lent()
         }
         writeMarker(clone.name, with: marker)
         return clone
@@ -128,7 +129,10 @@ actor ClonePool {
         defer { acquiring -= 1 }
         guard !fromPool else { return }
         if let recycler, !state.closed {
-            do { lent[name] = Lent(window: try await recycler.openWindow(on: name, uses: 0), comment: comment) }
+            do {
+                lent[name] = Lent(window: try await recycler.openWindow(on: name, uses: 0), comment: comment)
+                state.lent()
+            }
             catch { logger.debug("no recycling window for \(name): \(error)") }
         }
         if state.learn(burst: acquiring) {
@@ -142,7 +146,7 @@ actor ClonePool {
     /// A clone that will not come back (its acquire failed, and it is dropped): the pool
     /// forgets it; `endingLease` when that acquire's lease has not ended yet.
     func abandoned(_ name: String, endingLease: Bool = false) {
-        lent[name] = nil
+        if lent.removeValue(forKey: name) != nil { state.lendingEnded() }
         if endingLease { acquiring -= 1 }
     }
 
@@ -156,6 +160,7 @@ actor ClonePool {
     /// or when the verdict is against it, it goes to `dropper`. Returns at once.
     func giveBack(_ name: String, recyclable: Bool, dropper: BackgroundDropper, phases: PhaseLog?) async {
         let lent = self.lent.removeValue(forKey: name)
+        if lent != nil { state.lendingEnded() }
         let recycler = self.recycler
         if let lent, let recycler, state.released(name, recyclable: recyclable) == .judge {
             judging[name] = Task {

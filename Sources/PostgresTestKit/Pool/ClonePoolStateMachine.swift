@@ -6,8 +6,8 @@
 ///
 /// Its invariants: a clone is in at most one place (ready, or being judged); the pool never
 /// holds more ready clones than its target; the target grows with the bursts it learns, never
-/// past the ceiling; one fill runs at a time, and counts clones being judged as on their way
-/// back; once closed, nothing is handed out or kept, and every clone reported to it is
+/// past the ceiling; one fill runs at a time, and counts clones being judged, and those out
+/// with tests that can come back, as on their way back; once closed, nothing is handed out or kept, and every clone reported to it is
 /// discarded.
 package struct ClonePoolStateMachine<Clone: Sendable>: Sendable {
     /// What a lease gets.
@@ -40,6 +40,10 @@ package struct ClonePoolStateMachine<Clone: Sendable>: Sendable {
     package private(set) var ready: [Clone] = []
     /// Released clones being judged, oldest first.
     package private(set) var judging: [String] = []
+    /// Clones out with tests that will come back to be judged (they have a WAL window): a
+    /// fill counts them as on their way back, so that it does not make a clone that a verdict
+    /// would then find surplus to a full pool.
+    package private(set) var out = 0
     /// How many ready clones the pool aims at.
     package private(set) var target: Int
     /// The most a learned burst grows the target to.
@@ -103,6 +107,17 @@ package struct ClonePoolStateMachine<Clone: Sendable>: Sendable {
         return .judge
     }
 
+    /// A clone that can come back went out with a test (a lease's, or one made on demand for it).
+    package mutating func lent() {
+        out += 1
+    }
+
+    /// A clone that went out with a test is back (given back, to be judged or dropped) or will
+    /// not come back (its acquire failed, or it is kept).
+    package mutating func lendingEnded() {
+        out = max(0, out - 1)
+    }
+
     /// The verdict on `name` is in: `clone` when it came back fit for another test (recycled
     /// or reset), `nil` when it is dropped.
     package mutating func judged(_ name: String, _ clone: Clone?) -> ArrivalAction {
@@ -135,5 +150,5 @@ package struct ClonePoolStateMachine<Clone: Sendable>: Sendable {
     /// Whether the pool wants more clones than it has ready and coming back.
     package var wantsMore: Bool { shortOfTarget }
 
-    private var shortOfTarget: Bool { !closed && ready.count + judging.count < target }
+    private var shortOfTarget: Bool { !closed && ready.count + judging.count + out < target }
 }
