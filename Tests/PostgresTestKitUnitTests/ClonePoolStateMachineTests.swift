@@ -55,13 +55,13 @@ struct ClonePoolStateMachineTests {
     @Test func aCloneOutWithATestCountsAsComingBackAndNoFillRacesIt() {
         var machine = Self.filled(ready: ["p1", "p2"])
         Self.holds(Self.handedOut(machine.lease()) == "p1")
-        machine.lent()
+        machine.lent("p1")
         Self.holds(!machine.startFill(), "one ready and one out that comes back: the pool is full")
-        machine.lendingEnded()
+        machine.lendingEnded("p1")
         Self.holds(machine.released("p1", recyclable: true) == .judge)
         Self.holds(!machine.startFill(), "one ready and one being judged")
         Self.holds(Self.isKept(machine.judged("p1", "p1")), "the judged clone finds room: nothing was made in its place")
-        #expect(machine.ready == ["p1", "p2"] && machine.out == 0)
+        #expect(machine.ready == ["p1", "p2"] && machine.out.isEmpty)
 
         var twin = Self.filled(ready: ["p1", "p2"])
         Self.holds(Self.handedOut(twin.lease()) == "p1")   // no window: it will not come back
@@ -70,13 +70,13 @@ struct ClonePoolStateMachineTests {
 
     @Test func aCloneThatWillNotComeBackFreesItsPlace() {
         var machine = Self.filled(ready: ["p1", "p2"])
-        _ = machine.lease(); machine.lent()
-        _ = machine.lease(); machine.lent()
+        _ = machine.lease(); machine.lent("p1")
+        _ = machine.lease(); machine.lent("p2")
         Self.holds(!machine.startFill())
-        machine.lendingEnded()   // its acquire failed, or it is kept
+        machine.lendingEnded("p1")   // its acquire failed, or it is kept
         Self.holds(machine.startFill(), "its place is made anew")
-        machine.lendingEnded(); machine.lendingEnded()
-        #expect(machine.out == 0, "never below zero")
+        machine.lendingEnded("p1"); machine.lendingEnded("p2")
+        #expect(machine.out.isEmpty, "an end reported twice counts once")
     }
 
     @Test func leasesHandOutInOrderThenMiss() {

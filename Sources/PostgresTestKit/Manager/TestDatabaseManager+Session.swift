@@ -77,8 +77,8 @@ extension TestDatabaseManager {
             // The process's WAL witness is named by its own prefix (it serves every manager):
             // a killed run's witness goes with this reaping too.
             let reapScope = Reaper.Scope(prefixes: Array(Set([prefix, settings.witnessPrefix])).sorted())
-            try await StartUpChores.once("reap \(reapScope.prefixes) \(serverKey)") { [admin, logger, reapScope, reapGrace] in
-                let reaped = try await Reaper(admin: admin, logger: logger).reap(scope: reapScope, grace: reapGrace)
+            try await StartUpChores.once("reap \(reapScope.prefixes) \(serverKey)") { [admin, logger, reapScope, settings] in
+                let reaped = try await Reaper(admin: admin, logger: logger).reap(scope: reapScope, grace: settings.reapGrace)
                 if !reaped.dropped.isEmpty {
                     logger.notice("reaped \(reaped.dropped.count) database(s) left by dead runs: \(reaped.dropped.joined(separator: ", "))")
                 }
@@ -110,7 +110,7 @@ extension TestDatabaseManager {
                 var builder = TemplateBuilder(
                     server: connectionString, serverParameters: parameters, prefix: prefix, label: label,
                     migrations: migrations, seeders: seeders, hookGuard: HookGuard(hooks: hooks, recorder: recorder),
-                    runID: runID, rebuild: rebuildTemplate,
+                    runID: runID, rebuild: settings.rebuildTemplate,
                     serverLog: embedded?.logFile, logger: logger)
                 if auditPolicy != .off {
                     builder.witness = try? await ProcessWalWitness.shared(

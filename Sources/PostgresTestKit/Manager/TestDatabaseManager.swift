@@ -42,10 +42,6 @@ public actor TestDatabaseManager {
     nonisolated let adoptMaxWAL: UInt64
     /// Whether released clones the WAL shows unchanged go back to the pool.
     nonisolated let recycle: Bool
-    nonisolated let rebuildTemplate: Bool
-    /// How old a dead run's database must be before the start-up pass reaps it
-    /// (`PGTESTKIT_REAP_GRACE` seconds, default 120).
-    nonisolated let reapGrace: Duration
     nonisolated let recorder: ViolationRecorder
     nonisolated let logger: Logger
     nonisolated let prefixError: TestKitError?
@@ -147,8 +143,6 @@ public actor TestDatabaseManager {
         self.warmPool = settings.warmPool ?? true
         self.adoptMaxWAL = UInt64(max(0, settings.adoptMaxWAL ?? 256)) << 20
         self.recycle = settings.recycle ?? true
-        self.rebuildTemplate = environment.rebuildTemplate
-        self.reapGrace = environment.reapGrace
         self.label = label ?? Self.defaultLabel(for: migrations, seeders: seeders, hooks: connectHooks)
         self.logger = logger
         self.recorder = ViolationRecorder(policy: auditPolicy, logger: logger)

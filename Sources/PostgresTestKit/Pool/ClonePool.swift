@@ -116,7 +116,7 @@ actor ClonePool {
         if let window = clone.window {
             marker.uses = window.uses + 1
             lent[clone.name] = Lent(window: window, comment: marker.comment)
-            state.lent()
+            state.lent(clone.name)
         }
         writeMarker(clone.name, with: marker)
         return clone
@@ -131,7 +131,7 @@ actor ClonePool {
         if let recycler, !state.closed {
             do {
                 lent[name] = Lent(window: try await recycler.openWindow(on: name, uses: 0), comment: comment)
-                state.lent()
+                state.lent(name)
             }
             catch { logger.debug("no recycling window for \(name): \(error)") }
         }
@@ -146,7 +146,8 @@ actor ClonePool {
     /// A clone that will not come back (its acquire failed, and it is dropped): the pool
     /// forgets it; `endingLease` when that acquire's lease has not ended yet.
     func abandoned(_ name: String, endingLease: Bool = false) {
-        if lent.removeValue(forKey: name) != nil { state.lendingEnded() }
+        lent[name] = nil
+        state.lendingEnded(name)
         if endingLease { acquiring -= 1 }
     }
 
@@ -160,7 +161,7 @@ actor ClonePool {
     /// or when the verdict is against it, it goes to `dropper`. Returns at once.
     func giveBack(_ name: String, recyclable: Bool, dropper: BackgroundDropper, phases: PhaseLog?) async {
         let lent = self.lent.removeValue(forKey: name)
-        if lent != nil { state.lendingEnded() }
+        state.lendingEnded(name)
         let recycler = self.recycler
         if let lent, let recycler, state.released(name, recyclable: recyclable) == .judge {
             judging[name] = Task {

@@ -43,7 +43,7 @@ package struct ClonePoolStateMachine<Clone: Sendable>: Sendable {
     /// Clones out with tests that will come back to be judged (they have a WAL window): a
     /// fill counts them as on their way back, so that it does not make a clone that a verdict
     /// would then find surplus to a full pool.
-    package private(set) var out = 0
+    package private(set) var out: Set<String> = []
     /// How many ready clones the pool aims at.
     package private(set) var target: Int
     /// The most a learned burst grows the target to.
@@ -107,15 +107,16 @@ package struct ClonePoolStateMachine<Clone: Sendable>: Sendable {
         return .judge
     }
 
-    /// A clone that can come back went out with a test (a lease's, or one made on demand for it).
-    package mutating func lent() {
-        out += 1
+    /// The clone `name`, which can come back, went out with a test (a lease's, or one made on
+    /// demand for it).
+    package mutating func lent(_ name: String) {
+        out.insert(name)
     }
 
     /// A clone that went out with a test is back (given back, to be judged or dropped) or will
     /// not come back (its acquire failed, or it is kept).
-    package mutating func lendingEnded() {
-        out = max(0, out - 1)
+    package mutating func lendingEnded(_ name: String) {
+        out.remove(name)
     }
 
     /// The verdict on `name` is in: `clone` when it came back fit for another test (recycled
@@ -150,5 +151,5 @@ package struct ClonePoolStateMachine<Clone: Sendable>: Sendable {
     /// Whether the pool wants more clones than it has ready and coming back.
     package var wantsMore: Bool { shortOfTarget }
 
-    private var shortOfTarget: Bool { !closed && ready.count + judging.count + out < target }
+    private var shortOfTarget: Bool { !closed && ready.count + judging.count + out.count < target }
 }
