@@ -12,15 +12,20 @@ struct WarmPoolTests {
         let status: Int32
         let output: String
         /// The summary line's "N adopted".
-        var adopted: Int? {
-            guard let range = output.range(of: #"(\d+) adopted"#, options: .regularExpression) else { return nil }
+        var adopted: Int? { count("adopted") }
+        /// The summary line's "N <what>" (`adopted`, `reset`, `dropped`).
+        func count(_ what: String) -> Int? {
+            guard let range = output.range(of: #"(\d+) "# + what + ",", options: .regularExpression) else { return nil }
             return Int(output[range].split(separator: " ")[0])
         }
     }
 
     /// A test process that runs `tests` read-only tests and exits without `shutdown()`, as a
     /// suite's process does (its static managers are never shut down).
-    static func testProcess(_ prefix: String, tests: Int = 2, verbose: Bool = false, environment extra: [String: String] = [:]) async throws -> Run {
+    /// With `writing` > 0 it runs that many writing tests instead (each inserts a row into a
+    /// table empty in the template) and shuts its manager down, so that every verdict is in
+    /// its summary.
+    static func testProcess(_ prefix: String, tests: Int = 2, writing: Int = 0, verbose: Bool = false, environment extra: [String: String] = [:]) async throws -> Run {
         try #require(FileManager.default.isExecutableFile(atPath: AuditCommandTests.executable), "build the pgtestkit product first")
         var environment = ProcessInfo.processInfo.environment
         environment["PGTESTKIT_AUDIT"] = "warn"
@@ -29,7 +34,9 @@ struct WarmPoolTests {
         environment.merge(extra) { $1 }
         let output = try await Subprocess.run(
             AuditCommandTests.executable,
-            ["prepare", "--swift-migrations", "--prefix", prefix, "--read-only-tests", "\(tests)", "--exit-at-once"] + (verbose ? ["--verbose"] : []),
+            ["prepare", "--swift-migrations", "--prefix", prefix]
+                + (writing > 0 ? ["--writing-tests", "\(writing)"] : ["--read-only-tests", "\(tests)", "--exit-at-once"])
+                + (verbose ? ["--verbose"] : []),
             environment: environment)
         return Run(status: output.status, output: output.output)
     }
@@ -84,6 +91,31 @@ struct WarmPoolTests {
             let stillThere = Set(now.map(\.name)).intersection(left.map(\.name))
             #expect(stillThere.count == left.count - adopted, "adopted clones are this process's now, under its names")
             #expect(now.count > stillThere.count, "the second process leaves its own")
+        }
+    }
+
+    @Test("A process that adopts all its clones resets its writing tests' clones from the template's baseline")
+    func adoptedPoolResets() async throws {
+        try await Self.withReadyClones { prefix, left, admin in
+            // The baseline was read when the template was built, and travels in its marker.
+            let template = try #require(left.first?.marker.template)
+            let baseline = try #require(try await admin.marker(of: template)?.baseline, "the template's marker carries its baseline")
+            // Two writing tests, one after the other: the second process adopts its clones and
+            // makes none, so the baseline can only come from the marker (it was read from a
+            // fresh clone before, and written clones were dropped: "the template's baseline was not read").
+            let second = try await Self.testProcess(prefix, writing: 2, verbose: true)
+            #expect(second.status == 0, "\(second.output)")
+            #expect((second.adopted ?? 0) >= 1, "\(second.output)")
+            #expect(!second.output.contains("baseline was not read"), "\(second.output)")
+            #expect(second.count("reset") == 2 && second.count("dropped") == 0, "both writing tests' clones are reset: \(second.output)")
+            // Read on a clone of its own, after the runs (a session on a ready clone would keep
+            // it from adoption).
+            let clone = prefix + "_oid"
+            try await admin.createDatabase(clone, template: template, marker: OwnerMarker(kind: .clone, run: admin.runID))
+            let reader = try await TestSupport.connect(database: clone)
+            let oid = try await reader.scalar("SELECT 'swift_migrated'::regclass::oid::int8", as: Int64.self)
+            await reader.close()
+            #expect(baseline.emptyTables.contains(UInt32(oid)), "the table the tests write into is empty in the template")
         }
     }
 

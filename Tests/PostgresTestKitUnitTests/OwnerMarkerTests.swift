@@ -18,6 +18,37 @@ struct OwnerMarkerTests {
         #expect(parsed == marker)
     }
 
+    /// A template's marker carries its baseline (what a reset restores) for every pool of it,
+    /// in a short form: the empty tables' OIDs and `[oid, value, called]` per sequence.
+    @Test func aTemplateMarkerCarriesItsBaseline() throws {
+        var marker = OwnerMarker(kind: .template, run: Self.run, fingerprint: "ab12", label: "app")
+        marker.recycling = "ok"
+        marker.baseline = TemplateBaseline(
+            emptyTables: [16_390, 16_385],
+            sequences: [16_400: .init(value: 1, isCalled: false), 16_384: .init(value: -9_223_372_036_854_775_808, isCalled: true)])
+        let comment = marker.comment
+        #expect(comment.contains(#""baseline":{"empty":[16385,16390],"sequences":[[16384,-9223372036854775808,1],[16400,1,0]]}"#), "\(comment)")
+        let parsed = try #require(OwnerMarker(comment: comment))
+        #expect(parsed.baseline == marker.baseline)
+        #expect(parsed == marker)
+        // A marker without one (a template built before) parses, with none.
+        #expect(try #require(OwnerMarker(comment: OwnerMarker(kind: .template, run: Self.run).comment)).baseline == nil)
+    }
+
+    /// A baseline someone edited into nonsense makes the comment no marker of ours (the
+    /// toolkit then leaves that database alone, as with any other malformed field).
+    @Test(arguments: [
+        #""baseline":{"empty":[1],"sequences":[[16384,1]]}"#,
+        #""baseline":{"empty":[1],"sequences":[[16384,1,2]]}"#,
+        #""baseline":{"empty":[-1],"sequences":[]}"#,
+        #""baseline":{"sequences":[]}"#,
+    ])
+    func aMalformedBaselineIsNoMarker(baseline: String) {
+        let comment = #"pgtestkit {"pgtestkit":1,"kind":"template","run":"r","pid":1,"host":"h","created":"c","#
+            + baseline + "}"
+        #expect(OwnerMarker(comment: comment) == nil)
+    }
+
     @Test(arguments: [OwnerMarker.Kind.clone, .template, .scratch])
     func everyKindSurvivesTheRoundTrip(kind: OwnerMarker.Kind) {
         let marker = OwnerMarker(kind: kind, run: Self.run)

@@ -54,6 +54,10 @@ package struct OwnerMarker: Codable, Sendable, Hashable {
     /// unlogged relations, sequences that could not be left uncached. `nil` on a template
     /// built before recycling existed, which is not recycled either.
     package var recycling: String?
+    /// For templates whose clones may be recycled: which tables are empty and each sequence's
+    /// state, read when it was built (what a reset restores). `nil` on a template built before
+    /// markers carried it; a pool then reads it from its first fresh clone.
+    package var baseline: TemplateBaseline?
     /// For clones: how many tests have used it (more than one once it was recycled).
     package var uses: Int?
     /// For ready clones: the template it is a clone of.

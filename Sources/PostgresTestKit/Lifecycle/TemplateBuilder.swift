@@ -271,6 +271,7 @@ struct TemplateBuilder: Sendable {
             try await admin.terminateSessions(on: scratch)
             _ = try await admin.waitForNoSessions(on: scratch)
         }
+        let baseline = recycling == "ok" ? await readBaseline(of: scratch, admin) : nil
         var aside: String?
         if replacing {
             let old = "\(prefix)_tplold_\(fingerprint.prefix(12))_\(runID)"
@@ -294,7 +295,30 @@ struct TemplateBuilder: Sendable {
         try await admin.setTemplate(name, true)
         var marker = OwnerMarker(kind: .template, run: runID, fingerprint: fingerprint, label: label)
         marker.recycling = recycling
+        marker.baseline = baseline
         try await admin.writeMarker(marker, on: name)
+    }
+
+    /// Reads the finished template's ``TemplateBaseline`` on a connection of its own, once no
+    /// other session is connected (nothing can change it after), and waits for that
+    /// connection to be gone; `nil` when it cannot be read (pools then read it from a fresh
+    /// clone).
+    private func readBaseline(of scratch: String, _ admin: AdminConnection) async -> TemplateBaseline? {
+        var parameters = serverParameters
+        parameters["dbname"] = scratch
+        do {
+            let session = try await Connection.connect(
+                to: ConnectionString.keywordForm(parameters), applicationName: "pgtestkit-build:\(runID)", logger: logger)
+            let baseline: TemplateBaseline
+            do { baseline = try await TemplateBaseline.read(on: session) }
+            catch { await session.close(); throw error }
+            await session.close()
+            _ = try await admin.waitForNoSessions(on: scratch)
+            return baseline
+        } catch {
+            logger.debug("the template's baseline could not be read when it was built (its pools read it from a fresh clone): \(error)")
+            return nil
+        }
     }
 
     /// `setval` of every sequence to its own value: nothing cached, so the next `nextval` logs.

@@ -144,7 +144,7 @@ extension TestDatabaseManager {
                                        prefix: prefix, namePrefix: "\(prefix)_\(runID)_g\(generation)p", serverParameters: parameters,
                                        applicationName: testApplicationName,
                                        hookGuard: HookGuard(hooks: hooks, recorder: recorder), recycler: recycler,
-                                       warm: warmPool && recycle, adoptMaxWAL: adoptMaxWAL, logger: logger)
+                                       baseline: template.marker?.baseline, warm: warmPool && recycle, adoptMaxWAL: adoptMaxWAL, logger: logger)
                 laps.record("pool connections")
                 await clones.start()
                 laps.record("pool start (adoption)")

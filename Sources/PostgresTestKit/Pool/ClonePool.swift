@@ -49,8 +49,8 @@ actor ClonePool {
     private var opening: Task<CloneRecycler?, Never>?
     /// The verdicts under way, by the released clone's name.
     private var judging: [String: Task<Void, Never>] = [:]
-    /// What every clone of the template holds before its first test (read from the first
-    /// fresh clone): what a reset restores.
+    /// What every clone of the template holds before its first test (from the template's
+    /// marker, else read from the first fresh clone): what a reset restores.
     private var baseline: TemplateBaseline?
     /// The verdicts so far (tests read them).
     private(set) var verdicts: [RecycleVerdict] = []
@@ -63,8 +63,10 @@ actor ClonePool {
     /// `ceiling` (`PGTESTKIT_POOL_MAX`).
     init(admin: AdminConnection, template: String, strategy: CloneStrategy?, size: Int, ceiling: Int, prefix: String, namePrefix: String,
          serverParameters: [String: String], applicationName: String, hookGuard: HookGuard,
-         recycler: Task<CloneRecycler?, Never>? = nil, warm: Bool = false, adoptMaxWAL: UInt64 = 256 << 20, logger: Logger) {
+         recycler: Task<CloneRecycler?, Never>? = nil, baseline: TemplateBaseline? = nil, warm: Bool = false,
+         adoptMaxWAL: UInt64 = 256 << 20, logger: Logger) {
         self.opening = recycler
+        self.baseline = baseline
         self.warm = warm
         self.adoptMaxWAL = adoptMaxWAL
         self.admin = admin

@@ -1,8 +1,11 @@
 /// What every clone of a template holds before its first test, as far as a reset needs it:
-/// which ordinary tables are empty, and each sequence's state. Read once per pool from a
-/// fresh clone (before any hook or test reached it); a template never changes, so it holds
-/// for every clone of it.
-package struct TemplateBaseline: Sendable, Hashable {
+/// which ordinary tables are empty, and each sequence's state. Read when the template is
+/// built, once nothing else is connected to it, and kept in its marker, so that every pool
+/// of it, in every process, can reset from its first released clone (a pool that adopts all
+/// its clones never makes a fresh one). A template built before the marker carried it is
+/// read from a pool's first fresh clone instead. A template never changes, so it holds for
+/// every clone of it.
+package struct TemplateBaseline: Sendable, Hashable, Codable {
     /// A sequence's state: what `setval(seq, value, isCalled)` restores.
     package struct SequenceState: Sendable, Hashable {
         /// `last_value`, or the start value when `nextval` was never called.
@@ -28,8 +31,37 @@ package struct TemplateBaseline: Sendable, Hashable {
         self.sequences = sequences
     }
 
-    /// Reads the baseline on a connection to a clone no test has used yet. Reads only: no
-    /// row, lock or WAL record is left behind.
+    private enum CodingKeys: String, CodingKey {
+        case emptyTables = "empty", sequences
+    }
+
+    /// The marker's form: the empty tables' OIDs, sorted, and each sequence as
+    /// `[oid, value, 1 when called else 0]`, sorted by OID: short, and the same text for the
+    /// same baseline.
+    package func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(emptyTables.sorted(), forKey: .emptyTables)
+        try container.encode(sequences.sorted { $0.key < $1.key }.map { [Int64($0.key), $0.value.value, $0.value.isCalled ? 1 : 0] },
+                             forKey: .sequences)
+    }
+
+    package init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        emptyTables = Set(try container.decode([UInt32].self, forKey: .emptyTables))
+        var sequences: [UInt32: SequenceState] = [:]
+        for entry in try container.decode([[Int64]].self, forKey: .sequences) {
+            guard entry.count == 3, let oid = UInt32(exactly: entry[0]), entry[2] == 0 || entry[2] == 1 else {
+                throw DecodingError.dataCorruptedError(forKey: .sequences, in: container,
+                                                       debugDescription: "a sequence is [oid, value, 0 or 1], not \(entry)")
+            }
+            sequences[oid] = SequenceState(value: entry[1], isCalled: entry[2] == 1)
+        }
+        self.sequences = sequences
+    }
+
+    /// Reads the baseline on a connection to a template that nothing else is connected to,
+    /// or to a clone no test has used yet. Reads only: no row, lock or WAL record is left
+    /// behind.
     static func read(on connection: Connection) async throws -> TemplateBaseline {
         let tables = try await connection.execute("""
             SELECT c.oid::int8 FROM pg_class c
