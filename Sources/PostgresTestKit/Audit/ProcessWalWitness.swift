@@ -37,7 +37,20 @@ actor ProcessWalWitness {
     static func shared(
         server: ConnectionString, serverParameters: [String: String], logger: Logger
     ) async -> Result<ProcessWalWitness, TestKitError> {
-        let task = opened.withLock { cache in
+        await opening(server: server, serverParameters: serverParameters, logger: logger).value
+    }
+
+    /// Starts opening the process's witness on this server, if not started yet, without
+    /// waiting: a session opening starts it first, so that the witness database is made while
+    /// the template is found and the pool's connections are opened.
+    static func beginOpening(server: ConnectionString, serverParameters: [String: String], logger: Logger) {
+        _ = opening(server: server, serverParameters: serverParameters, logger: logger)
+    }
+
+    private static func opening(
+        server: ConnectionString, serverParameters: [String: String], logger: Logger
+    ) -> Task<Result<ProcessWalWitness, TestKitError>, Never> {
+        opened.withLock { cache in
             if let existing = cache[serverParameters] { return existing }
             let task = Task { () -> Result<ProcessWalWitness, TestKitError> in
                 do {
@@ -50,7 +63,6 @@ actor ProcessWalWitness {
             cache[serverParameters] = task
             return task
         }
-        return await task.value
     }
 
     /// Opens a witness, its database registered for the exit's cleanup before it is made.

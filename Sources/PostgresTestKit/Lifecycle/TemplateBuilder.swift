@@ -28,9 +28,10 @@ struct TemplateBuilder: Sendable {
     /// clients are found there.
     let serverLog: String?
     let logger: Logger
-    /// The process's WAL witness, when the audit may read the WAL: it sees writes into the
-    /// template before its migrations start that the database guard did not refuse.
-    var witness: ProcessWalWitness? = nil
+    /// Opens (or finds) the process's WAL witness, when the audit may read the WAL: it sees
+    /// writes into the template before its migrations start that the database guard did not
+    /// refuse. Called only when a template is built: a reused one needs no witness.
+    var witness: (@Sendable () async -> ProcessWalWitness?)? = nil
 
     func ensure(using admin: AdminConnection) async throws -> Outcome {
         let started = ContinuousClock.now
@@ -165,7 +166,7 @@ struct TemplateBuilder: Sendable {
     /// Where the database guard's window opened in the WAL: the scratch database's OID and
     /// the mark taken before anything but the toolkit could reach it; `nil` without a witness.
     private func openGuardWindow(on scratch: String) async -> (witness: WalWitness, oid: UInt32, start: WalLSN)? {
-        guard let witness, hookGuard.recorder.policy != .off else { return nil }
+        guard hookGuard.recorder.policy != .off, let witness = await witness?() else { return nil }
         do {
             return try await witness.retryingOnce { current in
                 // A session of its own: the process's witness may be busy with verdicts.

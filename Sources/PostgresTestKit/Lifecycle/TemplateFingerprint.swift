@@ -6,7 +6,8 @@
 enum TemplateFingerprint {
     /// Bump when the toolkit changes what it puts into a template.
     /// 2: sequences are left with nothing cached, and the marker says whether clones may be recycled.
-    static let schemaVersion = 2
+    /// 3: the marker carries the template's baseline (what a reset restores), read when it was built.
+    static let schemaVersion = 3
 
     static func inputs(migrations: SchemaMigrations, seeders: [any Seeder], hooks: [ConnectHook], serverMajorVersion: Int, role: String) async throws -> String {
         var parts = [

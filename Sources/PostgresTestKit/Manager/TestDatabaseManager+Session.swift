@@ -31,7 +31,7 @@ extension TestDatabaseManager {
     func openSession(generation: Int) async throws -> RunSession {
         if let prefixError { throw prefixError }
         if !settings.unreadable.isEmpty {   // said once per process, not ignored in silence
-            try await StartUpChores.once("unreadable settings") { [logger, settings] in
+            StartUpChores.begin("unreadable settings", logger: logger) { [logger, settings] in
                 for line in settings.unreadable { logger.warning("\(line)") }
             }
         }
@@ -55,7 +55,7 @@ extension TestDatabaseManager {
             parameters["fallback_application_name"] = nil
             let serverKey = ["host", "hostaddr", "port", "user"].map { parameters[$0] ?? "" }.joined(separator: " ")
             if embedded == nil {   // once per process and server: is it slow for test databases?
-                try await StartUpChores.once("slow server \(serverKey)") { [admin, logger, parameters] in
+                StartUpChores.begin("slow server \(serverKey)", logger: logger) { [admin, logger, parameters] in
                     guard let row = try? await admin.query("SELECT current_setting('fsync'), current_setting('synchronous_commit'), current_setting('full_page_writes')").rows.first,
                           let note = SlowServerNote.judge(
                             settings: ["fsync": row[0] ?? "", "synchronous_commit": row[1] ?? "", "full_page_writes": row[2] ?? ""],
@@ -72,32 +72,13 @@ extension TestDatabaseManager {
             // Proof of life beyond the admin session, which a timeout or a DBA may kill.
             keeper = await RunKeeper.start(server: connectionString, runID: runID, logger: logger)
             laps.record("keeper")
-            // Once per process and server (the reaper once per prefix): the first manager reaps
-            // and collects, the others wait for its outcome.
-            // The process's WAL witness is named by its own prefix (it serves every manager):
-            // a killed run's witness goes with this reaping too.
-            let reapScope = Reaper.Scope(prefixes: Array(Set([prefix, settings.witnessPrefix])).sorted())
-            try await StartUpChores.once("reap \(reapScope.prefixes) \(serverKey)") { [admin, logger, reapScope, settings] in
-                let reaped = try await Reaper(admin: admin, logger: logger).reap(scope: reapScope, grace: settings.reapGrace)
-                if !reaped.dropped.isEmpty {
-                    logger.notice("reaped \(reaped.dropped.count) database(s) left by dead runs: \(reaped.dropped.joined(separator: ", "))")
-                }
-                if !reaped.keptSkipped.isEmpty {
-                    logger.notice("kept databases from earlier runs (pgtestkit reap --kept drops them): \(reaped.keptSkipped.joined(separator: ", "))")
-                }
-            }
-            laps.record("reap")
+            // Once per process and server (the reaper once per prefix), beside the tests
+            // (``StartUpChores``). The process's WAL witness is named by its own prefix (it
+            // serves every manager): a killed run's witness goes with this reaping too.
             let ttl = try settings.templateTTL.get()   // a malformed PGTESTKIT_TEMPLATE_TTL fails every session
-            try await StartUpChores.once("collect \(serverKey)") { [admin, logger] in
-                do {
-                    _ = try await TemplateCollector(admin: admin, logger: logger).collect(ttl: ttl)
-                } catch let error as TestKitError where error.code == .configuration {
-                    throw error
-                } catch {
-                    logger.warning("template collection failed (the session opens anyway): \(error)")
-                }
-            }
-            laps.record("template collection")
+            StartUpChores.beginReapAndCollect(
+                on: connectionString, serverKey: serverKey, prefixes: Array(Set([prefix, settings.witnessPrefix])).sorted(),
+                grace: settings.reapGrace, ttl: ttl, runID: runID, logger: logger)
             if let embedded {
                 do { try await embedded.rotateLogIfLarge(using: admin.connection) }
                 catch { logger.warning("the embedded server's statement log could not be rotated: \(error)") }
@@ -106,15 +87,23 @@ extension TestDatabaseManager {
                 .run(on: admin.connection, database: admin.database, phase: .connecting, migrated: true, admin: true)
             laps.record("log rotation and hooks")
             var template: TemplateBuilder.Outcome?
-            if migrations.migrator != nil || seeders.contains(where: { $0.scope == .template }) {
+            let templated = migrations.migrator != nil || seeders.contains(where: { $0.scope == .template })
+            if (templated && poolSize > 0 && recycle) || (auditPolicy != .off && embedded != nil) {
+                // The pool's recycling and the run audit will wait for the process's WAL
+                // witness (a database of its own to create): it is made beside the template's
+                // lookup and the pool's connections, not after them.
+                ProcessWalWitness.beginOpening(server: connectionString, serverParameters: parameters, logger: logger)
+            }
+            if templated {
                 var builder = TemplateBuilder(
                     server: connectionString, serverParameters: parameters, prefix: prefix, label: label,
                     migrations: migrations, seeders: seeders, hookGuard: HookGuard(hooks: hooks, recorder: recorder),
                     runID: runID, rebuild: settings.rebuildTemplate,
                     serverLog: embedded?.logFile, logger: logger)
                 if auditPolicy != .off {
-                    builder.witness = try? await ProcessWalWitness.shared(
-                        server: connectionString, serverParameters: parameters, logger: logger).get()
+                    builder.witness = { [connectionString, parameters, logger] in
+                        try? await ProcessWalWitness.shared(server: connectionString, serverParameters: parameters, logger: logger).get()
+                    }
                 }
                 template = try await builder.ensure(using: admin)
             }

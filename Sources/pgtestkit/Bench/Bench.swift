@@ -326,7 +326,7 @@ struct Bench: Sendable {
                 floorName: "\(burstSize) x floor cycle / min(\(burstSize), \(cores) cores)", floor: burstFloor,
                 target: "<= 1.3x floor", limit: 1.3, note: "\(burst.fromPool)/\(burstSize) from pool, drops included"),
             row("time to first test, cold process, template present", first.templatePresent, floorName: cycleName, floor: cycleFloor,
-                target: "<= 3x floor cycle", limit: 3, note: "pgtestkit prepare --acquire 1, from its start"),
+                target: "<= 2x floor cycle", limit: 2, note: "pgtestkit prepare --acquire 1, from its start"),
             row("time to first test, cold process, template built", first.withBuild, floorName: cycleName, floor: cycleFloor),
         ]
         for (index, run) in suite.enumerated() {
