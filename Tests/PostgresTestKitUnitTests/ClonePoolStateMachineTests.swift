@@ -48,6 +48,29 @@ struct ClonePoolStateMachineTests {
         #expect(machine.ready == ["p1", "p2"])
     }
 
+    /// Adopted clones are handed out one by one as each is brought back: a lease meanwhile
+    /// waits for the oldest; no fill runs for them; one that cannot be brought back frees its
+    /// place; once closed, none is brought back.
+    @Test func adoptedClonesAreLeasedAsEachComesBack() {
+        var machine = Machine(target: 2, ceiling: 8)
+        Self.holds(machine.adopting("a1"))
+        Self.holds(machine.adopting("a2"))
+        Self.holds(!machine.adopting("a1"), "a clone is brought back once")
+        guard case .awaitVerdict(let first) = machine.lease() else {
+            Issue.record("a lease waits for the adoption under way")
+            return
+        }
+        #expect(first == "a1")
+        Self.holds(!machine.startFill(), "two on their way back: the pool is full")
+        Self.holds(Self.isKept(machine.judged("a2", "a2")))
+        Self.holds(Self.handedOut(machine.lease()) == "a2", "the one back first goes first")
+        _ = machine.judged("a1", nil)   // could not be brought back
+        Self.holds(machine.startFill(), "its place is made anew")
+        var closed = Machine(target: 2, ceiling: 8)
+        _ = closed.close()
+        Self.holds(!closed.adopting("a3"))
+    }
+
     /// Back-to-back tests: the clone out with a test comes back to be judged, so no fill runs
     /// meanwhile — a clone made then would find the pool full when the verdict came back, and
     /// be dropped (236 of 10,000 tests did so before). Its twin: a clone that cannot come back

@@ -470,33 +470,46 @@ actor ClonePool {
         laps.record("claims")
         let proofs = await recycler.judgeAll(claimed.map { ($0.renamed, $0.window, $0.comment) })
         laps.record("WAL proof")
-        defer {
-            laps.record("bringing back")
-            logger.debug("adoption of \(claimed.count) of \(candidates.count) ready clone(s) of \(template) in \(laps)")
-        }
+        logger.debug("adoption of \(claimed.count) of \(candidates.count) ready clone(s) of \(template) proven in \(laps)")
+        // Each proven clone is brought back on its own (connected, its hooks run), all at
+        // once; a lease meanwhile waits for the oldest, as for a verdict.
         for clone in claimed {
-            var verdict = RecycleVerdict(database: clone.renamed, recycledAs: nil, reason: "no verdict")
-            var ready: ReadyClone?
-            switch proofs[clone.renamed] {
-            case .success(let next)?: (verdict, ready) = await bringBack(clone.name, as: clone.renamed, next: next, resetting: [])
-            case .failure(let reason)?: verdict = RecycleVerdict(database: clone.renamed, recycledAs: nil, reason: reason.text)
-            case nil: break
-            }
-            adoptions.append(verdict)
-            guard let ready else {
-                logger.debug("not adopting \(clone.name): \(verdict.reason ?? "?")")
+            guard case .success(let next)? = proofs[clone.renamed], state.adopting(clone.renamed) else {
+                let reason = if case .failure(let reason)? = proofs[clone.renamed] { reason.text } else { "no verdict" }
+                adoptions.append(RecycleVerdict(database: clone.renamed, recycledAs: nil, reason: reason))
+                logger.debug("not adopting \(clone.name): \(reason)")
                 _ = try? await admin.dropDatabase(clone.renamed)   // claimed: ours to drop
                 continue
             }
-            if case .discard = state.created(ready) {
-                await ready.connection.close()
-                _ = try? await admin.dropDatabase(ready.name)
-                continue
+            judging[clone.renamed] = Task {
+                // An exit meanwhile waits for it a moment, as for a verdict, and can leave it ready.
+                let (verdict, ready) = await ExitCleanup.shared.judging {
+                    await self.bringBack(clone.name, as: clone.renamed, next: next, resetting: [])
+                }
+                await self.adopted(clone.name, as: clone.renamed, verdict, ready)
             }
-            mayLeave(ready)
-            RunReport.shared.update { $0.databasesAdopted += 1 }
-            logger.debug("adopted \(clone.name) as \(ready.name)")
         }
+    }
+
+    /// An adopted clone is back (`ready`), or could not be brought back.
+    private func adopted(_ name: String, as renamed: String, _ verdict: RecycleVerdict, _ ready: ReadyClone?) async {
+        defer { judging[renamed] = nil }
+        adoptions.append(verdict)
+        guard let ready else {
+            _ = state.judged(renamed, nil)
+            logger.debug("not adopting \(name): \(verdict.reason ?? "?")")
+            _ = try? await admin.dropDatabase(renamed)   // claimed: ours to drop
+            refill()
+            return
+        }
+        if case .discard = state.judged(renamed, ready) {
+            await ready.connection.close()
+            _ = try? await admin.dropDatabase(ready.name)
+            return
+        }
+        mayLeave(ready)
+        RunReport.shared.update { $0.databasesAdopted += 1 }
+        logger.debug("adopted \(name) as \(ready.name)")
     }
 
     /// Whether released clones can be recycled (the WAL witness is open).

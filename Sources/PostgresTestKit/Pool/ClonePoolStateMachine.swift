@@ -14,7 +14,8 @@ package struct ClonePoolStateMachine<Clone: Sendable>: Sendable {
     package enum LeaseAction {
         /// A ready clone: hand it out.
         case handOut(Clone)
-        /// None is ready, but this released clone is being judged: wait for its verdict, then lease again.
+        /// None is ready, but this released clone is being judged (or this adopted one brought
+        /// back): wait for it, then lease again.
         case awaitVerdict(String)
         /// None is ready or coming back: the caller makes a clone on demand.
         case miss
@@ -38,7 +39,7 @@ package struct ClonePoolStateMachine<Clone: Sendable>: Sendable {
 
     /// The clones ready now, the next one to hand out first.
     package private(set) var ready: [Clone] = []
-    /// Released clones being judged, oldest first.
+    /// Released clones being judged, and adopted ones being brought back, oldest first.
     package private(set) var judging: [String] = []
     /// Clones out with tests that will come back to be judged (they have a WAL window): a
     /// fill counts them as on their way back, so that it does not make a clone that a verdict
@@ -105,6 +106,16 @@ package struct ClonePoolStateMachine<Clone: Sendable>: Sendable {
         guard recyclable, !closed, !judging.contains(name) else { return .drop }
         judging.append(name)
         return .judge
+    }
+
+    /// A ready clone an earlier process left, claimed and proven unchanged, is being brought
+    /// back (connected, its hooks run): leases wait for it as for a verdict, so that the first
+    /// tests take each adopted clone as soon as it is back rather than after all of them.
+    /// Returns whether to bring it back (not once the pool is closed).
+    package mutating func adopting(_ name: String) -> Bool {
+        guard !closed, !judging.contains(name) else { return false }
+        judging.append(name)
+        return true
     }
 
     /// The clone `name`, which can come back, went out with a test (a lease's, or one made on
