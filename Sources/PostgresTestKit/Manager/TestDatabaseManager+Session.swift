@@ -6,7 +6,10 @@ extension TestDatabaseManager {
     /// ``acquire(testName:isolation:)`` calls it; call it early to move that work out of the first test.
     public func prepare() async throws {
         do {
-            _ = try await session()
+            // Returns with the clones adopted from the warm pool ready (an acquire meanwhile
+            // takes each as soon as it is back).
+            let session = try await session()
+            await session.pool?.adoptionSettled()
         } catch let error as PGError {
             throw error.withToolkitHint(embedded: server.isEmbedded)
         }

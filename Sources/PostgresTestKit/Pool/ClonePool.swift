@@ -47,8 +47,11 @@ actor ClonePool {
     private var recycler: CloneRecycler?
     /// The witness being opened: the first fill waits for it, so every pooled clone has a window.
     private var opening: Task<CloneRecycler?, Never>?
-    /// The verdicts under way, by the released clone's name.
+    /// The verdicts under way, by the released clone's name (adopted clones being brought
+    /// back included).
     private var judging: [String: Task<Void, Never>] = [:]
+    /// The adopted clones being brought back.
+    private var adoption: [Task<Void, Never>] = []
     /// What every clone of the template holds before its first test (from the template's
     /// marker, else read from the first fresh clone): what a reset restores.
     private var baseline: TemplateBaseline?
@@ -481,14 +484,22 @@ actor ClonePool {
                 _ = try? await admin.dropDatabase(clone.renamed)   // claimed: ours to drop
                 continue
             }
-            judging[clone.renamed] = Task {
+            let bringing = Task {
                 // An exit meanwhile waits for it a moment, as for a verdict, and can leave it ready.
                 let (verdict, ready) = await ExitCleanup.shared.judging {
                     await self.bringBack(clone.name, as: clone.renamed, next: next, resetting: [])
                 }
                 await self.adopted(clone.name, as: clone.renamed, verdict, ready)
             }
+            judging[clone.renamed] = bringing
+            adoption.append(bringing)
         }
+    }
+
+    /// Waits until every clone adopted at the start is back in the pool (or dropped): an
+    /// explicit ``TestDatabaseManager/prepare()`` returns with them ready.
+    func adoptionSettled() async {
+        while !adoption.isEmpty { await adoption.removeFirst().value }
     }
 
     /// An adopted clone is back (`ready`), or could not be brought back.
