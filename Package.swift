@@ -20,9 +20,16 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
         ),
+        // The libpq client: Connection, QueryResult, PGError, ConnectionDetails... It knows
+        // nothing of the toolkit; PostgresTestKit re-exports it (Exports.swift).
+        .target(
+            name: "PostgresTestKitConnection",
+            dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")]
+        ),
+        // CLibPQ too: the exit's cleanup (ExitCleanup) calls libpq directly, synchronously.
         .target(
             name: "PostgresTestKit",
-            dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["PostgresTestKitConnection", "CLibPQ", .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "PostgresTestKitTesting", dependencies: ["PostgresTestKit"]),
         .target(name: "PostgresTestKitXCTest", dependencies: ["PostgresTestKit"]),
@@ -49,7 +56,7 @@ let package = Package(
         // script splitting, savepoints, WAL rules, redaction, the exit's order.
         .testTarget(
             name: "PostgresTestKitUnitTests",
-            dependencies: ["PostgresTestKit"]
+            dependencies: ["PostgresTestKit", "PostgresTestKitConnection"]
         ),
         .testTarget(
             name: "PostgresTestKitTestingTests",

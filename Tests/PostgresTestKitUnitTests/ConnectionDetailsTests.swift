@@ -1,5 +1,5 @@
 import Testing
-@testable import PostgresTestKit
+@testable import PostgresTestKitConnection
 
 /// The URL, conninfo and environment forms of a database's address: no server.
 @Suite("ConnectionDetails")

@@ -1,5 +1,6 @@
 import Testing
 @testable import PostgresTestKit
+@testable import PostgresTestKitConnection
 
 /// The connection layer's hints speak of PostgreSQL only; the manager adds the toolkit's own
 /// settings and commands before an error reaches a test.

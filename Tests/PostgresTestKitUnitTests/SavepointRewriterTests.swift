@@ -1,5 +1,5 @@
 import Testing
-@testable import PostgresTestKit
+@testable import PostgresTestKitConnection
 
 /// The transaction sandbox's statement rewriting and escape detection, without a server.
 @Suite("SavepointRewriter")

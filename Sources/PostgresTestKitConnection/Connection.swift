@@ -9,7 +9,7 @@ import Logging
 /// cancellation is sent to the server with `PQcancel`.
 ///
 /// ```swift
-/// let db = try await Connection.connect(to: ConnectionString("postgres://me@localhost/app"))
+/// let db = try await Connection.connect(to: ConnectionString("postgres://me@localhost/app"), waits: .init())
 /// let n = try await db.scalar("SELECT count(*) FROM users WHERE name = $1", "ann", as: Int.self)
 /// ```
 public actor Connection {
@@ -23,15 +23,35 @@ public actor Connection {
     private var secrets: [String] = []
     private var databaseName = ""
     private let logger: Logger
-    /// The savepoint rewriting while the connection is a transaction sandbox; `nil` otherwise.
-    private var sandbox: SavepointRewriter?
+    /// A savepoint sandbox's state: its savepoint rewriting, and what an escape from it fails with.
+    private struct Sandbox {
+        var rewriter: SavepointRewriter
+        let escapeError: @Sendable (SandboxEscape) -> any Error
+    }
+    /// The sandbox while the connection is a savepoint sandbox; `nil` otherwise.
+    private var sandbox: Sandbox?
     /// Set once a statement ended the sandbox's outer transaction: every later statement is
-    /// refused with it, until ``leaveSandbox()``.
-    private var sandboxEscape: (error: TestKitError, statement: String?)?
+    /// refused with its error, until ``leaveSavepointSandbox()``.
+    private var sandboxEscape: (escape: SandboxEscape, error: any Error)?
 
     private init(label: String, logger: Logger) {
         self.executor = ConnectionExecutor(label: label)
         self.logger = logger
+    }
+
+    /// How long a connect waits: for the server to answer, and for a free connection slot.
+    package struct ConnectWaits: Sendable {
+        /// Seconds libpq waits for the server (`connect_timeout`), added unless the connection
+        /// string sets one; `nil` adds none (libpq then applies `PGCONNECT_TIMEOUT`, if set).
+        package var connectTimeout: Int?
+        /// How long a full server (SQLSTATE 53300) is waited out before the connect fails.
+        package var slotWait: Duration
+
+        /// Waits of `connectTimeout` seconds for the server and `slotWait` for a slot.
+        package init(connectTimeout: Int? = 10, slotWait: Duration = .seconds(10)) {
+            self.connectTimeout = connectTimeout
+            self.slotWait = slotWait
+        }
     }
 
     /// Opens a connection.
@@ -40,25 +60,22 @@ public actor Connection {
     ///   - connectionString: conninfo or URL; `PG*` variables fill in what it leaves out.
     ///   - database: overrides the database named in the string.
     ///   - applicationName: shown in `pg_stat_activity`.
-    ///   - connectTimeout: seconds libpq waits for the server (`connect_timeout`).
-    ///   - slotWait: how long a full server (SQLSTATE 53300) is waited out; `nil` reads
-    ///     `PGTESTKIT_CONNECT_WAIT` (seconds, default 10).
+    ///   - waits: how long libpq waits for the server, and a full server is waited out.
     ///   - logger: receives statement traces (redacted).
     package static func connect(
         to connectionString: ConnectionString,
         database: String? = nil,
         applicationName: String? = nil,
-        connectTimeout: Int = 10,
-        slotWait: Duration? = nil,
+        waits: ConnectWaits,
         logger: Logger = Logger(label: "PostgresTestKit")
     ) async throws -> Connection {
-        let slotWait = slotWait ?? defaultSlotWait
+        let slotWait = waits.slotWait
         var overrides: [(String, String)] = [("dbname", connectionString.raw)]
         if let database { overrides.append(("dbname", database)) }
         if let applicationName { overrides.append(("application_name", applicationName)) }
-        let hasTimeout = connectionString.raw.contains("connect_timeout")
-            || ToolkitSettings.process.hasConnectTimeout
-        if !hasTimeout { overrides.append(("connect_timeout", String(connectTimeout))) }
+        if let connectTimeout = waits.connectTimeout, !connectionString.raw.contains("connect_timeout") {
+            overrides.append(("connect_timeout", String(connectTimeout)))
+        }
         // A full server (max_connections, or a role's CONNECTION LIMIT) is waited out with
         // back-pressure up to `slotWait`, then reported as SQLSTATE 53300 with what to do.
         let deadline = ContinuousClock.now + slotWait
@@ -96,12 +113,6 @@ public actor Connection {
         if let state = error.sqlState { return [.adminShutdown, .crashShutdown, .cannotConnectNow].contains(state) }
         return ["server closed the connection", "no connection to the server", "could not receive data",
                 "could not send data", "terminating connection"].contains { error.message.contains($0) }
-    }
-
-    /// How long a connect waits for a free connection slot unless told:
-    /// `PGTESTKIT_CONNECT_WAIT` seconds, default 10.
-    static var defaultSlotWait: Duration {
-        ToolkitSettings.process.connectWait
     }
 
     /// libpq gives no SQLSTATE for a refused connection; these server messages mean 53300.
@@ -273,26 +284,27 @@ public actor Connection {
         return String(cString: escaped)
     }
 
-    /// Makes the connection a transaction sandbox: from now on `BEGIN`, `COMMIT` and
-    /// `ROLLBACK` sent through it become savepoint operations inside the outer transaction
-    /// (see ``SavepointRewriter``), and a statement that ends the outer transaction anyway
-    /// fails with a `.lifecycleViolation` error.
-    func enterSandbox() throws {
+    /// Makes the connection a savepoint sandbox: it opens the outer transaction, and from now
+    /// on `BEGIN`, `COMMIT` and `ROLLBACK` sent through it become savepoint operations inside
+    /// that transaction (see ``SavepointRewriter``). A statement that ends the outer
+    /// transaction anyway fails with what `escapeError` makes of the escape, and so does every
+    /// later statement until ``leaveSavepointSandbox()``.
+    package func enterSavepointSandbox(escapeError: @escaping @Sendable (SandboxEscape) -> any Error) throws {
         sandbox = nil
         sandboxEscape = nil
         _ = try run("BEGIN")
-        sandbox = SavepointRewriter()
+        sandbox = Sandbox(rewriter: SavepointRewriter(), escapeError: escapeError)
     }
 
     /// Ends the sandbox and rolls its outer transaction back (whatever transaction is open).
     ///
-    /// - Returns: the error of the statement that ended the outer transaction and that
-    ///   statement (redacted), if one did: the test's work after that point is not undone by
-    ///   this rollback. `nil` when the outer transaction was intact.
-    func leaveSandbox() throws -> (error: TestKitError, statement: String?)? {
-        var escape = sandboxEscape
+    /// - Returns: how the outer transaction was ended, if a statement ended it (the work after
+    ///   that point is not undone by this rollback), or it was found ended now (then without
+    ///   a statement). `nil` when the outer transaction was intact.
+    package func leaveSavepointSandbox() throws -> SandboxEscape? {
+        var escape = sandboxEscape?.escape
         if escape == nil, sandbox != nil, let handle, PQtransactionStatus(handle) == PQTRANS_IDLE {
-            escape = (sandboxError("the outer transaction ended", statement: nil, underlying: nil), nil)
+            escape = SandboxEscape(reason: "the outer transaction ended", statement: nil, database: databaseName, underlying: nil)
         }
         sandbox = nil
         sandboxEscape = nil
@@ -300,23 +312,13 @@ public actor Connection {
         return escape
     }
 
-    private func sandboxError(_ what: String, statement: String?, underlying: (any Error)?) -> TestKitError {
-        var message = "a statement broke out of the transaction sandbox (isolation .transaction) on database \(databaseName): \(what)."
-        if let statement { message += " Statement: \(Redaction.redact(statement, secrets: secrets).prefix(300))." }
-        message += " The test runs inside one transaction on a clone shared with other tests, so what it ran after that point ran outside the sandbox, and any write there was committed to the shared clone;"
-        message += " the clone is replaced when the test is released, and this connection refuses further statements."
-        message += " Send BEGIN, COMMIT and ROLLBACK as statements of their own (they become savepoints), without AND CHAIN and without PREPARE TRANSACTION,"
-        message += " or give a test that must really commit its own database (isolation .database)."
-        return TestKitError(.lifecycleViolation, message, underlying: underlying)
-    }
-
     /// Runs one statement synchronously on the connection's executor.
     func run(_ sql: String, parameters: [(any PGBindable)?] = [], token: UInt64? = nil) throws -> QueryResult {
         if let sandboxEscape { throw sandboxEscape.error }
         var sql = sql
-        if var rewriter = sandbox {
-            let rewrite = rewriter.rewrite(sql)
-            sandbox = rewriter
+        if var sandbox {
+            let rewrite = sandbox.rewriter.rewrite(sql)
+            self.sandbox = sandbox
             if rewrite.isScript { return try send(script: rewrite.sql, token: token) }
             sql = rewrite.sql
         }
@@ -335,9 +337,9 @@ public actor Connection {
     func runScript(_ script: String, token: UInt64? = nil) throws -> QueryResult {
         if let sandboxEscape { throw sandboxEscape.error }
         var script = script
-        if var rewriter = sandbox {
-            script = rewriter.rewrite(script).sql
-            sandbox = rewriter
+        if var sandbox {
+            script = sandbox.rewriter.rewrite(script).sql
+            self.sandbox = sandbox
         }
         return try send(script: script, token: token)
     }
@@ -388,12 +390,14 @@ public actor Connection {
             error.code = .cancelled
             outcome = .failure(error)
         }
-        if sandbox != nil, let escape = SavepointRewriter.escape(
+        if let sandbox, let reason = SavepointRewriter.escape(
             commandTags: tags, inTransaction: PQtransactionStatus(handle) != PQTRANS_IDLE, sql: sql) {
-            var underlying: (any Error)?
+            var underlying: PGError?
             if case .failure(let error) = outcome { underlying = error }
-            let error = sandboxError(escape, statement: sql, underlying: underlying)
-            sandboxEscape = (error, Redaction.redact(sql, secrets: secrets))
+            let escape = SandboxEscape(
+                reason: reason, statement: Redaction.redact(sql, secrets: secrets), database: databaseName, underlying: underlying)
+            let error = sandbox.escapeError(escape)
+            sandboxEscape = (escape, error)
             throw error
         }
         switch outcome {

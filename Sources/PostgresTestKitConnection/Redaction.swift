@@ -111,7 +111,8 @@ package enum Redaction {
 }
 
 extension String {
-    func replacingAll(_ target: String, with replacement: String) -> String {
+    /// The text with every occurrence of `target` replaced, left to right.
+    package func replacingAll(_ target: String, with replacement: String) -> String {
         guard !target.isEmpty else { return self }
         var output = ""
         var rest = Substring(self)

@@ -95,3 +95,17 @@ package struct SavepointRewriter: Sendable, Equatable {
         return text.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
     }
 }
+
+/// How a statement ended a savepoint sandbox's outer transaction (see
+/// ``Connection/enterSavepointSandbox(escapeError:)``): the facts, for the sandbox's owner to
+/// turn into the error the statement fails with.
+package struct SandboxEscape: Sendable {
+    /// What happened to the outer transaction (``SavepointRewriter/escape(commandTags:inTransaction:sql:)``).
+    package let reason: String
+    /// The statement that ended it (redacted); `nil` when it was found ended at the sandbox's end.
+    package let statement: String?
+    /// The database the connection is attached to.
+    package let database: String
+    /// The statement's own error, when it failed as well.
+    package let underlying: PGError?
+}

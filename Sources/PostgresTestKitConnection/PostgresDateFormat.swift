@@ -2,7 +2,8 @@ import Foundation
 
 /// Converts between `Date` and PostgreSQL's ISO text formats (`date`, `timestamp`,
 /// `timestamptz`) without depending on the session's `DateStyle` beyond ISO order.
-enum PostgresDateFormat {
+package enum PostgresDateFormat {
+    /// The date as a `timestamptz` in UTC with microseconds (`2024-05-01 12:00:00.000000+00:00`).
     static func format(_ date: Date) -> String {
         let totalMicros = (date.timeIntervalSince1970 * 1_000_000).rounded()
         var seconds = Int64((totalMicros / 1_000_000).rounded(.down))
@@ -16,7 +17,7 @@ enum PostgresDateFormat {
     }
 
     /// Parses `YYYY-MM-DD[ HH:MM:SS[.ffffff]][+HH[:MM[:SS]]]`; no offset means UTC.
-    static func parse(_ text: String) -> Date? {
+    package static func parse(_ text: String) -> Date? {
         let chars = Array(text.utf8)
         var i = 0
         func number(_ width: Int) -> Int64? {

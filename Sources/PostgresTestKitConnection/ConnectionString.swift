@@ -15,21 +15,27 @@ package struct ConnectionString: Sendable, Hashable, CustomStringConvertible {
         self.raw = raw
     }
 
+    /// A string libpq cannot parse.
+    package struct ParseError: Error, Sendable {
+        /// What is wrong and what to write instead, with the string and libpq's words in it
+        /// and whatever may hold a password masked.
+        package let message: String
+    }
+
     /// The string with any password masked.
     package var description: String {
-        Redaction.redact(raw, secrets: [(try? parameters())?["password"]].compactMap { $0 })
+        Redaction.redact(raw, secrets: [(try? parse())?["password"]].compactMap { $0 })
     }
 
     /// The key/value pairs libpq parses out of ``raw`` (empty values left out).
-    package func parameters() throws -> [String: String] {
+    package func parse() throws(ParseError) -> [String: String] {
         if raw.isEmpty { return [:] }
         var errorMessage: UnsafeMutablePointer<CChar>?
         guard let options = PQconninfoParse(raw, &errorMessage) else {
             let message = errorMessage.map { String(cString: $0) } ?? "invalid connection string"
             if let errorMessage { PQfreemem(errorMessage) }
-            throw TestKitError(
-                .configuration,
-                "The connection string \(Redaction.redact(raw, secrets: passwordRegions)) is invalid: \(Redaction.redact(message.trimmed, secrets: passwordRegions)). "
+            throw ParseError(
+                message: "The connection string \(Redaction.redact(raw, secrets: passwordRegions)) is invalid: \(Redaction.redact(message.trimmed, secrets: passwordRegions)). "
                     + "Use the keyword form (host=... dbname=...) or a postgres:// URL.")
         }
         defer { PQconninfoFree(options) }
@@ -80,14 +86,16 @@ package struct ConnectionString: Sendable, Hashable, CustomStringConvertible {
 }
 
 extension String {
-    var trimmed: String {
+    /// The text without leading and trailing white space.
+    package var trimmed: String {
         var s = Substring(self)
         while let c = s.first, c.isWhitespace { s = s.dropFirst() }
         while let c = s.last, c.isWhitespace { s = s.dropLast() }
         return String(s)
     }
 
-    func leftPadded(to width: Int, with pad: Character = "0") -> String {
+    /// The text with `pad` in front up to `width` characters (`"7"` → `"07"`).
+    package func leftPadded(to width: Int, with pad: Character = "0") -> String {
         count >= width ? self : String(repeating: pad, count: width - count) + self
     }
 }

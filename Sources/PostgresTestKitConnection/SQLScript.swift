@@ -2,23 +2,28 @@
 ///
 /// It understands `'…'`, `E'…'`, `"…"`, `$tag$…$tag$`, `-- …` and `/* … */`, which is what it
 /// takes to find statement boundaries in migration files; it does not parse SQL.
-struct SQLScript: Sendable {
-    struct Statement: Sendable {
-        let text: String
+package struct SQLScript: Sendable {
+    /// One statement of the script.
+    package struct Statement: Sendable {
+        /// The statement, without the leading comments and white space or the semicolon.
+        package let text: String
         /// Offset of the statement's first character in the script (in `Character`s).
-        let offset: Int
+        package let offset: Int
     }
 
-    let text: String
-    let statements: [Statement]
+    /// The whole script.
+    package let text: String
+    /// Its statements, in order; those that are only comments are left out.
+    package let statements: [Statement]
 
-    init(_ text: String) {
+    /// Splits `text` into its statements.
+    package init(_ text: String) {
         self.text = text
         self.statements = Self.split(Array(text))
     }
 
     /// The 1-based line and column of a character offset in the script.
-    func lineAndColumn(ofOffset offset: Int) -> (line: Int, column: Int) {
+    package func lineAndColumn(ofOffset offset: Int) -> (line: Int, column: Int) {
         var line = 1, column = 1
         for (index, c) in text.enumerated() {
             if index >= offset { break }
