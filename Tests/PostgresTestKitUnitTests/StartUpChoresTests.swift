@@ -63,4 +63,13 @@ struct StartUpChoresTests {
         await StartUpChores.settle()
         #expect(runs.withLock { $0 } == 2)
     }
+
+    /// A session's trigger begins its chores once, however many acquires fire it.
+    @Test func aSessionsTriggerBeginsItsChoresOnce() {
+        let begun = Mutex(0)
+        let trigger = StartUpChores.Trigger { begun.withLock { $0 += 1 } }
+        #expect(begun.withLock { $0 } == 0, "nothing begins before the first test database is out")
+        for _ in 0..<3 { trigger.fire() }
+        #expect(begun.withLock { $0 } == 1)
+    }
 }

@@ -75,14 +75,21 @@ struct TemplateBuilder: Sendable {
     ) async -> Outcome {
         logger.info("reusing template \(name): fingerprint unchanged, no migration work")
         RunReport.shared.update { $0.templatesReused += 1 }
-        var marker = marker
-        // Last use, for collection by TTL: written at most once a minute, and only by its owner.
-        if Date().timeIntervalSince(marker.lastUsedDate ?? .distantPast) > 60, (try? await admin.ownsDatabase(name)) == true {
-            marker.lastUsed = OwnerMarker.timestamp(Date())
-            do { try await admin.writeMarker(marker, on: name) }
-            catch { logger.debug("could not record the last use of \(name): \(error)") }
+        // Beside the tests (a chore of this process, on a connection of its own): the last
+        // use, for collection by TTL — written at most once a minute, and only by its owner —
+        // and the drop of a superseded template a live run held when this one was built.
+        StartUpChores.begin("reused \(name) \(runID)", logger: logger) { [self, server, runID, logger, marker] in
+            try await StartUpChores.withChoreConnection(server, runID: runID, logger: logger) { admin in
+                // Read afresh: the clone strategy may have been written into it meanwhile.
+                if Date().timeIntervalSince(marker.lastUsedDate ?? .distantPast) > 60, (try? await admin.ownsDatabase(name)) == true,
+                   var marker = try? await admin.marker(of: name), marker.kind == .template, marker.fingerprint == fingerprint {
+                    marker.lastUsed = OwnerMarker.timestamp(Date())
+                    do { try await admin.writeMarker(marker, on: name) }
+                    catch { logger.debug("could not record the last use of \(name): \(error)") }
+                }
+                await dropSuperseded(by: name, admin)
+            }
         }
-        await dropSuperseded(by: name, admin)   // one a live run held when this one was built
         return Outcome(name: name, fingerprint: fingerprint, built: false, marker: marker,
                        phases: nil, duration: ContinuousClock.now - started)
     }

@@ -9,12 +9,30 @@ import Synchronization
 ///
 /// A chore runs beside the tests, not before them: no test needs it done (the reaper takes
 /// dead runs' databases only, the collector no template a run holds), and it cost every first
-/// test a reap and a collection. ``TestDatabaseManager/shutdown()`` and the process exit wait
+/// test a reap and a collection. A session begins its chores once its first test database is
+/// handed out (``Trigger``): begun with the session, they slowed that first create by a third
+/// (their connections and listings compete with it on the server). ``TestDatabaseManager/shutdown()`` and the process exit wait
 /// for the chores under way (the exit a few seconds at most), so that a short process still
 /// finishes its reap. A chore that failed is said as a warning and forgotten, so that the next
 /// session tries it again.
 enum StartUpChores {
     private static let chores = Mutex([String: Task<Void, Never>]())
+
+    /// A session's chores, begun by its first ``fire()`` (the first test database handed out,
+    /// or the session's shutdown): once per session, so that a chore that failed is tried
+    /// again by the next session, not by every acquire.
+    final class Trigger: Sendable {
+        private let fired = Mutex(false)
+        private let chores: @Sendable () -> Void
+
+        init(_ chores: @escaping @Sendable () -> Void) { self.chores = chores }
+
+        /// Begins the chores, the first time only.
+        func fire() {
+            guard fired.withLock({ fired in defer { fired = true }; return !fired }) else { return }
+            chores()
+        }
+    }
 
     /// Starts `chore` once per `key` in this process, unless it is under way or done; returns
     /// at once (see the type's documentation).
@@ -77,7 +95,8 @@ enum StartUpChores {
         }
     }
 
-    private static func withChoreConnection(
+    /// Runs `body` on an admin connection of its own, closed after.
+    static func withChoreConnection(
         _ server: ConnectionString, runID: RunID, logger: Logger, _ body: (AdminConnection) async throws -> Void
     ) async throws {
         let admin = try await AdminConnection.connect(

@@ -79,9 +79,11 @@ extension TestDatabaseManager {
             // (``StartUpChores``). The process's WAL witness is named by its own prefix (it
             // serves every manager): a killed run's witness goes with this reaping too.
             let ttl = try settings.templateTTL.get()   // a malformed PGTESTKIT_TEMPLATE_TTL fails every session
-            StartUpChores.beginReapAndCollect(
-                on: connectionString, serverKey: serverKey, prefixes: Array(Set([prefix, settings.witnessPrefix])).sorted(),
-                grace: settings.reapGrace, ttl: ttl, runID: runID, logger: logger)
+            let chores = StartUpChores.Trigger { [connectionString, serverKey, prefix, settings, runID, logger] in
+                StartUpChores.beginReapAndCollect(
+                    on: connectionString, serverKey: serverKey, prefixes: Array(Set([prefix, settings.witnessPrefix])).sorted(),
+                    grace: settings.reapGrace, ttl: ttl, runID: runID, logger: logger)
+            }
             if let embedded {
                 do { try await embedded.rotateLogIfLarge(using: admin.connection) }
                 catch { logger.warning("the embedded server's statement log could not be rotated: \(error)") }
@@ -116,12 +118,18 @@ extension TestDatabaseManager {
             laps.record("clone strategy")
             let lanes = AdminLanes(server: connectionString, runID: runID,
                                    limit: AdminLanes.defaultLimit(host: parameters["host"] ?? "", configured: settings.createConnections), logger: logger)
-            let dropper = BackgroundDropper(
-                admin: try await AdminConnection.connect(to: connectionString, runID: runID, applicationName: runID.adminApplicationName + ":drop", logger: logger),
-                lanes: lanes, logger: logger)
+            // The session's other connections open at once: the dropper's, the pool's, and a
+            // first lane for the first test's create (which waited for it, 18 ms, after).
+            let pooled = template != nil && poolSize > 0
+            async let firstLane: Void = lanes.openOne()
+            async let dropAdmin = AdminConnection.connect(to: connectionString, runID: runID, applicationName: runID.adminApplicationName + ":drop", logger: logger)
+            async let poolAdminConnection = pooled
+                ? AdminConnection.connect(to: connectionString, runID: runID, applicationName: runID.adminApplicationName + ":pool", logger: logger) : nil
+            let dropper = BackgroundDropper(admin: try await dropAdmin, lanes: lanes, logger: logger)
+            let poolAdminOpened = try await poolAdminConnection
+            await firstLane
             var pool: ClonePool?
-            if let template, poolSize > 0 {
-                let poolAdmin = try await AdminConnection.connect(to: connectionString, runID: runID, applicationName: runID.adminApplicationName + ":pool", logger: logger)
+            if let template, let poolAdmin = poolAdminOpened {
                 // The generation keeps the names of a pool made after a recovery apart from the
                 // clones of the previous pool that tests may still hold.
                 let recycler = Task { [logger, parameters, connectionString, recycle] in
@@ -160,7 +168,7 @@ extension TestDatabaseManager {
             return RunSession(admin: admin, dropper: dropper, pool: pool, serverParameters: parameters, template: template,
                             strategy: strategy, logAudit: logAudit, walAudit: walAudit,
                             lanes: lanes,
-                            keeper: keeper!, generation: generation,
+                            keeper: keeper!, chores: chores, generation: generation,
                             passwordFile: embedded?.tcp == true ? embedded?.passwordFile : nil)
         } catch {
             await keeper?.stop()

@@ -78,6 +78,8 @@ public actor TestDatabaseManager {
         /// Holds the run's lock on a connection of its own: the run stays provably alive
         /// (to every reaper) even when its admin session is killed.
         let keeper: RunKeeper
+        /// The start-up chores (reap, collection), begun once its first test database is out.
+        let chores: StartUpChores.Trigger
         /// Which session this is (recovery replaces only the one that failed).
         let generation: Int
         /// The embedded TCP server's 0600 `.pgpass`, for the line that connects to a kept
@@ -209,7 +211,9 @@ public actor TestDatabaseManager {
             let runSession = try await session()
             laps.record(\.preparation, as: .preparation)
             do {
-                return try await acquireClone(testName: testName, runSession, started, laps)
+                let database = try await acquireClone(testName: testName, runSession, started, laps)
+                runSession.chores.fire()
+                return database
             } catch let error as PGError where Self.isRecoverable(error) {
                 await invalidateSession(generation: runSession.generation)
                 throw error
@@ -455,6 +459,7 @@ public actor TestDatabaseManager {
         for name in unreleased { await runSession.dropper.enqueue(name, phases: nil) }
         await runSession.dropper.close()
         await runSession.lanes.close()
+        runSession.chores.fire()   // a session that handed out nothing still reaps
         await StartUpChores.settle()   // a short run still finishes its reap
         await runSession.keeper.stop()
         await runSession.admin.close()
