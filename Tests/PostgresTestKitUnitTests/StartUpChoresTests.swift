@@ -64,12 +64,24 @@ struct StartUpChoresTests {
         #expect(runs.withLock { $0 } == 2)
     }
 
-    /// A session's trigger begins its chores once, however many acquires fire it.
-    @Test func aSessionsTriggerBeginsItsChoresOnce() {
+    /// A session's trigger begins its chores once, and only when no acquire is under way in
+    /// the process: a burst's set-up is not slowed by them.
+    @Test func armedChoresBeginWhenTheAcquiresAreDoneAndOnce() {
         let begun = Mutex(0)
         let trigger = StartUpChores.Trigger { begun.withLock { $0 += 1 } }
-        #expect(begun.withLock { $0 } == 0, "nothing begins before the first test database is out")
-        for _ in 0..<3 { trigger.fire() }
-        #expect(begun.withLock { $0 } == 1)
+        StartUpChores.acquireStarted()
+        StartUpChores.acquireStarted()
+        trigger.arm()   // its first database is out; another acquire is still under way
+        trigger.arm()
+        StartUpChores.acquireEnded()
+        #expect(begun.withLock { $0 } == 0, "one acquire is still under way")
+        StartUpChores.acquireEnded()
+        #expect(begun.withLock { $0 } == 1, "the last acquire begins them")
+        trigger.arm()
+        trigger.fire()
+        #expect(begun.withLock { $0 } == 1, "once per session")
+        let lone = StartUpChores.Trigger { begun.withLock { $0 += 1 } }
+        lone.arm()   // no acquire under way
+        #expect(begun.withLock { $0 } == 2)
     }
 }

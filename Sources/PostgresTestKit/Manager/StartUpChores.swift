@@ -8,30 +8,62 @@ import Synchronization
 /// that the first tests wait for.
 ///
 /// A chore runs beside the tests, not before them: no test needs it done (the reaper takes
-/// dead runs' databases only, the collector no template a run holds), and it cost every first
-/// test a reap and a collection. A session begins its chores once its first test database is
-/// handed out (``Trigger``): begun with the session, they slowed that first create by a third
-/// (their connections and listings compete with it on the server). ``TestDatabaseManager/shutdown()`` and the process exit wait
-/// for the chores under way (the exit a few seconds at most), so that a short process still
+/// dead runs' databases only, the collector no template a run holds). Begun with the session,
+/// they slowed its first create by a third; begun at its first test database, a collection
+/// dropping stale templates slowed the rest of a parallel suite's set-up. So a session arms
+/// its chores when its first test database is out (``Trigger``), and they begin once no
+/// acquire is under way in the process: after a burst's set-up, or after a lone test's.
+/// ``TestDatabaseManager/shutdown()`` begins them if they were not, and waits; the process
+/// exit begins the armed ones and waits a few seconds at most, so that a short process still
 /// finishes its reap. A chore that failed is said as a warning and forgotten, so that the next
 /// session tries it again.
 enum StartUpChores {
     private static let chores = Mutex([String: Task<Void, Never>]())
 
-    /// A session's chores, begun by its first ``fire()`` (the first test database handed out,
-    /// or the session's shutdown): once per session, so that a chore that failed is tried
-    /// again by the next session, not by every acquire.
+    /// The acquires under way in this process, and the armed triggers waiting for none to be.
+    private static let quiet = Mutex((acquiring: 0, armed: [Trigger]()))
+
+    /// A session's chores: armed by its first test database, begun when the process's
+    /// acquires are done (or by ``fire()``); once per session, so that a chore that failed is
+    /// tried again by the next session, not by every acquire.
     final class Trigger: Sendable {
         private let fired = Mutex(false)
         private let chores: @Sendable () -> Void
 
         init(_ chores: @escaping @Sendable () -> Void) { self.chores = chores }
 
-        /// Begins the chores, the first time only.
+        /// The session handed out a test database: the chores begin once no acquire is under
+        /// way in the process (at once, when none is).
+        func arm() {
+            let now = StartUpChores.quiet.withLock { state -> Bool in
+                if state.acquiring == 0 { return true }
+                if !state.armed.contains(where: { $0 === self }) { state.armed.append(self) }
+                return false
+            }
+            if now { fire() }
+        }
+
+        /// Begins the chores now, the first time only.
         func fire() {
             guard fired.withLock({ fired in defer { fired = true }; return !fired }) else { return }
             chores()
         }
+    }
+
+    /// An acquire begins (its wait for the session included).
+    static func acquireStarted() {
+        quiet.withLock { $0.acquiring += 1 }
+    }
+
+    /// An acquire ended; the last one under way begins the armed chores.
+    static func acquireEnded() {
+        let due = quiet.withLock { state -> [Trigger] in
+            state.acquiring -= 1
+            guard state.acquiring == 0 else { return [] }
+            defer { state.armed.removeAll() }
+            return state.armed
+        }
+        for trigger in due { trigger.fire() }
     }
 
     /// Starts `chore` once per `key` in this process, unless it is under way or done; returns
@@ -55,10 +87,15 @@ enum StartUpChores {
         for task in chores.withLock({ Array($0.values) }) { await task.value }
     }
 
-    /// Waits for every chore started so far, `timeout` at most, from a thread that is not
-    /// async (the process exit). `true` when they finished.
+    /// Begins the armed chores, then waits for every chore started so far, `timeout` at most,
+    /// from a thread that is not async (the process exit). `true` when they finished.
     @discardableResult
     static func settle(timeout: Duration) -> Bool {
+        let armed = quiet.withLock { state in
+            defer { state.armed.removeAll() }
+            return state.armed
+        }
+        for trigger in armed { trigger.fire() }
         let tasks = chores.withLock { Array($0.values) }
         guard !tasks.isEmpty else { return true }
         let finished = DispatchSemaphore(value: 0)

@@ -204,6 +204,8 @@ public actor TestDatabaseManager {
 
     func acquireClone(testName: String?, suite: String? = nil) async throws -> PostgresTestDatabase {
         let started = ContinuousClock.now
+        StartUpChores.acquireStarted()
+        defer { StartUpChores.acquireEnded() }   // the last one under way begins the armed chores
         let row = RunReport.shared.openTimelineRow(
             TimelineRow(kind: .test, test: testName, suite: suite, process: ProcessInfo.processInfo.processIdentifier))
         var laps = TimeBreakdown.Laps(row: row, since: (started, Date()))
@@ -212,7 +214,7 @@ public actor TestDatabaseManager {
             laps.record(\.preparation, as: .preparation)
             do {
                 let database = try await acquireClone(testName: testName, runSession, started, laps)
-                runSession.chores.fire()
+                runSession.chores.arm()
                 return database
             } catch let error as PGError where Self.isRecoverable(error) {
                 await invalidateSession(generation: runSession.generation)
