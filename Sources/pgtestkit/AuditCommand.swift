@@ -53,7 +53,11 @@ struct AuditCommand: AsyncParsableCommand {
         let admin = try await Connection.connect(to: server.connectionString, applicationName: "pgtestkit-audit")
         let witness: WalWitness?
         do {
-            witness = try await WalWitness.open(server: server.connectionString, logger: logger)
+            // Through the WAL, not file by file: a FILE_COPY create checkpoints, after which
+            // every sequence's next nextval logs — the comparison of sequence states, which
+            // finds a nextval within the values already logged, would then never be what
+            // finds it. (A test process's witness copies file by file, for less WAL to read.)
+            witness = try await WalWitness.open(server: server.connectionString, copyThroughWAL: true, logger: logger)
         } catch {
             witness = nil
             let reason = error as? TestKitError ?? TestKitError(.configuration, "it could not be set up (\(error)).", underlying: error)

@@ -11,7 +11,7 @@ struct CreateStatementTests {
         // (template, strategy, major, fsync off) -> statement
         (nil, nil, 15, true, #"CREATE DATABASE "d" TEMPLATE template0 STRATEGY FILE_COPY"#),
         (nil, nil, 18, false, #"CREATE DATABASE "d" TEMPLATE template0"#),
-        (nil, CloneStrategy.walLog, 16, true, #"CREATE DATABASE "d" TEMPLATE template0 STRATEGY FILE_COPY"#),
+        (nil, CloneStrategy.walLog, 16, true, #"CREATE DATABASE "d" TEMPLATE template0 STRATEGY WAL_LOG"#),
         (nil, nil, 14, true, #"CREATE DATABASE "d" TEMPLATE template0"#),
         (#""t""#, CloneStrategy.walLog, 15, true, #"CREATE DATABASE "d" TEMPLATE "t" STRATEGY WAL_LOG"#),
         (#""t""#, nil, 15, true, #"CREATE DATABASE "d" TEMPLATE "t""#),

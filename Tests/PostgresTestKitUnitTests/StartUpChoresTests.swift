@@ -68,19 +68,20 @@ struct StartUpChoresTests {
     /// the process: a burst's set-up is not slowed by them.
     @Test func armedChoresBeginWhenTheAcquiresAreDoneAndOnce() {
         let begun = Mutex(0)
-        let trigger = StartUpChores.Trigger { begun.withLock { $0 += 1 } }
-        StartUpChores.acquireStarted()
-        StartUpChores.acquireStarted()
+        let quiet = StartUpChores.Quiet()   // the process's counts every manager's acquires
+        let trigger = StartUpChores.Trigger(waitingFor: quiet) { begun.withLock { $0 += 1 } }
+        quiet.acquireStarted()
+        quiet.acquireStarted()
         trigger.arm()   // its first database is out; another acquire is still under way
         trigger.arm()
-        StartUpChores.acquireEnded()
+        quiet.acquireEnded()
         #expect(begun.withLock { $0 } == 0, "one acquire is still under way")
-        StartUpChores.acquireEnded()
+        quiet.acquireEnded()
         #expect(begun.withLock { $0 } == 1, "the last acquire begins them")
         trigger.arm()
         trigger.fire()
         #expect(begun.withLock { $0 } == 1, "once per session")
-        let lone = StartUpChores.Trigger { begun.withLock { $0 += 1 } }
+        let lone = StartUpChores.Trigger(waitingFor: quiet) { begun.withLock { $0 += 1 } }
         lone.arm()   // no acquire under way
         #expect(begun.withLock { $0 } == 2)
     }

@@ -121,7 +121,7 @@ package final class AdminConnection: Sendable {
     /// with `strategy` (PostgreSQL 15 and later), or else from `template0` — not template1:
     /// sessions on it (ours, when postgres is unreachable, or anyone's) would make every
     /// `CREATE DATABASE` fail. From `template0` on a server without fsync (the embedded one),
-    /// which checkpoints for free, the files are copied: `WAL_LOG`, the default, writes
+    /// which checkpoints for free, the files are copied unless `strategy` says otherwise: `WAL_LOG`, the default, writes
     /// template0's 7.5 MB into the WAL, which every WAL proof of a ready clone or a verdict then
     /// reads (a template build's scratch database and the WAL witness's, made once per process,
     /// made the warm pool's adoption read 30-60 MB: 300-560 ms).
@@ -129,7 +129,7 @@ package final class AdminConnection: Sendable {
         _ quoted: String, template quotedTemplate: String?, strategy: CloneStrategy?, serverMajorVersion: Int, fsyncOff: Bool
     ) -> String {
         var sql = "CREATE DATABASE \(quoted) TEMPLATE \(quotedTemplate ?? "template0")"
-        let strategy = quotedTemplate == nil ? (fsyncOff ? .fileCopy : nil) : strategy
+        let strategy = strategy ?? (quotedTemplate == nil && fsyncOff ? .fileCopy : nil)
         if let strategy, serverMajorVersion >= 15 { sql += " STRATEGY \(strategy.rawValue)" }
         return sql
     }

@@ -76,14 +76,16 @@ package final class WalWitness: Sendable {
     /// recycles it is then an error from ``changes(from:to:)``, which a caller that must
     /// vouch for a window (clone recycling) takes as "cannot vouch".
     package static func open(
-        server: ConnectionString, prefix: String? = nil, reserveWAL: Bool = true, logger: Logger = Logger(label: "PostgresTestKit")
+        server: ConnectionString, prefix: String? = nil, reserveWAL: Bool = true, copyThroughWAL: Bool = false,
+        logger: Logger = Logger(label: "PostgresTestKit")
     ) async throws -> WalWitness {
         let prefix = prefix ?? ToolkitSettings.process.witnessPrefix
         try DatabaseName.validatePrefix(prefix)
         let runID = RunID()
         let admin = try await AdminConnection.connect(to: server, runID: runID, logger: logger)
         do {
-            return try await open(admin: admin, server: server, prefix: prefix, runID: runID, reserveWAL: reserveWAL, logger: logger)
+            return try await open(admin: admin, server: server, prefix: prefix, runID: runID, reserveWAL: reserveWAL,
+                                  copyThroughWAL: copyThroughWAL, logger: logger)
         } catch {
             await admin.close()
             throw error
@@ -91,7 +93,8 @@ package final class WalWitness: Sendable {
     }
 
     private static func open(
-        admin: AdminConnection, server: ConnectionString, prefix: String, runID: RunID, reserveWAL: Bool, logger: Logger
+        admin: AdminConnection, server: ConnectionString, prefix: String, runID: RunID, reserveWAL: Bool, copyThroughWAL: Bool,
+        logger: Logger
     ) async throws -> WalWitness {
         let major = admin.serverMajorVersion
         // Recycling's renames and markers go through this admin: none needs to wait for a flush.
@@ -119,7 +122,8 @@ package final class WalWitness: Sendable {
         let pageSize = UInt64(role[4] ?? "") ?? 8192
         let name = DatabaseName.appendingTestName("\(prefix)_\(runID.rawValue)", "wal")
         try DatabaseName.validate(name)
-        try await admin.createDatabase(name, marker: OwnerMarker(kind: .clone, run: runID, test: "WAL witness (pg_walinspect)"))
+        try await admin.createDatabase(name, strategy: copyThroughWAL ? .walLog : nil,
+                                       marker: OwnerMarker(kind: .clone, run: runID, test: "WAL witness (pg_walinspect)"))
         let connection: Connection
         do {
             connection = try await Connection.connect(to: server, database: name, applicationName: "pgtestkit-wal:\(runID.rawValue)", logger: logger)

@@ -20,22 +20,56 @@ import Synchronization
 enum StartUpChores {
     private static let chores = Mutex([String: Task<Void, Never>]())
 
-    /// The acquires under way in this process, and the armed triggers waiting for none to be.
-    private static let quiet = Mutex((acquiring: 0, armed: [Trigger]()))
+    /// The acquires under way, and the armed triggers waiting for none to be: one for the
+    /// process (``process``); tests make their own.
+    final class Quiet: Sendable {
+        fileprivate let state = Mutex((acquiring: 0, armed: [Trigger]()))
+
+        /// An acquire begins (its wait for the session included).
+        func acquireStarted() {
+            state.withLock { $0.acquiring += 1 }
+        }
+
+        /// An acquire ended; the last one under way begins the armed chores.
+        func acquireEnded() {
+            let due = state.withLock { state -> [Trigger] in
+                state.acquiring -= 1
+                guard state.acquiring == 0 else { return [] }
+                defer { state.armed.removeAll() }
+                return state.armed
+            }
+            for trigger in due { trigger.fire() }
+        }
+
+        /// Takes the armed triggers (the exit begins them).
+        fileprivate func takeArmed() -> [Trigger] {
+            state.withLock { state in
+                defer { state.armed.removeAll() }
+                return state.armed
+            }
+        }
+    }
+
+    /// The process's acquires (every manager's).
+    static let process = Quiet()
 
     /// A session's chores: armed by its first test database, begun when the process's
     /// acquires are done (or by ``fire()``); once per session, so that a chore that failed is
     /// tried again by the next session, not by every acquire.
     final class Trigger: Sendable {
         private let fired = Mutex(false)
+        private let quiet: Quiet
         private let chores: @Sendable () -> Void
 
-        init(_ chores: @escaping @Sendable () -> Void) { self.chores = chores }
+        init(waitingFor quiet: Quiet = StartUpChores.process, _ chores: @escaping @Sendable () -> Void) {
+            self.quiet = quiet
+            self.chores = chores
+        }
 
         /// The session handed out a test database: the chores begin once no acquire is under
         /// way in the process (at once, when none is).
         func arm() {
-            let now = StartUpChores.quiet.withLock { state -> Bool in
+            let now = quiet.state.withLock { state -> Bool in
                 if state.acquiring == 0 { return true }
                 if !state.armed.contains(where: { $0 === self }) { state.armed.append(self) }
                 return false
@@ -48,22 +82,6 @@ enum StartUpChores {
             guard fired.withLock({ fired in defer { fired = true }; return !fired }) else { return }
             chores()
         }
-    }
-
-    /// An acquire begins (its wait for the session included).
-    static func acquireStarted() {
-        quiet.withLock { $0.acquiring += 1 }
-    }
-
-    /// An acquire ended; the last one under way begins the armed chores.
-    static func acquireEnded() {
-        let due = quiet.withLock { state -> [Trigger] in
-            state.acquiring -= 1
-            guard state.acquiring == 0 else { return [] }
-            defer { state.armed.removeAll() }
-            return state.armed
-        }
-        for trigger in due { trigger.fire() }
     }
 
     /// Starts `chore` once per `key` in this process, unless it is under way or done; returns
@@ -91,11 +109,7 @@ enum StartUpChores {
     /// from a thread that is not async (the process exit). `true` when they finished.
     @discardableResult
     static func settle(timeout: Duration) -> Bool {
-        let armed = quiet.withLock { state in
-            defer { state.armed.removeAll() }
-            return state.armed
-        }
-        for trigger in armed { trigger.fire() }
+        for trigger in process.takeArmed() { trigger.fire() }
         let tasks = chores.withLock { Array($0.values) }
         guard !tasks.isEmpty else { return true }
         let finished = DispatchSemaphore(value: 0)

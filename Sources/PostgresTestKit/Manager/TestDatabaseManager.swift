@@ -204,8 +204,8 @@ public actor TestDatabaseManager {
 
     func acquireClone(testName: String?, suite: String? = nil) async throws -> PostgresTestDatabase {
         let started = ContinuousClock.now
-        StartUpChores.acquireStarted()
-        defer { StartUpChores.acquireEnded() }   // the last one under way begins the armed chores
+        StartUpChores.process.acquireStarted()
+        defer { StartUpChores.process.acquireEnded() }   // the last one under way begins the armed chores
         let row = RunReport.shared.openTimelineRow(
             TimelineRow(kind: .test, test: testName, suite: suite, process: ProcessInfo.processInfo.processIdentifier))
         var laps = TimeBreakdown.Laps(row: row, since: (started, Date()))
