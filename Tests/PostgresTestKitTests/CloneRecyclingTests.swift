@@ -7,6 +7,7 @@ import Testing
 /// dropped as before.
 /// Serialized: each of its ~40 cases makes a manager of its own (about seven connections), and
 /// run at once beside the rest of the suite they would fill `max_connections`.
+extension ProcessWitnessSuites {
 @Suite("Recycling unchanged clones", .serialized)
 struct CloneRecyclingTests {
     /// One template for the suite: rows, an index, a serial, a sequence with values used.
@@ -264,7 +265,18 @@ struct CloneRecyclingTests {
         let manager = Self.manager()
         guard try await manager.recyclesClones else { await manager.shutdown(); return }
         let admin = try await TestSupport.connect()
-        try await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'pgtestkit-wal:%' AND datname LIKE '%\\_wal'")
+        // This process's witness only: other processes on the server (a test's subprocess,
+        // another CI run) keep theirs.
+        let owner = try await TestSupport.admin()
+        let ours = try await owner.ownedDatabases().filter {
+            $0.marker.test == "WAL witness (pg_walinspect)" && $0.marker.isFromThisHost
+                && $0.marker.pid == ProcessInfo.processInfo.processIdentifier
+        }.map(\.name)
+        await owner.close()
+        try #require(!ours.isEmpty, "this process has a WAL witness")
+        for name in ours {
+            try await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name)
+        }
         var recycledAfter = false
         for round in 0..<4 where !recycledAfter {
             let db = try await manager.acquire(testName: "round\(round)")
@@ -341,4 +353,5 @@ struct CloneRecyclingTests {
         #expect(settled, "a settled template's clone logs its first nextval (\(strategy.rawValue))")
         print("\(strategy.rawValue): first nextval of a clone logged — unsettled template: \(unsettled), settled: \(settled)")
     }
+}
 }

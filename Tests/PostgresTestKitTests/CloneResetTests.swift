@@ -8,6 +8,7 @@ import Testing
 /// Where the WAL cannot vouch (no `pg_walinspect`), the written clone is dropped and the next
 /// test gets another: the comparison holds there too.
 /// Serialized: each case makes a manager of its own (about seven connections).
+extension ProcessWitnessSuites {
 @Suite("Resetting what a writing test changed", .serialized)
 struct CloneResetTests {
     /// Tables empty in the template (an identity, serials, a foreign key with ON DELETE
@@ -194,4 +195,5 @@ struct CloneResetTests {
         #expect(plan.emptied.count == 2, "\(plan)")
         #expect(plan.sequences.count == 1, "the identity's sequence: \(plan)")
     }
+}
 }
