@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import PostgresTestKit
 
@@ -49,6 +50,58 @@ struct CloneResetTests {
             """)
     }
     static let prefix = TestSupport.uniquePrefix("reset")
+
+    /// The baseline in a template's marker must agree with the template: a client that keeps
+    /// reconnecting and writing while the template is published (an app's pool the build
+    /// terminated, coming back) must not make a table with rows look empty, or every reset of
+    /// it would delete the template's rows. Each table the baseline calls empty is empty in a
+    /// fresh clone.
+    /// The racing client's switch and count.
+    final class RacingClient: Sendable {
+        let stop = Mutex(false)
+        let writes = Mutex(0)
+    }
+
+    @Test func aClientWritingDuringThePublishCannotFoolTheBaseline() async throws {
+        let racer = RacingClient()
+        let migrations = SchemaMigrations.closure(fingerprint: "reset-baseline-race-\(UUID())") { context in
+            try await context.connection.simpleQuery("CREATE TABLE late (id serial PRIMARY KEY, at timestamptz DEFAULT now())")
+            let database = context.database
+            Task.detached {   // the app's pool, reconnecting while the build publishes
+                while !racer.stop.withLock({ $0 }) {
+                    if let client = try? await TestSupport.connect(database: database) {
+                        // Empty, then a row: a baseline read between the two sees an empty table.
+                        _ = try? await client.execute("TRUNCATE late")
+                        if (try? await client.execute("INSERT INTO late DEFAULT VALUES")) != nil { racer.writes.withLock { $0 += 1 } }
+                        await client.close()
+                    }
+                }
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let manager = TestDatabaseManager(prefix: TestSupport.uniquePrefix("race"), migrations: migrations, poolSize: 0,
+                                          logger: TestSupport.logger)
+        let template = try #require(try await manager.templateName)
+        racer.stop.withLock { $0 = true }
+        await manager.shutdown()
+        let admin = try await TestSupport.admin()
+        let clone = template + "_c"
+        guard let baseline = try await admin.marker(of: template)?.baseline else {
+            _ = try? await admin.dropDatabase(template)
+            await admin.close()
+            return   // no recycling here (no pg_walinspect): no baseline to check
+        }
+        try await admin.createDatabase(clone, template: template, marker: OwnerMarker(kind: .clone, run: admin.runID))
+        let reader = try await TestSupport.connect(database: clone)
+        let rows = try await reader.scalar("SELECT count(*) FROM late", as: Int.self)
+        let oid = try await reader.scalar("SELECT 'late'::regclass::oid::int8", as: Int64.self)
+        await reader.close()
+        _ = try? await admin.dropDatabase(clone)
+        _ = try? await admin.dropDatabase(template)
+        await admin.close()
+        #expect(racer.writes.withLock { $0 } > 0, "the client wrote while the template was built")
+        #expect(baseline.emptyTables.contains(UInt32(oid)) == (rows == 0), "baseline: \(baseline.emptyTables.contains(UInt32(oid)) ? "empty" : "rows"), template: \(rows) rows")
+    }
 
     /// Everything a test could look at, as text: each table's row count and checksum, each
     /// sequence's state, the constraints and triggers, other sessions' locks — and, last (it

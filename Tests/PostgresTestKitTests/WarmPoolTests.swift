@@ -119,6 +119,25 @@ struct WarmPoolTests {
         }
     }
 
+    /// A ready clone a live run has claimed (renamed under its own name) and not brought back
+    /// yet still carries the leaving run's marker; a reaper (another process's start-up
+    /// chores, beside the adoption) leaves it. Its twin: renamed under a run that is not
+    /// alive, it is a dead run's, and reaped.
+    @Test("The reaper leaves a ready clone a live run has claimed, and takes one a dead run claimed")
+    func theReaperLeavesAClaimedReadyClone() async throws {
+        try await Self.withReadyClones { prefix, left, admin in
+            try #require(left.count >= 2, "the first process leaves two ready clones (pool size 2)")
+            let claimed = "\(prefix)_\(admin.runID.rawValue)_g1p99"   // this admin's run: alive
+            let abandoned = "\(prefix)_\(RunID().rawValue)_g1p98"     // no session: dead
+            try await admin.renameDatabase(left[0].name, to: claimed)
+            try await admin.renameDatabase(left[1].name, to: abandoned)
+            let reaped = try await Reaper(admin: admin, logger: TestSupport.logger).reap(
+                prefix: prefix, scope: .init(thisHostOnly: true), grace: .zero, dryRun: true)
+            #expect(!reaped.dropped.contains(claimed) && reaped.alive.contains(claimed), "\(reaped)")
+            #expect(reaped.dropped.contains(abandoned), "\(reaped)")
+        }
+    }
+
     @Test("A ready clone written into, connected to or renamed is not adopted")
     func changedConnectedOrRenamedCloneIsNotAdopted() async throws {
         try await Self.withReadyClones { prefix, left, admin in

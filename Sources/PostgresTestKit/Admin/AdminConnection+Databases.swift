@@ -14,8 +14,10 @@ extension AdminConnection {
 
     /// Terminates every session connected to a toolkit database (used before publishing a
     /// template that an app's own pool still holds).
-    func terminateSessions(on name: String) async throws {
-        try await connection.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", name)
+    func terminateSessions(on name: String, except kept: Int32? = nil) async throws {
+        try await connection.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND pid <> $2",
+            name, Int(kept ?? 0))
     }
 
     /// Marks a template as in use by this run for as long as the admin session lives (a shared

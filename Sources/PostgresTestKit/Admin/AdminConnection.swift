@@ -98,7 +98,12 @@ package final class AdminConnection: Sendable {
         if let template {
             quotedTemplate = try await connection.quoteIdentifier(template)
         } else if serverMajorVersion >= 15 {
-            fsyncOff = (try? await connection.scalar("SELECT current_setting('fsync') = 'off'", as: Bool.self)) == true
+            // Only where a checkpoint costs nothing and removes no WAL a proof needs: fsync
+            // off and 1 GB of WAL kept (the embedded server). On a server that keeps little
+            // WAL, the checkpoint would recycle what open windows and ready clones' proofs need.
+            fsyncOff = (try? await connection.scalar(
+                "SELECT current_setting('fsync') = 'off' AND pg_size_bytes(current_setting('wal_keep_size')) >= 1073741824",
+                as: Bool.self)) == true
         }
         let sql = Self.createStatement(
             quoted, template: quotedTemplate, strategy: strategy, serverMajorVersion: serverMajorVersion, fsyncOff: fsyncOff)
@@ -120,8 +125,9 @@ package final class AdminConnection: Sendable {
     /// The `CREATE DATABASE` of `quoted` (an identifier quoted already), from `quotedTemplate`
     /// with `strategy` (PostgreSQL 15 and later), or else from `template0` — not template1:
     /// sessions on it (ours, when postgres is unreachable, or anyone's) would make every
-    /// `CREATE DATABASE` fail. From `template0` on a server without fsync (the embedded one),
-    /// which checkpoints for free, the files are copied unless `strategy` says otherwise: `WAL_LOG`, the default, writes
+    /// `CREATE DATABASE` fail. From `template0` on a server without fsync that keeps 1 GB of
+    /// WAL (the embedded one), where a checkpoint is free and removes no WAL a proof needs, the
+    /// files are copied unless `strategy` says otherwise: `WAL_LOG`, the default, writes
     /// template0's 7.5 MB into the WAL, which every WAL proof of a ready clone or a verdict then
     /// reads (a template build's scratch database and the WAL witness's, made once per process,
     /// made the warm pool's adoption read 30-60 MB: 300-560 ms).
@@ -324,6 +330,13 @@ package final class AdminConnection: Sendable {
         try await ExitCleanup.shared.renaming(name, to: newName, server: server, claiming: claiming) {
             try await connection.execute("ALTER DATABASE \(from) RENAME TO \(to)")
         }
+    }
+
+    /// Closes a toolkit database to new sessions (a template about to be published), or opens it.
+    func allowConnections(_ name: String, _ allowed: Bool) async throws {
+        try await requireOwned(name)
+        let quoted = try await connection.quoteIdentifier(name)
+        try await connection.execute("ALTER DATABASE \(quoted) WITH ALLOW_CONNECTIONS \(allowed)")
     }
 
     /// Marks a toolkit database as a template that accepts no connections, or reverses that.

@@ -307,10 +307,10 @@ struct TemplateBuilder: Sendable {
         try await admin.writeMarker(marker, on: name)
     }
 
-    /// Reads the finished template's ``TemplateBaseline`` on a connection of its own, once no
-    /// other session is connected (nothing can change it after), and waits for that
-    /// connection to be gone; `nil` when it cannot be read (pools then read it from a fresh
-    /// clone).
+    /// Reads the finished template's ``TemplateBaseline`` on a connection of its own, with the
+    /// database closed to new sessions and every other one terminated first — nothing can
+    /// change it after (it is published closed) — and waits for that connection to be gone;
+    /// `nil` when it cannot be read (pools then read it from a fresh clone).
     private func readBaseline(of scratch: String, _ admin: AdminConnection) async -> TemplateBaseline? {
         var parameters = serverParameters
         parameters["dbname"] = scratch
@@ -318,8 +318,15 @@ struct TemplateBuilder: Sendable {
             let session = try await Connection.connect(
                 to: ConnectionString.keywordForm(parameters), applicationName: "pgtestkit-build:\(runID)", logger: logger)
             let baseline: TemplateBaseline
-            do { baseline = try await TemplateBaseline.read(on: session) }
-            catch { await session.close(); throw error }
+            do {
+                // An app's pool reconnecting after the leftovers were terminated could write
+                // between this read and the publish, and the baseline would call a table with
+                // rows empty: none can connect from here on, and none is left connected.
+                try await admin.allowConnections(scratch, false)
+                try await admin.terminateSessions(on: scratch, except: await session.backendPID)
+                _ = try await admin.waitForNoSessions(on: scratch, ignoring: "pgtestkit-build:\(runID)")
+                baseline = try await TemplateBaseline.read(on: session)
+            } catch { await session.close(); throw error }
             await session.close()
             _ = try await admin.waitForNoSessions(on: scratch)
             return baseline

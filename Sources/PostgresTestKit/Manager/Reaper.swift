@@ -124,7 +124,16 @@ package struct Reaper: Sendable {
         var runs: [String: [OwnedDatabase]] = [:]
         let owned = try await admin.ownedDatabases(prefix: scope.prefixes.count == 1 ? scope.prefixes[0] : nil)
         let templates = Set(owned.filter { $0.marker.kind == .template }.map(\.name))
+        let liveRuns = try await liveAdminRuns()
         for database in owned where scope.contains(database) && database.marker.kind != .template {
+            // A ready clone a live run has claimed (renamed under its own name) but not brought
+            // back yet still carries the leaving run's marker: it is the claimer's.
+            if database.marker.kind == .ready, database.name != database.marker.readyName,
+               let prefix = database.marker.template?.components(separatedBy: "_tpl_").first,
+               let claimer = RunID.ofToolkitName(database.name, prefix: prefix), liveRuns.contains(claimer.rawValue) {
+                report.alive.append(database.name)
+                continue
+            }
             // A ready clone of a template that exists is the warm pool, not a dead run's
             // leftover: the template collector ages it out. One renamed since it was left (an
             // adopter that died) or whose template is gone is a dead run's, as any other.

@@ -14,11 +14,13 @@ import Synchronization
 /// its chores when its first test database is out (``Trigger``), and they begin once no
 /// acquire is under way in the process: after a burst's set-up, or after a lone test's.
 /// ``TestDatabaseManager/shutdown()`` begins them if they were not, and waits; the process
-/// exit begins the armed ones and waits a few seconds at most, so that a short process still
-/// finishes its reap. A chore that failed is said as a warning and forgotten, so that the next
+/// exit waits for those running, a few seconds at most, so that a short process still
+/// finishes its reap (it begins none). A chore that failed is said as a warning and forgotten, so that the next
 /// session tries it again.
 enum StartUpChores {
     private static let chores = Mutex([String: Task<Void, Never>]())
+    /// The keys of the chores still running (``settle(timeout:)`` waits for these only).
+    private static let running = Mutex(Set<String>())
 
     /// The acquires under way, and the armed triggers waiting for none to be: one for the
     /// process (``process``); tests make their own.
@@ -89,6 +91,7 @@ enum StartUpChores {
     static func begin(_ key: String, logger: Logger, _ chore: @escaping @Sendable () async throws -> Void) {
         chores.withLock { chores in
             guard chores[key] == nil else { return }
+            running.withLock { _ = $0.insert(key) }
             chores[key] = Task {
                 do {
                     try await chore()
@@ -96,6 +99,7 @@ enum StartUpChores {
                     logger.warning("a start-up chore failed (\(key)); the next session tries it again: \(error)")
                     _ = Self.chores.withLock { $0.removeValue(forKey: key) }
                 }
+                _ = running.withLock { $0.remove(key) }
             }
         }
     }
@@ -105,12 +109,16 @@ enum StartUpChores {
         for task in chores.withLock({ Array($0.values) }) { await task.value }
     }
 
-    /// Begins the armed chores, then waits for every chore started so far, `timeout` at most,
-    /// from a thread that is not async (the process exit). `true` when they finished.
+    /// Waits for the chores still running, `timeout` at most, from a thread that is not async
+    /// (the process exit). `true` when they finished. It begins none: armed chores not begun
+    /// yet are left to the next run (a chore begun now would log in while the exit runs, and
+    /// libcrypto's own exit handler may already have freed its locks).
     @discardableResult
     static func settle(timeout: Duration) -> Bool {
-        for trigger in process.takeArmed() { trigger.fire() }
-        let tasks = chores.withLock { Array($0.values) }
+        _ = process.takeArmed()
+        let tasks = chores.withLock { chores in
+            running.withLock { running in running.compactMap { chores[$0] } }
+        }
         guard !tasks.isEmpty else { return true }
         let finished = DispatchSemaphore(value: 0)
         Task.detached {
