@@ -127,6 +127,8 @@ struct PrepareCommand: AsyncParsableCommand {
                 try await db.release()
             }
             if exitAtOnce { exitDuringVerdict() }
+            // The last verdicts count in the summary (a pool closed meanwhile discards them).
+            await manager.settleRecycling()
         }
         await manager.shutdown()
     }
