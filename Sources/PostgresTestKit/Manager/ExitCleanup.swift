@@ -158,9 +158,6 @@ final class ExitCleanup: Sendable {
     /// Drops every database still registered, after the creates under way have finished;
     /// no database is created from then on.
     func run() {
-        // The start-up chores under way (a reap, a collection) finish first, bounded: they may
-        // be dropping what a dead run left, and a short process is often the only one to.
-        StartUpChores.settle(timeout: .seconds(5))
         // No new CREATE DATABASE from now on (a pool refill may still be running on another
         // thread); let those on the wire finish (bounded), so that their databases exist when
         // we drop them.

@@ -114,6 +114,11 @@ package final class ProcessShutdown: Sendable {
         case .finalAudit:
             runFinalReads()
         case .cleanup:
+            // The start-up chores under way (a reap, a collection) finish first, bounded: they
+            // may be dropping what a dead run left, and a short process is often the only one
+            // to. (Here, not in the cleanup itself: a cleanup of its own that a test runs on
+            // the cooperative pool must not block a thread of it waiting for them.)
+            StartUpChores.settle(timeout: .seconds(5))
             ExitCleanup.shared.run()
         case .report:
             RunReport.shared.printReport()
