@@ -1,6 +1,6 @@
 /// Removes passwords from text before it reaches a log, an error or a report.
 ///
-/// It masks the password in `postgres://user:password@host` URLs, in `password=...` conninfo
+/// It masks the password of a `postgres://` URL's user part (it prints as `user:***@host`), in `password=...` conninfo
 /// keywords, in SQL's `PASSWORD '...'` (`CREATE/ALTER ROLE`), every literal secret the toolkit
 /// knows about (a password resolved by libpq), and any quoted fragment of one (libpq quotes
 /// pieces of a connection string it cannot parse).

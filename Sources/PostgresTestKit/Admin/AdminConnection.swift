@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// The toolkit's connection to the server's maintenance database, and the only way it
 /// creates, lists and drops databases.
@@ -22,6 +23,8 @@ package final class AdminConnection: Sendable {
     /// knows the server of a database this connection created (and connects to drop it).
     package let server: [String: String]
     private let logger: Logger
+    /// ``checkpointsAreFree()``, once asked.
+    private let freeCheckpoints = Mutex<Bool?>(nil)
 
     private init(connection: Connection, runID: RunID, database: String, serverMajorVersion: Int, server: [String: String], logger: Logger) {
         self.connection = connection
@@ -98,12 +101,7 @@ package final class AdminConnection: Sendable {
         if let template {
             quotedTemplate = try await connection.quoteIdentifier(template)
         } else if serverMajorVersion >= 15 {
-            // Only where a checkpoint costs nothing and removes no WAL a proof needs: fsync
-            // off and 1 GB of WAL kept (the embedded server). On a server that keeps little
-            // WAL, the checkpoint would recycle what open windows and ready clones' proofs need.
-            fsyncOff = (try? await connection.scalar(
-                "SELECT current_setting('fsync') = 'off' AND pg_size_bytes(current_setting('wal_keep_size')) >= 1073741824",
-                as: Bool.self)) == true
+            fsyncOff = await checkpointsAreFree()
         }
         let sql = Self.createStatement(
             quoted, template: quotedTemplate, strategy: strategy, serverMajorVersion: serverMajorVersion, fsyncOff: fsyncOff)
@@ -120,6 +118,19 @@ package final class AdminConnection: Sendable {
             }.value
             throw error
         }
+    }
+
+    /// Whether a checkpoint costs nothing and removes no WAL a proof needs: fsync off and 1 GB
+    /// of WAL kept (the embedded server). On a server that keeps little WAL, a `FILE_COPY`
+    /// create's checkpoint would recycle what open windows and ready clones' proofs need. Asked
+    /// once per connection (a manager without a template creates from template0 for every test).
+    private func checkpointsAreFree() async -> Bool {
+        if let known = freeCheckpoints.withLock({ $0 }) { return known }
+        guard let free = try? await connection.scalar(
+            "SELECT current_setting('fsync') = 'off' AND pg_size_bytes(current_setting('wal_keep_size')) >= 1073741824",
+            as: Bool.self) else { return false }
+        freeCheckpoints.withLock { $0 = free }
+        return free
     }
 
     /// The `CREATE DATABASE` of `quoted` (an identifier quoted already), from `quotedTemplate`

@@ -60,15 +60,12 @@ package final class ProcessShutdown: Sendable {
             return Array(reads.values)
         }
         guard !reads.isEmpty else { return }
-        let finished = DispatchSemaphore(value: 0)
-        Task.detached {
+        let finished = Deadline.waitBlocking(for: timeout) {
             await withTaskGroup(of: Void.self) { group in
                 for final in reads { group.addTask { await final.read() } }
             }
-            finished.signal()
         }
-        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-        guard finished.wait(timeout: .now() + seconds) == .timedOut else { return }
+        guard !finished else { return }
         let policies = Set(reads.map(\.policy))
         guard policies != [.off] else { return }
         RunReport.shared.add(LifecycleViolation(

@@ -15,12 +15,16 @@ import Synchronization
 /// acquire is under way in the process: after a burst's set-up, or after a lone test's.
 /// ``TestDatabaseManager/shutdown()`` begins them if they were not, and waits; the process
 /// exit waits for those running, a few seconds at most, so that a short process still
-/// finishes its reap (it begins none). A chore that failed is said as a warning and forgotten, so that the next
-/// session tries it again.
+/// finishes its reap (it begins none). A chore that failed is said as a warning and
+/// forgotten, so that the next session tries it again.
 enum StartUpChores {
-    private static let chores = Mutex([String: Task<Void, Never>]())
-    /// The keys of the chores still running (``settle(timeout:)`` waits for these only).
-    private static let running = Mutex(Set<String>())
+    /// A chore begun in this process, and whether it is still running.
+    private struct Chore {
+        let task: Task<Void, Never>
+        var running = true
+    }
+
+    private static let chores = Mutex([String: Chore]())
 
     /// The acquires under way, and the armed triggers waiting for none to be: one for the
     /// process (``process``); tests make their own.
@@ -43,12 +47,10 @@ enum StartUpChores {
             for trigger in due { trigger.fire() }
         }
 
-        /// Takes the armed triggers (the exit begins them).
-        fileprivate func takeArmed() -> [Trigger] {
-            state.withLock { state in
-                defer { state.armed.removeAll() }
-                return state.armed
-            }
+        /// Forgets the armed triggers: once the process exits, no chore begins (not even when
+        /// an acquire ends during the exit).
+        fileprivate func disarm() {
+            state.withLock { $0.armed.removeAll() }
         }
     }
 
@@ -91,22 +93,21 @@ enum StartUpChores {
     static func begin(_ key: String, logger: Logger, _ chore: @escaping @Sendable () async throws -> Void) {
         chores.withLock { chores in
             guard chores[key] == nil else { return }
-            running.withLock { _ = $0.insert(key) }
-            chores[key] = Task {
+            chores[key] = Chore(task: Task {
                 do {
                     try await chore()
+                    Self.chores.withLock { $0[key]?.running = false }
                 } catch {
                     logger.warning("a start-up chore failed (\(key)); the next session tries it again: \(error)")
                     _ = Self.chores.withLock { $0.removeValue(forKey: key) }
                 }
-                _ = running.withLock { $0.remove(key) }
-            }
+            })
         }
     }
 
     /// Waits for every chore started so far.
     static func settle() async {
-        for task in chores.withLock({ Array($0.values) }) { await task.value }
+        for chore in chores.withLock({ Array($0.values) }) { await chore.task.value }
     }
 
     /// Waits for the chores still running, `timeout` at most, from a thread that is not async
@@ -115,18 +116,12 @@ enum StartUpChores {
     /// libcrypto's own exit handler may already have freed its locks).
     @discardableResult
     static func settle(timeout: Duration) -> Bool {
-        _ = process.takeArmed()
-        let tasks = chores.withLock { chores in
-            running.withLock { running in running.compactMap { chores[$0] } }
-        }
+        process.disarm()
+        let tasks = chores.withLock { $0.values.filter(\.running).map(\.task) }
         guard !tasks.isEmpty else { return true }
-        let finished = DispatchSemaphore(value: 0)
-        Task.detached {
+        return Deadline.waitBlocking(for: timeout) {
             for task in tasks { await task.value }
-            finished.signal()
         }
-        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-        return finished.wait(timeout: .now() + seconds) == .success
     }
 
     /// Begins the chores of a manager's session opening on `server`: reaping what dead runs

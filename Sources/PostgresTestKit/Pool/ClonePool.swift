@@ -478,10 +478,9 @@ actor ClonePool {
         // once; a lease meanwhile waits for the oldest, as for a verdict.
         for clone in claimed {
             guard case .success(let next)? = proofs[clone.renamed], state.adopting(clone.renamed) else {
-                let reason = if case .failure(let reason)? = proofs[clone.renamed] { reason.text } else { "no verdict" }
-                adoptions.append(RecycleVerdict(database: clone.renamed, recycledAs: nil, reason: reason))
-                logger.debug("not adopting \(clone.name): \(reason)")
-                _ = try? await admin.dropDatabase(clone.renamed)   // claimed: ours to drop
+                let reason = if case .failure(let reason)? = proofs[clone.renamed] { reason.text }
+                    else if state.closed { "the pool closed" } else { "no verdict" }
+                await notAdopted(clone.name, as: clone.renamed, RecycleVerdict(database: clone.renamed, recycledAs: nil, reason: reason))
                 continue
             }
             let bringing = Task {
@@ -499,28 +498,35 @@ actor ClonePool {
     /// Waits until every clone adopted at the start is back in the pool (or dropped): an
     /// explicit ``TestDatabaseManager/prepare()`` returns with them ready.
     func adoptionSettled() async {
-        while !adoption.isEmpty { await adoption.removeFirst().value }
+        for bringing in adoption { await bringing.value }   // not removed: another caller may wait too
     }
 
     /// An adopted clone is back (`ready`), or could not be brought back.
     private func adopted(_ name: String, as renamed: String, _ verdict: RecycleVerdict, _ ready: ReadyClone?) async {
         defer { judging[renamed] = nil }
-        adoptions.append(verdict)
         guard let ready else {
             _ = state.judged(renamed, nil)
-            logger.debug("not adopting \(name): \(verdict.reason ?? "?")")
-            _ = try? await admin.dropDatabase(renamed)   // claimed: ours to drop
+            await notAdopted(name, as: renamed, verdict)
             refill()
             return
         }
         if case .discard = state.judged(renamed, ready) {
             await ready.connection.close()
-            _ = try? await admin.dropDatabase(ready.name)
+            await notAdopted(name, as: renamed, RecycleVerdict(database: renamed, recycledAs: nil, reason: "the pool is full or closed"))
             return
         }
+        adoptions.append(verdict)
         mayLeave(ready)
         RunReport.shared.update { $0.databasesAdopted += 1 }
         logger.debug("adopted \(name) as \(ready.name)")
+    }
+
+    /// A claimed ready clone that is not adopted: its verdict recorded, and dropped (claimed,
+    /// it is ours to drop).
+    private func notAdopted(_ name: String, as renamed: String, _ verdict: RecycleVerdict) async {
+        adoptions.append(verdict)
+        logger.debug("not adopting \(name): \(verdict.reason ?? "?")")
+        _ = try? await admin.dropDatabase(renamed)
     }
 
     /// Whether released clones can be recycled (the WAL witness is open).

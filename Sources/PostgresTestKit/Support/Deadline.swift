@@ -1,3 +1,5 @@
+import Foundation
+
 /// Bounded waiting: retry an operation while it fails in a way that passes, or look again
 /// until what is looked at is as wanted — until a deadline.
 enum Deadline {
@@ -30,5 +32,18 @@ enum Deadline {
                 try await Task.sleep(for: interval)
             }
         }
+    }
+
+    /// Runs `work` in a task of its own and blocks this thread until it ends, for at most
+    /// `limit`; returns whether it ended. For the process exit, which has no async context
+    /// (called on a thread of the cooperative pool it takes that thread from the work).
+    static func waitBlocking(for limit: Duration, _ work: @escaping @Sendable () async -> Void) -> Bool {
+        let finished = DispatchSemaphore(value: 0)
+        Task.detached {
+            await work()
+            finished.signal()
+        }
+        let seconds = Double(limit.components.seconds) + Double(limit.components.attoseconds) / 1e18
+        return finished.wait(timeout: .now() + seconds) == .success
     }
 }
