@@ -103,6 +103,33 @@ struct CloneResetTests {
         #expect(baseline.emptyTables.contains(UInt32(oid)) == (rows == 0), "baseline: \(baseline.emptyTables.contains(UInt32(oid)) ? "empty" : "rows"), template: \(rows) rows")
     }
 
+    /// A published template carries no activity counters from its build (the migrations'
+    /// and seeders' inserts): on a server where autovacuum runs, they had it analyze the
+    /// template while its pools cloned it. Its twin: the build's counters were there before
+    /// the publish (a scratch database's inserts are counted at all).
+    @Test func aPublishedTemplateCarriesNoActivityCounters() async throws {
+        let manager = TestDatabaseManager(prefix: Self.prefix + "_st", migrations: Self.schema, audit: .warn, poolSize: 1, logger: TestSupport.logger)
+        guard try await manager.recyclesClones else { await manager.shutdown(); return }   // the reset's path only
+        let template = try #require(try await manager.templateName)
+        let admin = try await TestSupport.admin()
+        let inserted = try await admin.query("SELECT tup_inserted FROM pg_stat_database WHERE datname = $1", template)
+            .rows.first?.decode(Int64.self, at: 0)
+        #expect(inserted == 0, "the template \(template) still counts \(inserted ?? -1) inserts from its build")
+        // The twin: the same build's inserts, counted on a scratch database that is not published.
+        let scratch = TestSupport.uniquePrefix(Self.prefix + "_scratch")
+        try await admin.createDatabase(scratch, template: template, marker: OwnerMarker(kind: .clone, run: admin.runID))
+        let connection = try await TestSupport.connect(database: scratch)
+        try await connection.simpleQuery("INSERT INTO countries VALUES ('it', 'Italy')")
+        await connection.close()
+        let counted = try await Deadline.poll(for: .seconds(5), every: .milliseconds(50), until: { $0 > 0 }) {
+            try await admin.query("SELECT tup_inserted FROM pg_stat_database WHERE datname = $1", scratch).rows.first?.decode(Int64.self, at: 0) ?? 0
+        }
+        #expect(counted > 0, "an insert on \(scratch) is counted")
+        _ = try await admin.dropDatabase(scratch)
+        await admin.close()
+        await manager.shutdown()
+    }
+
     /// Everything a test could look at, as text: each table's row count and checksum, each
     /// sequence's state, the constraints and triggers, other sessions' locks — and, last (it
     /// moves them on), each sequence's next value.
@@ -120,6 +147,11 @@ struct CloneResetTests {
             // estimate, and so the plans, must stay a fresh clone's).
             let plan = try await connection.scalar("EXPLAIN (FORMAT JSON) SELECT * FROM \(table)", as: String.self)
             state["estimate \(table)"] = plan.firstMatch(of: /"Plan Rows": ([0-9]+)/).map { String($0.output.1) } ?? plan
+            // What autovacuum goes by (a fresh clone has no counters; had the test's added up
+            // over resets, autovacuum would analyze the table inside a later test's window).
+            state["activity \(table)"] = try await connection.scalar(
+                "SELECT coalesce((SELECT concat_ws(' ', n_tup_ins, n_tup_upd, n_tup_del, n_dead_tup, n_mod_since_analyze) FROM pg_stat_all_tables WHERE relid = '\(table)'::regclass), '0 0 0 0 0')",
+                as: String.self)
         }
         let sequences = try await connection.execute("SELECT c.oid::regclass::text FROM pg_class c WHERE c.relkind = 'S' ORDER BY 1")
             .rows.map { try $0.decode(String.self, at: 0) }

@@ -326,6 +326,11 @@ struct TemplateBuilder: Sendable {
                 try await admin.terminateSessions(on: scratch, except: await session.backendPID)
                 _ = try await admin.waitForNoSessions(on: scratch, ignoring: "pgtestkit-build:\(runID)")
                 baseline = try await TemplateBaseline.read(on: session)
+                // The build's activity counters would have autovacuum analyze the template
+                // while its pools clone it (a stock server): clones that differ in their
+                // statistics, and creates that wait for the worker. No session is left to
+                // count more; a role that may not reset them leaves them.
+                _ = try? await session.simpleQuery("SELECT pg_stat_reset() WHERE current_setting('is_superuser') = 'on'")
             } catch { await session.close(); throw error }
             await session.close()
             _ = try await admin.waitForNoSessions(on: scratch)
