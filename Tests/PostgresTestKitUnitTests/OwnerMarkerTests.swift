@@ -31,6 +31,13 @@ struct OwnerMarkerTests {
         let parsed = try #require(OwnerMarker(comment: comment))
         #expect(parsed.baseline == marker.baseline)
         #expect(parsed == marker)
+        // The rows of small tables (what a reset puts back) travel too; a baseline without
+        // them (a template of schema 3) parses, with none.
+        marker.baseline = TemplateBaseline(emptyTables: [16_390], sequences: [:],
+                                           rows: [16_450: .init(columns: "code, \"Name\"", json: #"[{"code":"fr","Name":"l'été"}]"#)])
+        let withRows = try #require(OwnerMarker(comment: marker.comment))
+        #expect(withRows.baseline == marker.baseline)
+        #expect(TemplateBaseline(emptyTables: [1], sequences: [:]).rows.isEmpty)
         // A marker without one (a template built before) parses, with none.
         #expect(try #require(OwnerMarker(comment: OwnerMarker(kind: .template, run: Self.run).comment)).baseline == nil)
     }

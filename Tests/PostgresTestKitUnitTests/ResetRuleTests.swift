@@ -118,6 +118,36 @@ struct ResetPlanTests {
         #expect(truncating.contains("TRUNCATE ONLY customers, orders;") && !truncating.contains("DELETE"), "\(truncating)")
     }
 
+    /// A small table with rows in the template is truncated and its rows put back, from the
+    /// baseline, when the clone's catalog says that is exact; a table whose rows the baseline
+    /// does not carry, or one where putting them back would fire a trigger, is refused.
+    @Test func aTableWithRowsTheBaselineCarriesIsPutBack() throws {
+        let rows = TemplateBaseline.TableRows(columns: "code, name", json: #"[{"code":"fr","name":"it's $pgtk$"}]"#)
+        let baseline = TemplateBaseline(emptyTables: [16390], sequences: [:], rows: [16450: rows])
+        let closure = [ResetPlan.Table(oid: 16450, name: "countries", hasTruncateTrigger: false, deletable: true, restorable: true),
+                       ResetPlan.Table(oid: 16390, name: "customers", hasTruncateTrigger: false, deletable: true)]
+        let plan = try ResetPlan.make(closure: closure, sequences: [], baseline: baseline).get()
+        #expect(plan.restored == [16450: rows])
+        #expect(plan.emptying == .truncate, "rows put back go into new files, in their order")
+        let script = CloneReset.script(plan, names: [16390: "customers", 16450: "countries"], alongside: "")
+        #expect(script.contains("TRUNCATE ONLY customers, countries;"), "\(script)")
+        // The rows hold the first dollar tag: the reset quotes with another.
+        #expect(script.contains(#"INSERT INTO countries (code, name) OVERRIDING SYSTEM VALUE SELECT code, name FROM json_populate_recordset(NULL::countries, $pgtk6$[{"code":"fr","name":"it's $pgtk$"}]$pgtk6$);"#), "\(script)")
+        #expect(script.range(of: "TRUNCATE")!.lowerBound < script.range(of: "INSERT")!.lowerBound)
+
+        let firing = [ResetPlan.Table(oid: 16450, name: "countries", hasTruncateTrigger: false, deletable: true, restorable: false)]
+        guard case .failure(let refusal) = ResetPlan.make(closure: firing, sequences: [], baseline: baseline) else {
+            Issue.record("rows whose putting back fires a trigger must not be put back")
+            return
+        }
+        #expect(refusal.reason.contains("countries has rows in the template, and was vacuumed or analyzed since, or a trigger or rule"))
+        guard case .failure(let missing) = ResetPlan.make(closure: closure, sequences: [], baseline: Self.baseline) else {
+            Issue.record("rows the baseline does not carry cannot be put back")
+            return
+        }
+        #expect(missing.reason.contains("countries has rows in the template that a reset does not put back"))
+    }
+
     @Test func aTableWithRowsInTheTemplateEndsInADrop() {
         let closure = [ResetPlan.Table(oid: 16390, name: "customers", hasTruncateTrigger: false),
                        ResetPlan.Table(oid: 16450, name: "countries", hasTruncateTrigger: false)]   // not empty in the template

@@ -7,7 +7,8 @@ enum TemplateFingerprint {
     /// Bump when the toolkit changes what it puts into a template.
     /// 2: sequences are left with nothing cached, and the marker says whether clones may be recycled.
     /// 3: the marker carries the template's baseline (what a reset restores), read when it was built.
-    static let schemaVersion = 3
+    /// 4: the baseline carries the rows of small tables with rows (a reset puts them back).
+    static let schemaVersion = 4
 
     static func inputs(migrations: SchemaMigrations, seeders: [any Seeder], hooks: [ConnectHook], serverMajorVersion: Int, role: String) async throws -> String {
         var parts = [

@@ -2,7 +2,8 @@
 /// other session is there), in two round trips: one catalog read names the relation files its
 /// WAL window changed and the tables that reference them; ``ResetPlan`` decides; one
 /// transaction runs the plan — `DELETE FROM ONLY` of small tables or `TRUNCATE ONLY` of larger
-/// ones (``ResetPlan/Emptying``), `setval` of the sequences —
+/// ones (``ResetPlan/Emptying``), the template rows of small tables put back (from the
+/// baseline's JSON, `json_populate_recordset`), `setval` of the sequences —
 /// with no user trigger firing (`session_replication_role = replica`; the plan refuses tables
 /// with `TRUNCATE` triggers), together with the caller's bookkeeping (the spare's marker), and
 /// reads the WAL position after it: where the clone's next window opens.
@@ -64,6 +65,13 @@ enum CloneReset {
             case .delete: script += tables.map { " DELETE FROM ONLY \($0);" }.joined()
             }
         }
+        for (oid, rows) in plan.restored.sorted(by: { $0.key < $1.key }) {
+            guard let name = names[oid] else { continue }
+            var tag = "$pgtk$"
+            while rows.json.contains(tag) { tag = "$pgtk\(tag.count)$" }
+            script += " INSERT INTO \(name) (\(rows.columns)) OVERRIDING SYSTEM VALUE SELECT \(rows.columns)"
+                + " FROM json_populate_recordset(NULL::\(name), \(tag)\(rows.json)\(tag));"
+        }
         if !plan.sequences.isEmpty {
             let sequences = plan.sequences.sorted { $0.key < $1.key }
             script += " SELECT setval(s.oid, s.value, s.called) FROM unnest('{\(sequences.map { String($0.key) }.joined(separator: ","))}'::oid[], "
@@ -108,7 +116,7 @@ enum CloneReset {
                 SELECT k.conrelid FROM pg_constraint k JOIN closure ON k.confrelid = closure.oid WHERE k.contype = 'f'
             )
             SELECT 'relation', r.spc::int8, r.node::int8, r.oid::int8, coalesce(r.relkind::text, ''),
-                   coalesce(r.oid::regclass::text, ''), r.tab::int8, r.tabkind::text, NULL::bool, NULL::bool
+                   coalesce(r.oid::regclass::text, ''), r.tab::int8, r.tabkind::text, NULL::bool, NULL::bool, NULL::bool
             FROM resolved r
             UNION ALL
             SELECT 'closure', NULL, NULL, c.oid::int8, c.relkind::text, c.oid::regclass::text, NULL, NULL,
@@ -119,11 +127,14 @@ enum CloneReset {
                    AND pg_indexes_size(c.oid) <= 4 * current_setting('block_size')::int8 * (SELECT count(*) FROM pg_index x WHERE x.indrelid = c.oid)
                    AND NOT coalesce(g.deleting, false)
                    AND NOT EXISTS (SELECT FROM pg_rewrite w WHERE w.ev_class = c.oid AND w.ev_type = '4' AND w.ev_enabled IN ('A', 'R'))
-                   AND NOT EXISTS (SELECT FROM pg_publication)
+                   AND NOT EXISTS (SELECT FROM pg_publication),
+                   c.relpages = 0 AND c.reltuples < 0 AND NOT coalesce(g.inserting, false)
+                   AND NOT EXISTS (SELECT FROM pg_rewrite w WHERE w.ev_class = c.oid AND w.ev_type = '3' AND w.ev_enabled IN ('A', 'R'))
             FROM closure JOIN pg_class c ON c.oid = closure.oid
             LEFT JOIN LATERAL (
                 SELECT bool_or(NOT g.tgisinternal AND (g.tgtype & 32) <> 0) AS truncating,
-                       bool_or(g.tgenabled IN ('A', 'R') AND (g.tgtype & 8) <> 0) AS deleting
+                       bool_or(g.tgenabled IN ('A', 'R') AND (g.tgtype & 8) <> 0) AS deleting,
+                       bool_or(g.tgenabled IN ('A', 'R') AND (g.tgtype & 4) <> 0) AS inserting
                 FROM pg_trigger g WHERE g.tgrelid = c.oid
             ) g ON true
             WHERE c.relkind <> 'p'
@@ -140,7 +151,8 @@ enum CloneReset {
                     table: try row.decode(Int64?.self, at: 6).map { UInt32($0) }, tableKind: try row.decode(String?.self, at: 7)))
             } else if let oid {
                 closure.append(ResetPlan.Table(
-                    oid: oid, name: name, hasTruncateTrigger: try row.decode(Bool.self, at: 8), deletable: try row.decode(Bool.self, at: 9)))
+                    oid: oid, name: name, hasTruncateTrigger: try row.decode(Bool.self, at: 8), deletable: try row.decode(Bool.self, at: 9),
+                    restorable: try row.decode(Bool.self, at: 10)))
             }
         }
         return (relations, closure)

@@ -5,10 +5,12 @@
 /// Tables that are empty in the template are emptied, with every table that references them by
 /// a foreign key (which `TRUNCATE` requires, and which must be empty in the template too);
 /// changed sequences are set back to their template state. Small tables are emptied by
-/// `DELETE`, larger ones by `TRUNCATE` (``Emptying``). A changed table
-/// that has rows in the template, a system relation, a materialized view, a relation that no
-/// longer exists or one with a `TRUNCATE` trigger ends in a drop: restoring rows would need a
-/// copy of them somewhere in the user's database, and a drop is always right.
+/// `DELETE`, larger ones by `TRUNCATE` (``Emptying``). A small table with rows in the
+/// template is truncated and its rows put back from the baseline, which carries them
+/// (``TemplateBaseline/readRows(on:)``: nothing of the toolkit's is kept in the user's
+/// database). A changed table whose template rows the baseline does not carry, a system
+/// relation, a materialized view, a relation that no longer exists or one with a `TRUNCATE`
+/// trigger ends in a drop, which is always right.
 package struct ResetPlan: Sendable, Hashable {
     /// A changed relation file, as the clone's catalog names it.
     package struct Relation: Sendable, Hashable {
@@ -51,12 +53,17 @@ package struct ResetPlan: Sendable, Hashable {
         /// `session_replication_role = replica`; and the database publishes nothing (a
         /// publication could refuse a delete without a replica identity).
         package let deletable: Bool
+        /// Whether its template rows can be put back as they were (when the baseline carries
+        /// them): it was never vacuumed or analyzed in the clone either, and no trigger or rule
+        /// fires on `INSERT` under `session_replication_role = replica`.
+        package let restorable: Bool
 
-        package init(oid: UInt32, name: String, hasTruncateTrigger: Bool, deletable: Bool = false) {
+        package init(oid: UInt32, name: String, hasTruncateTrigger: Bool, deletable: Bool = false, restorable: Bool = false) {
             self.oid = oid
             self.name = name
             self.hasTruncateTrigger = hasTruncateTrigger
             self.deletable = deletable
+            self.restorable = restorable
         }
     }
 
@@ -79,6 +86,8 @@ package struct ResetPlan: Sendable, Hashable {
     package let emptying: Emptying
     /// The sequences to set back, with their template state.
     package let sequences: [UInt32: TemplateBaseline.SequenceState]
+    /// The emptied tables whose template rows are put back, with those rows.
+    package let restored: [UInt32: TemplateBaseline.TableRows]
 
     /// The tables the changed relations hold rows of (the first step: their foreign-key
     /// closure is read next); or why the clone must be dropped.
@@ -103,9 +112,16 @@ package struct ResetPlan: Sendable, Hashable {
     package static func make(
         closure: [Table], sequences: Set<UInt32>, baseline: TemplateBaseline
     ) -> Result<ResetPlan, Refusal> {
+        var restored: [UInt32: TemplateBaseline.TableRows] = [:]
         for table in closure.sorted(by: { $0.oid < $1.oid }) {
-            guard baseline.emptyTables.contains(table.oid) else {
-                return .failure(Refusal("the table \(table.name) has rows in the template (restoring them would need a copy in your database)"))
+            if !baseline.emptyTables.contains(table.oid) {
+                guard let rows = baseline.rows[table.oid] else {
+                    return .failure(Refusal("the table \(table.name) has rows in the template that a reset does not put back (more than 7 pages, vacuumed or analyzed, or past the baseline's 64 kB)"))
+                }
+                guard table.restorable else {
+                    return .failure(Refusal("the table \(table.name) has rows in the template, and was vacuumed or analyzed since, or a trigger or rule would fire on putting them back"))
+                }
+                restored[table.oid] = rows
             }
             if table.hasTruncateTrigger { return .failure(Refusal("the table \(table.name) has a TRUNCATE trigger")) }
         }
@@ -116,8 +132,10 @@ package struct ResetPlan: Sendable, Hashable {
             }
             states[sequence] = state
         }
-        let emptying: Emptying = closure.allSatisfy(\.deletable) ? .delete : .truncate
-        return .success(ResetPlan(emptied: closure.map(\.oid).sorted(), emptying: emptying, sequences: states))
+        // Rows put back go into new files, in their template order, as the template's were
+        // written: behind a DELETE's dead rows, a pruned page could take them out of order.
+        let emptying: Emptying = restored.isEmpty && closure.allSatisfy(\.deletable) ? .delete : .truncate
+        return .success(ResetPlan(emptied: closure.map(\.oid).sorted(), emptying: emptying, sequences: states, restored: restored))
     }
 
     /// Why a clone cannot be reset.

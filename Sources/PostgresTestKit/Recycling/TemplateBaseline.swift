@@ -20,19 +20,45 @@ package struct TemplateBaseline: Sendable, Hashable, Codable {
         }
     }
 
+    /// A small table's rows in the template, as a reset puts them back.
+    package struct TableRows: Sendable, Hashable, Codable {
+        /// The columns a reset inserts, quoted, comma-separated (no generated column).
+        package let columns: String
+        /// The rows, a JSON array of objects in their order in the table (`json_agg`).
+        package let json: String
+
+        package init(columns: String, json: String) {
+            self.columns = columns
+            self.json = json
+        }
+    }
+
     /// The OIDs of the ordinary tables (and partitions) whose main fork is empty in the
     /// template: nothing was ever written into them, so `TRUNCATE` restores them exactly.
     package let emptyTables: Set<UInt32>
     /// Every sequence's state, by OID.
     package let sequences: [UInt32: SequenceState]
+    /// The rows of the small tables a reset can put back (``read(on:)`` says which), by OID.
+    package let rows: [UInt32: TableRows]
 
-    package init(emptyTables: Set<UInt32>, sequences: [UInt32: SequenceState]) {
+    package init(emptyTables: Set<UInt32>, sequences: [UInt32: SequenceState], rows: [UInt32: TableRows] = [:]) {
         self.emptyTables = emptyTables
         self.sequences = sequences
+        self.rows = rows
     }
 
+    /// The most row text a baseline carries in all (it travels in the template's marker);
+    /// tables past it end in a drop when a test changes them.
+    static let rowsLimit = 65_536
+
     private enum CodingKeys: String, CodingKey {
-        case emptyTables = "empty", sequences
+        case emptyTables = "empty", sequences, rows
+    }
+
+    private struct KeyedRows: Codable {
+        let oid: UInt32
+        let columns: String
+        let json: String
     }
 
     /// The marker's form: the empty tables' OIDs, sorted, and each sequence as
@@ -43,6 +69,10 @@ package struct TemplateBaseline: Sendable, Hashable, Codable {
         try container.encode(emptyTables.sorted(), forKey: .emptyTables)
         try container.encode(sequences.sorted { $0.key < $1.key }.map { [Int64($0.key), $0.value.value, $0.value.isCalled ? 1 : 0] },
                              forKey: .sequences)
+        if !rows.isEmpty {
+            try container.encode(rows.sorted { $0.key < $1.key }.map { KeyedRows(oid: $0.key, columns: $0.value.columns, json: $0.value.json) },
+                                 forKey: .rows)
+        }
     }
 
     package init(from decoder: any Decoder) throws {
@@ -57,6 +87,8 @@ package struct TemplateBaseline: Sendable, Hashable, Codable {
             sequences[oid] = SequenceState(value: entry[1], isCalled: entry[2] == 1)
         }
         self.sequences = sequences
+        let keyed = try container.decodeIfPresent([KeyedRows].self, forKey: .rows) ?? []
+        rows = Dictionary(keyed.map { ($0.oid, TableRows(columns: $0.columns, json: $0.json)) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Reads the baseline on a connection to a template that nothing else is connected to,
@@ -74,6 +106,53 @@ package struct TemplateBaseline: Sendable, Hashable, Codable {
                 let start = try row.decode(Int64.self, at: 2)
                 return (UInt32(try row.decode(Int64.self, at: 0)), SequenceState(value: last ?? start, isCalled: last != nil))
             }
-        return TemplateBaseline(emptyTables: Set(tables.map { UInt32($0) }), sequences: Dictionary(sequences, uniquingKeysWith: { first, _ in first }))
+        return TemplateBaseline(emptyTables: Set(tables.map { UInt32($0) }), sequences: Dictionary(sequences, uniquingKeysWith: { first, _ in first }),
+                                rows: try await readRows(on: connection))
+    }
+
+    /// The rows of the small tables a reset can put back exactly: ordinary tables with rows
+    /// that were never vacuumed or analyzed (`relpages` 0), whose heap is under 8 pages and
+    /// whose TOAST is empty. The planner takes any such table for 10 pages, so the table
+    /// emptied and its rows inserted again, in the same order, plans and reads as the
+    /// template's. Up to ``rowsLimit`` of row text in all, smallest tables first.
+    ///
+    /// The values travel as JSON (`json_agg`), which PostgreSQL writes and reads back
+    /// exactly for its types: floats in their shortest exact form, timestamps with their
+    /// offset, `bytea` in hex (set for the read's transaction only, whatever the server's
+    /// defaults say: the connection may be a test's next).
+    static func readRows(on connection: Connection) async throws -> [UInt32: TableRows] {
+        try await connection.simpleQuery("BEGIN READ ONLY; SET LOCAL extra_float_digits = 1; SET LOCAL bytea_output = 'hex'")
+        do {
+            let rows = try await readRows(inTransactionOn: connection)
+            try await connection.simpleQuery("COMMIT")
+            return rows
+        } catch {
+            _ = try? await connection.simpleQuery("ROLLBACK")
+            throw error
+        }
+    }
+
+    private static func readRows(inTransactionOn connection: Connection) async throws -> [UInt32: TableRows] {
+        let candidates = try await connection.execute("""
+            SELECT c.oid::int8, c.oid::regclass::text,
+                   (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
+                    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '')
+            FROM pg_class c
+            WHERE c.relkind = 'r' AND c.relpersistence = 'p' AND c.oid >= 16384 AND c.relpages = 0 AND c.reltuples < 0
+              AND NOT c.relhassubclass AND pg_relation_size(c.oid) BETWEEN 1 AND 7 * current_setting('block_size')::int8
+              AND (c.reltoastrelid = 0 OR pg_relation_size(c.reltoastrelid) = 0)
+            ORDER BY pg_relation_size(c.oid), c.oid
+            """).rows
+        var rows: [UInt32: TableRows] = [:]
+        var budget = rowsLimit
+        for candidate in candidates {
+            let (oid, name) = (UInt32(try candidate.decode(Int64.self, at: 0)), try candidate.decode(String.self, at: 1))
+            guard let columns = try candidate.decode(String?.self, at: 2),
+                  let json = try await connection.scalar("SELECT json_agg(t ORDER BY t.ctid)::text FROM ONLY \(name) t", as: String?.self),
+                  json.utf8.count <= budget else { continue }
+            budget -= json.utf8.count
+            rows[oid] = TableRows(columns: columns, json: json)
+        }
+        return rows
     }
 }
