@@ -25,7 +25,7 @@ struct WarmPoolTests {
     /// With `writing` > 0 it runs that many writing tests instead (each inserts a row into a
     /// table empty in the template) and shuts its manager down, so that every verdict is in
     /// its summary.
-    static func testProcess(_ prefix: String, tests: Int = 2, writing: Int = 0, verbose: Bool = false, environment extra: [String: String] = [:]) async throws -> Run {
+    static func testProcess(_ prefix: String, tests: Int = 2, writing: Int = 0, burstOf burst: Int = 0, verbose: Bool = false, environment extra: [String: String] = [:]) async throws -> Run {
         try #require(FileManager.default.isExecutableFile(atPath: AuditCommandTests.executable), "build the pgtestkit product first")
         var environment = ProcessInfo.processInfo.environment
         environment["PGTESTKIT_AUDIT"] = "warn"
@@ -35,7 +35,7 @@ struct WarmPoolTests {
         let output = try await Subprocess.run(
             AuditCommandTests.executable,
             ["prepare", "--swift-migrations", "--prefix", prefix]
-                + (writing > 0 ? ["--writing-tests", "\(writing)"] : ["--read-only-tests", "\(tests)", "--exit-at-once"])
+                + (burst > 0 ? ["--burst", "\(burst)"] : writing > 0 ? ["--writing-tests", "\(writing)"] : ["--read-only-tests", "\(tests)", "--exit-at-once"])
                 + (verbose ? ["--verbose"] : []),
             environment: environment)
         return Run(status: output.status, output: output.output)
@@ -69,7 +69,7 @@ struct WarmPoolTests {
             #expect(!left.isEmpty, "the first process left no ready clone: \(first.output)")
             for clone in left {
                 #expect(clone.marker.readyName == clone.name && clone.marker.readyLSN != nil && clone.marker.template != nil)
-                #expect(clone.marker.peak == 2, "the pool's target, with no burst learned (it was lost at exit before)")
+                #expect(clone.marker.peak == 1, "the most tests that held a clone at once (its tests run one after another)")
             }
             try await body(prefix, left, admin)
         } catch {
@@ -176,6 +176,33 @@ struct WarmPoolTests {
             #expect(third.adopted == min(stillReady.count, max(2, peak)), "\(third.output)")
             #expect(try await !admin.exists(renamed), "the third process's start-up reap took it")
         }
+    }
+
+    /// The pool learns the most tests that held a clone at once, clones from the pool
+    /// included: a process whose burst of 6 was served partly by adopted clones keeps every
+    /// clone that comes back (none is surplus), records 6 as its peak and leaves 6, and the
+    /// next process of the same burst takes all 6 from the pool. A pool that learned from its
+    /// misses only stayed at what it adopted, and every later run missed the rest.
+    @Test("A burst served by adopted clones teaches the pool its size")
+    func aBurstServedFromThePoolIsLearned() async throws {
+        let prefix = TestSupport.uniquePrefix("warmburst")
+        let admin = try await TestSupport.admin()
+        do {
+            let first = try await Self.testProcess(prefix, burstOf: 3)
+            #expect(first.status == 0, "\(first.output)")
+            guard try await CloneRecyclingTests.serverHasWalinspect() else { await Self.cleanUp(prefix, admin); return }
+            let second = try await Self.testProcess(prefix, burstOf: 6)
+            #expect(second.status == 0, "\(second.output)")
+            let left = try await Self.ready(prefix, admin)
+            #expect(left.count == 6, "every clone of the burst came back and was left: \(left.map(\.name)) \(second.output)")
+            #expect(left.allSatisfy { $0.marker.peak == 6 }, "\(left.map { $0.marker.peak ?? 0 })")
+            let third = try await Self.testProcess(prefix, burstOf: 6)
+            #expect(third.output.contains("burst: 6/6 from the pool"), "\(third.output)")
+        } catch {
+            await Self.cleanUp(prefix, admin)
+            throw error
+        }
+        await Self.cleanUp(prefix, admin)
     }
 
     /// The names of the prefix's ready clones that are still under their left name.

@@ -22,7 +22,7 @@ package final class AdminConnection: Sendable {
     /// The server as libpq resolved it, without the session's name: how the exit's cleanup
     /// knows the server of a database this connection created (and connects to drop it).
     package let server: [String: String]
-    private let logger: Logger
+    let logger: Logger
     /// ``checkpointsAreFree()``, once asked.
     private let freeCheckpoints = Mutex<Bool?>(nil)
 

@@ -38,8 +38,14 @@ actor ClonePool {
     private var state: ClonePoolStateMachine<ReadyClone>
     /// The clones out with tests that can come back (they have a window).
     private var lent: [String: Lent] = [:]
-    /// Acquires under way (the size of a burst, for the pool to learn).
+    /// Acquires under way (a refill waits until a burst's are done).
     private var acquiring = 0
+    /// Tests between their lease and their release (the burst the pool learns).
+    private var holding = 0
+    /// The most tests that held a clone at once in this process.
+    private var peakHeld = 0
+    /// The peak the ready clones this pool adopted carry (their run's).
+    private var inheritedPeak = 0
     private var markerWrites: [String: Task<Void, Never>] = [:]
     private var counter = 0
     private var filler: Task<Void, Never>?
@@ -100,6 +106,17 @@ actor ClonePool {
     /// Every lease ends with that call.
     func lease(marker: OwnerMarker) async -> ReadyClone? {
         acquiring += 1
+        // The most tests holding a clone at once (from their lease to their release), hits
+        // included, is what the pool aims at: a pool that learned only from its misses stayed
+        // below the burst it served from adopted clones, dropped the clones that came back
+        // past its target as surplus, and left the next process too few for the same burst.
+        // The growth makes nothing now; it keeps what comes back, and the exit leaves it.
+        holding += 1
+        if holding > peakHeld {
+            peakHeld = holding
+            if state.learn(burst: holding) { logger.debug("clone pool grows to \(state.target): \(holding) tests hold a clone at once") }
+            targetGrew()
+        }
         var clone: ReadyClone?
         leasing: while true {
             switch state.lease() {
@@ -132,25 +149,21 @@ actor ClonePool {
     /// come back, and teaches the pool the burst it was part of.
     func acquired(_ name: String, comment: String, fromPool: Bool) async {
         defer { acquiring -= 1 }
-        guard !fromPool else { return }
-        if let recycler, !state.closed {
+        if !fromPool, let recycler, !state.closed {
             do {
                 lent[name] = Lent(window: try await recycler.openWindow(on: name, uses: 0), comment: comment)
                 state.lent(name)
             }
             catch { logger.debug("no recycling window for \(name): \(error)") }
         }
-        if state.learn(burst: acquiring) {
-            logger.debug("clone pool grows to \(state.target): \(acquiring) acquires came at once")
-            targetGrew()
-        }
         // Refilling in the middle of a burst only competes with its own creates.
-        if acquiring <= 1 { refill() }
+        if !fromPool, acquiring <= 1 { refill() }
     }
 
     /// A clone that will not come back (its acquire failed, and it is dropped): the pool
     /// forgets it; `endingLease` when that acquire's lease has not ended yet.
     func abandoned(_ name: String, endingLease: Bool = false) {
+        holding -= 1
         lent[name] = nil
         state.lendingEnded(name)
         if endingLease { acquiring -= 1 }
@@ -165,6 +178,7 @@ actor ClonePool {
     /// in line — when `recyclable` (no leaked session, no finding) and it has a window; else,
     /// or when the verdict is against it, it goes to `dropper`. Returns at once.
     func giveBack(_ name: String, recyclable: Bool, dropper: BackgroundDropper, phases: PhaseLog?) async {
+        holding -= 1
         let lent = self.lent.removeValue(forKey: name)
         state.lendingEnded(name)
         let recycler = self.recycler
@@ -391,12 +405,16 @@ actor ClonePool {
         marker.readyOID = window.state.oid
         marker.readyState = window.state.catalogs
         marker.uses = window.uses
-        marker.peak = state.target
+        // A process that ran tests in parallel records its own peak (a smaller burst, a
+        // filtered run, lowers it: one large run does not hold clones ready for ever); a
+        // serial one (an XCTest process beside a Swift Testing one) passes on the peak it
+        // inherited, which says more about the next parallel process than its own one.
+        marker.peak = peakHeld > 1 ? peakHeld : max(inheritedPeak, peakHeld, 1)
         ExitCleanup.shared.mayLeave(clone.name, as: marker)
     }
 
-    /// The target grew: the ready clones' markers for the exit carry the new peak (one
-    /// source for it, the pool's target, read when a clone becomes leavable).
+    /// The peak grew: the ready clones' markers for the exit carry the new one (read when a
+    /// clone becomes leavable).
     private func targetGrew() {
         for clone in state.ready { mayLeave(clone) }
     }
@@ -431,14 +449,16 @@ actor ClonePool {
             logger.debug("the \(candidates.count) ready clone(s) of \(template) are not adopted: the WAL cannot vouch for them here")
             return
         }
-        if let peak = candidates.compactMap(\.marker.peak).max(), state.learn(burst: peak) {
-            logger.debug("clone pool aims at \(state.target), the peak of the run that left the ready clones")
+        if let peak = candidates.compactMap(\.marker.peak).max() {
+            inheritedPeak = peak
+            if state.learn(burst: peak) { logger.debug("clone pool aims at \(state.target), the peak of the run that left the ready clones") }
             targetGrew()
         }
         let now = try? await recycler.admin.query("SELECT pg_current_wal_insert_lsn()::text").rows.first?[0].flatMap(WalLSN.init)
-        // Claimed first (each by a rename, the fence), then proven together by one WAL read.
-        var claimed: [(name: String, renamed: String, window: CloneRecycler.Window, comment: String)] = []
-        for candidate in candidates where state.target > state.ready.count + claimed.count {
+        // Claimed first (each by a rename, the fence: in one round trip for them all), then
+        // proven together by one WAL read.
+        var wanted: [(candidate: OwnedDatabase, renamed: String, lsn: WalLSN, oid: UInt32, catalogs: String)] = []
+        for candidate in candidates where state.target > state.ready.count + wanted.count {
             let marker = candidate.marker
             guard candidate.name == marker.readyName, let lsn = marker.readyLSN.flatMap(WalLSN.init),
                   let oid = marker.readyOID, let catalogs = marker.readyState else {
@@ -450,25 +470,24 @@ actor ClonePool {
                 _ = try? await admin.dropDatabase(candidate.name)
                 continue
             }
-            // The leaving process's own sessions may still be closing (it just exited): give
-            // them a moment; a session that stays is someone's, and the clone is left alone.
-            if let sessions = try? await admin.waitForNoSessions(on: candidate.name, timeout: .milliseconds(500), every: .milliseconds(5)),
-               !sessions.isEmpty {
-                logger.debug("not adopting \(candidate.name): \(sessions.count) session(s) connected")
-                continue
-            }
             counter += 1
-            let renamed = "\(namePrefix)\(counter)"
-            do {
-                try await recycler.admin.renameDatabase(candidate.name, to: renamed, claiming: true)
-            } catch {
-                logger.debug("not adopting \(candidate.name): it could not be claimed (\(error))")   // another process's now, or in use
+            wanted.append((candidate, "\(namePrefix)\(counter)", lsn, oid, catalogs))
+        }
+        // The leaving process's own sessions may still be closing (it just exited): they get a
+        // moment; a clone a session stays on is someone's, and is left alone, as is one another
+        // process claimed first.
+        let won = await recycler.admin.claim(wanted.map { ($0.candidate.name, $0.renamed) })
+        var claimed: [(name: String, renamed: String, window: CloneRecycler.Window, comment: String)] = []
+        for claim in wanted {
+            guard won.contains(claim.renamed) else {
+                logger.debug("not adopting \(claim.candidate.name): a session is connected, or another process claimed it")
                 continue
             }
+            let marker = claim.candidate.marker
             let window = CloneRecycler.Window(
-                start: lsn, state: SharedDatabaseState(oid: oid, catalogs: catalogs, comment: marker.comment, lingering: 0, lsn: lsn),
+                start: claim.lsn, state: SharedDatabaseState(oid: claim.oid, catalogs: claim.catalogs, comment: marker.comment, lingering: 0, lsn: claim.lsn),
                 uses: marker.uses ?? 0)
-            claimed.append((candidate.name, renamed, window, marker.comment))
+            claimed.append((claim.candidate.name, claim.renamed, window, marker.comment))
         }
         laps.record("claims")
         let proofs = await recycler.judgeAll(claimed.map { ($0.renamed, $0.window, $0.comment) })
