@@ -14,7 +14,7 @@ extension AdminConnection {
         var eligible: [(from: String, to: String)] = []
         do {
             for claim in claims { try DatabaseName.validate(claim.to) }
-            let names = "{" + claims.map { "\"" + $0.from.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }.joined(separator: ",") + "}"
+            let names = claims.map(\.from).postgresArrayLiteral
             let open = try await Deadline.poll(for: settle, every: .milliseconds(5), until: { $0.sessions == 0 }) {
                 let rows = try await connection.execute("""
                     SELECT d.datname, shobj_description(d.oid, 'pg_database'), d.datconnlimit = -2,

@@ -256,8 +256,19 @@ package final class WalWitness: Sendable {
     /// in the same statement: the WAL is then flushed past the mark, and
     /// ``records(from:to:flushed:)`` needs not wait for it.
     package func sharedState(of name: String, flushing: Bool = false) async throws -> SharedDatabaseState? {
+        try await sharedStates(of: [name], flushing: flushing)[name]
+    }
+
+    /// ``sharedState(of:flushing:)`` of several databases in one round trip (an adoption's
+    /// clones), by name; a database that does not exist has none. They share one WAL position.
+    package func sharedStates(of names: [String], flushing: Bool = false) async throws -> [String: SharedDatabaseState] {
+        guard !names.isEmpty else { return [:] }
         let flush = flushing && canForceFlush
-        guard let row = try await connection.execute(#"""
+        let list = names.postgresArrayLiteral
+        let rows = try await connection.execute(#"""
+            WITH mark AS MATERIALIZED (
+                SELECT pg_current_wal_insert_lsn()::text AS lsn\#(flush ? ", pg_logical_emit_message(true, 'pgtestkit', 'flush')::text" : "")
+            )
             SELECT d.oid::text,
                    ((to_jsonb(d) - 'datname' - 'datfrozenxid' - 'datminmxid')::text
                     || coalesce((SELECT string_agg(s.setrole::text || ':' || array_to_string(s.setconfig, ','), ';' ORDER BY s.setrole)
@@ -268,11 +279,15 @@ package final class WalWitness: Sendable {
                    shobj_description(d.oid, 'pg_database'),
                    ((SELECT count(*) FROM pg_prepared_xacts p WHERE p.database = d.datname)
                     + (SELECT count(*) FROM pg_replication_slots r WHERE r.database = d.datname))::text,
-                   pg_current_wal_insert_lsn()::text\#(flush ? ", pg_logical_emit_message(true, 'pgtestkit', 'flush')::text" : "")
-            FROM pg_database d WHERE d.datname = $1
-            """#, name).rows.first, let oid = row[0].flatMap({ UInt32($0) }),
-            let lsn = row[4].flatMap({ WalLSN($0) }) else { return nil }
-        return SharedDatabaseState(oid: oid, catalogs: row[1] ?? "", comment: row[2], lingering: Int(row[3] ?? "") ?? 0, lsn: lsn)
+                   mark.lsn, d.datname
+            FROM mark, pg_database d WHERE d.datname = ANY ($1::text[])
+            """#, list).rows
+        var states: [String: SharedDatabaseState] = [:]
+        for row in rows {
+            guard let oid = row[0].flatMap({ UInt32($0) }), let lsn = row[4].flatMap({ WalLSN($0) }), let name = row[5] else { continue }
+            states[name] = SharedDatabaseState(oid: oid, catalogs: row[1] ?? "", comment: row[2], lingering: Int(row[3] ?? "") ?? 0, lsn: lsn)
+        }
+        return states
     }
 
     /// `pg_get_wal_records_info` grouped on the server by resource manager, record type,

@@ -369,6 +369,10 @@ actor ClonePool {
                     next = CloneRecycler.Window(start: outcome.lsn, state: next.state, uses: next.uses)
                 }
             }
+            // Its hooks run ahead of its next test, as a made-ahead clone's: the pool's row
+            // until a test pops it, where a hook's finding on it is drawn.
+            let hooksStarted = Date()
+            defer { RunReport.shared.update { $0.timeline.madeAhead(renamed, [TimelineSpan(.hooks, from: hooksStarted, to: Date())]) } }
             _ = try await hookGuard.runOrClose(connection, database: renamed)
             return (.init(database: name, recycledAs: renamed, reason: nil, reset: reset),
                     ReadyClone(name: renamed, connection: connection, window: next))

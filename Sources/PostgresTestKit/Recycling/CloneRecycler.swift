@@ -135,10 +135,8 @@ actor CloneRecycler {
         guard let earliest = clones.map(\.window.start).min() else { return [:] }
         do {
             let witness = try await self.witness.current()
-            var states: [String: SharedDatabaseState] = [:]
-            for (index, clone) in clones.enumerated() {   // the last read flushes the WAL past them all
-                states[clone.name] = try await witness.sharedState(of: clone.name, flushing: index == clones.count - 1)
-            }
+            // One round trip for them all, which flushes the WAL past them.
+            let states = try await witness.sharedStates(of: clones.map(\.name), flushing: true)
             guard let end = states.values.map(\.lsn).max() else { return [:] }
             // One read for every pool of the process adopting now (they start together).
             let records = try await self.witness.sharedRecords(from: earliest, to: end).filter(\.altersDatabase)
