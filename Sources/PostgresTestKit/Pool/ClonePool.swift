@@ -494,6 +494,11 @@ actor ClonePool {
             claimed.append((claim.candidate.name, claim.renamed, window, marker.comment))
         }
         laps.record("claims")
+        // Each claimed clone's next session opens while the WAL is read (no one else can
+        // reach a claimed clone, and a login writes nothing); closed unused when the proof
+        // is against it.
+        var connecting: [String: Task<Connection, any Error>] = [:]
+        for clone in claimed { connecting[clone.renamed] = Task { try await self.connect(to: clone.renamed) } }
         let proofs = await recycler.judgeAll(claimed.map { ($0.renamed, $0.window, $0.comment) })
         laps.record("WAL proof")
         logger.debug("adoption of \(claimed.count) of \(candidates.count) ready clone(s) of \(template) proven in \(laps)")
@@ -503,13 +508,15 @@ actor ClonePool {
             guard case .success(let next)? = proofs[clone.renamed], state.adopting(clone.renamed) else {
                 let reason = if case .failure(let reason)? = proofs[clone.renamed] { reason.text }
                     else if state.closed { "the pool closed" } else { "no verdict" }
+                if let unused = try? await connecting[clone.renamed]?.value { await unused.close() }
                 await notAdopted(clone.name, as: clone.renamed, RecycleVerdict(database: clone.renamed, recycledAs: nil, reason: reason))
                 continue
             }
+            let opening = connecting[clone.renamed]
             let bringing = Task {
                 // An exit meanwhile waits for it a moment, as for a verdict, and can leave it ready.
                 let (verdict, ready) = await ExitCleanup.shared.judging {
-                    await self.bringBack(clone.name, as: clone.renamed, next: next, resetting: [])
+                    await self.bringBack(clone.name, as: clone.renamed, next: next, resetting: [], connecting: opening)
                 }
                 await self.adopted(clone.name, as: clone.renamed, verdict, ready)
             }
