@@ -134,6 +134,8 @@ struct ResetPlanTests {
         // The rows hold the first dollar tag: the reset quotes with another.
         #expect(script.contains(#"INSERT INTO countries (code, name) OVERRIDING SYSTEM VALUE SELECT code, name FROM json_populate_recordset(NULL::countries, $pgtk6$[{"code":"fr","name":"it's $pgtk$"}]$pgtk6$);"#), "\(script)")
         #expect(script.range(of: "TRUNCATE")!.lowerBound < script.range(of: "INSERT")!.lowerBound)
+        // Read back under the settings they were written under, whatever a server or PGOPTIONS says.
+        #expect(script.contains(TemplateBaseline.rowsSettings) && TemplateBaseline.rowsSettings.contains("IntervalStyle = 'postgres'"))
 
         let firing = [ResetPlan.Table(oid: 16450, name: "countries", hasTruncateTrigger: false, deletable: true, restorable: false)]
         guard case .failure(let refusal) = ResetPlan.make(closure: firing, sequences: [], baseline: baseline) else {

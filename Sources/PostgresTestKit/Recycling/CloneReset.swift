@@ -65,6 +65,7 @@ enum CloneReset {
             case .delete: script += tables.map { " DELETE FROM ONLY \($0);" }.joined()
             }
         }
+        if !plan.restored.isEmpty { script += " " + TemplateBaseline.rowsSettings }
         for (oid, rows) in plan.restored.sorted(by: { $0.key < $1.key }) {
             guard let name = names[oid] else { continue }
             var tag = "$pgtk$"

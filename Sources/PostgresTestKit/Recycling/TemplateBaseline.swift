@@ -121,7 +121,7 @@ package struct TemplateBaseline: Sendable, Hashable, Codable {
     /// offset, `bytea` in hex (set for the read's transaction only, whatever the server's
     /// defaults say: the connection may be a test's next).
     static func readRows(on connection: Connection) async throws -> [UInt32: TableRows] {
-        try await connection.simpleQuery("BEGIN READ ONLY; SET LOCAL extra_float_digits = 1; SET LOCAL bytea_output = 'hex'")
+        try await connection.simpleQuery("BEGIN READ ONLY; \(rowsSettings)")
         do {
             let rows = try await readRows(inTransactionOn: connection)
             try await connection.simpleQuery("COMMIT")
@@ -131,6 +131,10 @@ package struct TemplateBaseline: Sendable, Hashable, Codable {
             throw error
         }
     }
+
+    /// The settings rows are written (`json_agg`) and read back (`json_populate_recordset`)
+    /// under, whatever the server's or a connect hook's: the same text for the same value.
+    static let rowsSettings = "SET LOCAL extra_float_digits = 1; SET LOCAL bytea_output = 'hex'; SET LOCAL DateStyle = 'ISO, MDY'; SET LOCAL IntervalStyle = 'postgres';"
 
     private static func readRows(inTransactionOn connection: Connection) async throws -> [UInt32: TableRows] {
         let candidates = try await connection.execute("""
