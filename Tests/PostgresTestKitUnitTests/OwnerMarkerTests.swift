@@ -34,10 +34,13 @@ struct OwnerMarkerTests {
         // The rows of small tables (what a reset puts back) travel too; a baseline without
         // them (a template of schema 3) parses, with none.
         marker.baseline = TemplateBaseline(emptyTables: [16_390], sequences: [:],
-                                           rows: [16_450: .init(columns: "code, \"Name\"", json: #"[{"code":"fr","Name":"l'été"}]"#)])
+                                           rows: [16_450: .init(columns: "code, \"Name\"", values: #"(r->>'code')::text, (r->>'Name')::text"#,
+                                                                json: #"[{"code":"fr","Name":"l'été"}]"#)])
         let withRows = try #require(OwnerMarker(comment: marker.comment))
         #expect(withRows.baseline == marker.baseline)
-        #expect(TemplateBaseline(emptyTables: [1], sequences: [:]).rows.isEmpty)
+        let schema3 = #"pgtestkit {"pgtestkit":1,"kind":"template","run":"r","pid":1,"host":"h","created":"c","baseline":{"empty":[16390],"sequences":[]}}"#
+        let parsed3 = try #require(OwnerMarker(comment: schema3)?.baseline)
+        #expect(parsed3.emptyTables == [16390] && parsed3.rows.isEmpty)
         // A marker without one (a template built before) parses, with none.
         #expect(try #require(OwnerMarker(comment: OwnerMarker(kind: .template, run: Self.run).comment)).baseline == nil)
     }

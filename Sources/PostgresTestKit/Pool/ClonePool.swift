@@ -163,7 +163,7 @@ actor ClonePool {
     /// A clone that will not come back (its acquire failed, and it is dropped): the pool
     /// forgets it; `endingLease` when that acquire's lease has not ended yet.
     func abandoned(_ name: String, endingLease: Bool = false) {
-        holding -= 1
+        holding = max(0, holding - 1)   // a release into a pool made after a recovery held nothing here
         lent[name] = nil
         state.lendingEnded(name)
         if endingLease { acquiring -= 1 }
@@ -178,7 +178,7 @@ actor ClonePool {
     /// in line — when `recyclable` (no leaked session, no finding) and it has a window; else,
     /// or when the verdict is against it, it goes to `dropper`. Returns at once.
     func giveBack(_ name: String, recyclable: Bool, dropper: BackgroundDropper, phases: PhaseLog?) async {
-        holding -= 1
+        holding = max(0, holding - 1)   // a release into a pool made after a recovery held nothing here
         let lent = self.lent.removeValue(forKey: name)
         state.lendingEnded(name)
         let recycler = self.recycler

@@ -68,10 +68,10 @@ enum CloneReset {
         if !plan.restored.isEmpty { script += " " + TemplateBaseline.rowsSettings }
         for (oid, rows) in plan.restored.sorted(by: { $0.key < $1.key }) {
             guard let name = names[oid] else { continue }
-            var tag = "$pgtk$"
-            while rows.json.contains(tag) { tag = "$pgtk\(tag.count)$" }
-            script += " INSERT INTO \(name) (\(rows.columns)) OVERRIDING SYSTEM VALUE SELECT \(rows.columns)"
-                + " FROM json_populate_recordset(NULL::\(name), \(tag)\(rows.json)\(tag));"
+            var (tag, n) = ("$pgtk$", 0)
+            while rows.json.contains(tag) { n += 1; tag = "$pgtk\(n)$" }
+            script += " INSERT INTO \(name) (\(rows.columns)) OVERRIDING SYSTEM VALUE SELECT \(rows.values)"
+                + " FROM json_array_elements(\(tag)\(rows.json)\(tag)) WITH ORDINALITY AS e(r, n) ORDER BY n;"
         }
         if !plan.sequences.isEmpty {
             let sequences = plan.sequences.sorted { $0.key < $1.key }

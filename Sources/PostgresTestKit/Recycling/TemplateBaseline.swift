@@ -24,11 +24,16 @@ package struct TemplateBaseline: Sendable, Hashable, Codable {
     package struct TableRows: Sendable, Hashable, Codable {
         /// The columns a reset inserts, quoted, comma-separated (no generated column).
         package let columns: String
-        /// The rows, a JSON array of objects in their order in the table (`json_agg`).
+        /// What a reset selects for them from each row `r` of ``json``: each column's text
+        /// cast back to its type (`(r->>'name')::type`), through the type's own input.
+        package let values: String
+        /// The rows, a JSON array of objects of each column's text output, in their order in
+        /// the table.
         package let json: String
 
-        package init(columns: String, json: String) {
+        package init(columns: String, values: String, json: String) {
             self.columns = columns
+            self.values = values
             self.json = json
         }
     }
@@ -58,6 +63,7 @@ package struct TemplateBaseline: Sendable, Hashable, Codable {
     private struct KeyedRows: Codable {
         let oid: UInt32
         let columns: String
+        let values: String
         let json: String
     }
 
@@ -70,7 +76,7 @@ package struct TemplateBaseline: Sendable, Hashable, Codable {
         try container.encode(sequences.sorted { $0.key < $1.key }.map { [Int64($0.key), $0.value.value, $0.value.isCalled ? 1 : 0] },
                              forKey: .sequences)
         if !rows.isEmpty {
-            try container.encode(rows.sorted { $0.key < $1.key }.map { KeyedRows(oid: $0.key, columns: $0.value.columns, json: $0.value.json) },
+            try container.encode(rows.sorted { $0.key < $1.key }.map { KeyedRows(oid: $0.key, columns: $0.value.columns, values: $0.value.values, json: $0.value.json) },
                                  forKey: .rows)
         }
     }
@@ -88,7 +94,7 @@ package struct TemplateBaseline: Sendable, Hashable, Codable {
         }
         self.sequences = sequences
         let keyed = try container.decodeIfPresent([KeyedRows].self, forKey: .rows) ?? []
-        rows = Dictionary(keyed.map { ($0.oid, TableRows(columns: $0.columns, json: $0.json)) }, uniquingKeysWith: { first, _ in first })
+        rows = Dictionary(keyed.map { ($0.oid, TableRows(columns: $0.columns, values: $0.values, json: $0.json)) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Reads the baseline on a connection to a template that nothing else is connected to,
@@ -116,10 +122,12 @@ package struct TemplateBaseline: Sendable, Hashable, Codable {
     /// emptied and its rows inserted again, in the same order, plans and reads as the
     /// template's. Up to ``rowsLimit`` of row text in all, smallest tables first.
     ///
-    /// The values travel as JSON (`json_agg`), which PostgreSQL writes and reads back
-    /// exactly for its types: floats in their shortest exact form, timestamps with their
-    /// offset, `bytea` in hex (set for the read's transaction only, whatever the server's
-    /// defaults say: the connection may be a test's next).
+    /// Each value travels as its type's text output (in a JSON object per row), and is read
+    /// back by its type's input — as `pg_dump` does: array bounds, `json` and `jsonb`,
+    /// floats, `money`, `bytea` and intervals come back as they were. Both run under
+    /// ``rowsSettings`` (for the read's transaction only: the connection may be a test's
+    /// next), and with an empty `search_path`, so that type names and `reg*` values are
+    /// written in full. A table that cannot be read (a privilege, row security) is skipped.
     static func readRows(on connection: Connection) async throws -> [UInt32: TableRows] {
         try await connection.simpleQuery("BEGIN READ ONLY; \(rowsSettings)")
         do {
@@ -132,30 +140,48 @@ package struct TemplateBaseline: Sendable, Hashable, Codable {
         }
     }
 
-    /// The settings rows are written (`json_agg`) and read back (`json_populate_recordset`)
-    /// under, whatever the server's or a connect hook's: the same text for the same value.
-    static let rowsSettings = "SET LOCAL extra_float_digits = 1; SET LOCAL bytea_output = 'hex'; SET LOCAL DateStyle = 'ISO, MDY'; SET LOCAL IntervalStyle = 'postgres';"
+    /// The settings rows are written and read back under, whatever the server's or a
+    /// connect hook's: the same text for the same value.
+    static let rowsSettings = "SET LOCAL extra_float_digits = 1; SET LOCAL bytea_output = 'hex'; SET LOCAL DateStyle = 'ISO, MDY'; "
+        + "SET LOCAL IntervalStyle = 'postgres'; SET LOCAL lc_monetary = 'C';"
 
     private static func readRows(inTransactionOn connection: Connection) async throws -> [UInt32: TableRows] {
+        // Every row, or an error (the table is skipped); type names and `reg*` values in full.
+        try await connection.simpleQuery("SET LOCAL row_security = off; SET LOCAL search_path = ''")
         let candidates = try await connection.execute("""
-            SELECT c.oid::int8, c.oid::regclass::text,
-                   (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
-                    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '')
-            FROM pg_class c
+            SELECT c.oid::int8, c.oid::regclass::text, k.columns, k.keys, k.texts, k.values
+            FROM pg_class c, LATERAL (
+                SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) AS columns,
+                       string_agg(quote_literal(a.attname), ', ' ORDER BY a.attnum) AS keys,
+                       string_agg('t.' || quote_ident(a.attname) || '::text', ', ' ORDER BY a.attnum) AS texts,
+                       string_agg('(r->>' || quote_literal(a.attname) || ')::' || format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum) AS values
+                FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+            ) k
             WHERE c.relkind = 'r' AND c.relpersistence = 'p' AND c.oid >= 16384 AND c.relpages = 0 AND c.reltuples < 0
               AND NOT c.relhassubclass AND pg_relation_size(c.oid) BETWEEN 1 AND 7 * current_setting('block_size')::int8
-              AND (c.reltoastrelid = 0 OR pg_relation_size(c.reltoastrelid) = 0)
+              AND (c.reltoastrelid = 0 OR pg_relation_size(c.reltoastrelid) = 0) AND k.columns IS NOT NULL
             ORDER BY pg_relation_size(c.oid), c.oid
             """).rows
         var rows: [UInt32: TableRows] = [:]
         var budget = rowsLimit
         for candidate in candidates {
-            let (oid, name) = (UInt32(try candidate.decode(Int64.self, at: 0)), try candidate.decode(String.self, at: 1))
-            guard let columns = try candidate.decode(String?.self, at: 2),
-                  let json = try await connection.scalar("SELECT json_agg(t ORDER BY t.ctid)::text FROM ONLY \(name) t", as: String?.self),
-                  json.utf8.count <= budget else { continue }
+            let oid = UInt32(try candidate.decode(Int64.self, at: 0))
+            let (name, columns, keys, texts, values) = (try candidate.decode(String.self, at: 1), try candidate.decode(String.self, at: 2),
+                                                         try candidate.decode(String.self, at: 3), try candidate.decode(String.self, at: 4),
+                                                         try candidate.decode(String.self, at: 5))
+            let json: String?
+            do {
+                try await connection.simpleQuery("SAVEPOINT pgtk_rows")
+                json = try await connection.scalar(
+                    "SELECT json_agg(json_object(ARRAY[\(keys)], ARRAY[\(texts)]) ORDER BY t.ctid)::text FROM ONLY \(name) t", as: String?.self)
+                try await connection.simpleQuery("RELEASE SAVEPOINT pgtk_rows")
+            } catch let error as PGError where error.code != .connectionClosed {
+                try await connection.simpleQuery("ROLLBACK TO SAVEPOINT pgtk_rows")
+                continue
+            }
+            guard let json, json.utf8.count <= budget else { continue }
             budget -= json.utf8.count
-            rows[oid] = TableRows(columns: columns, json: json)
+            rows[oid] = TableRows(columns: columns, values: values, json: json)
         }
         return rows
     }
