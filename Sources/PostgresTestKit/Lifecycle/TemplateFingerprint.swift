@@ -8,7 +8,8 @@ enum TemplateFingerprint {
     /// 2: sequences are left with nothing cached, and the marker says whether clones may be recycled.
     /// 3: the marker carries the template's baseline (what a reset restores), read when it was built.
     /// 4: the baseline carries the rows of small tables with rows (a reset puts them back).
-    static let schemaVersion = 4
+    /// 5: those rows as each column's text output, cast back by its type.
+    static let schemaVersion = 5
 
     static func inputs(migrations: SchemaMigrations, seeders: [any Seeder], hooks: [ConnectHook], serverMajorVersion: Int, role: String) async throws -> String {
         var parts = [

@@ -93,7 +93,9 @@ package struct TemplateBaseline: Sendable, Hashable, Codable {
             sequences[oid] = SequenceState(value: entry[1], isCalled: entry[2] == 1)
         }
         self.sequences = sequences
-        let keyed = try container.decodeIfPresent([KeyedRows].self, forKey: .rows) ?? []
+        // Rows in a form this version does not read (a template built by another) are no
+        // rows: its tables with rows end in a drop, and the marker stays the toolkit's.
+        let keyed = (try? container.decodeIfPresent([KeyedRows].self, forKey: .rows)) ?? []
         rows = Dictionary(keyed.map { ($0.oid, TableRows(columns: $0.columns, values: $0.values, json: $0.json)) }, uniquingKeysWith: { first, _ in first })
     }
 
