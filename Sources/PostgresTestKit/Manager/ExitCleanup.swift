@@ -188,9 +188,21 @@ final class ExitCleanup: Sendable {
         parameters["application_name"] = "pgtestkit-exit-cleanup"
         parameters["connect_timeout"] = "5"    // never hang the process's exit on a dead server
         parameters["options"] = "-c statement_timeout=10000"
-        guard let conn = PQconnectdb(ConnectionString.keywordForm(parameters).raw) else { return }
+        // A server whose connection slots are full for a moment (a parallel suite's pools) gets
+        // a few more tries: a refused connection here leaves every database of the process.
+        var connection: OpaquePointer?
+        for attempt in 0..<10 {
+            if attempt > 0 { usleep(100_000) }
+            connection = PQconnectdb(ConnectionString.keywordForm(parameters).raw)
+            if let opened = connection, PQstatus(opened) == CONNECTION_OK { break }
+            let message = connection.flatMap { PQerrorMessage($0) }.map { String(cString: $0) } ?? ""
+            if let failed = connection { PQfinish(failed) }
+            connection = nil
+            // Only full slots are worth another try; a server that is gone must not hang the exit.
+            guard message.contains("too many clients") || message.contains("remaining connection slots") else { break }
+        }
+        guard let conn = connection else { return }
         defer { PQfinish(conn) }
-        guard PQstatus(conn) == CONNECTION_OK else { return }
         PQsetNoticeProcessor(conn, { _, _ in }, nil)
         for name in names {
             guard (try? DatabaseName.validate(name)) != nil else { continue }

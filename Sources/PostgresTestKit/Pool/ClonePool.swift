@@ -257,7 +257,7 @@ actor ClonePool {
                 // The login is inside `creating` too: an exit waits for it, so that no login
                 // is under way while the process's exit handlers tear libcrypto down.
                 let recycler = self.recycler
-                let (connection, window) = try await ExitCleanup.shared.creating(name, server: serverParameters) {
+                let (opened, window) = try await ExitCleanup.shared.creating(name, server: serverParameters) {
                     try await admin.createDatabase(name, template: template, strategy: strategy, marker: OwnerMarker(kind: .clone, run: admin.runID))
                     created = true
                     createdAt = Date()
@@ -265,8 +265,13 @@ actor ClonePool {
                     var window: CloneRecycler.Window?
                     do { window = try await recycler?.openWindow(on: name, uses: 0) }
                     catch { logger.debug("no recycling window for \(name): \(error)") }
-                    return (try await connect(to: name), window)
+                    // A failed login does not fail the create: the database exists, and stays
+                    // registered with the exit until the catch below drops it (a process
+                    // exiting meanwhile, its connection slots full, left it behind).
+                    do { return (Result<Connection, any Error>.success(try await connect(to: name)), window) }
+                    catch { return (.failure(error), window) }
                 }
+                let connection = try opened.get()
                 let connected = Date()
                 await readBaseline(on: connection)   // before any hook: the clone is as its template
                 _ = try await hookGuard.runOrClose(connection, database: name)
