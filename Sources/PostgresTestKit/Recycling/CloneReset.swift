@@ -2,8 +2,8 @@
 /// other session is there), in two round trips: one catalog read names the relation files its
 /// WAL window changed and the tables that reference them; ``ResetPlan`` decides; one
 /// transaction runs the plan — `DELETE FROM ONLY` of small tables or `TRUNCATE ONLY` of larger
-/// ones (``ResetPlan/Emptying``), the template rows of small tables put back (from the
-/// baseline's JSON, `json_populate_recordset`), `setval` of the sequences —
+/// ones (``ResetPlan/Emptying``), the template rows of small tables put back (the
+/// baseline's JSON, each value cast back by its type), `setval` of the sequences —
 /// with no user trigger firing (`session_replication_role = replica`; the plan refuses tables
 /// with `TRUNCATE` triggers), together with the caller's bookkeeping (the spare's marker), and
 /// reads the WAL position after it: where the clone's next window opens.
