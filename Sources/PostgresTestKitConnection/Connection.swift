@@ -188,6 +188,21 @@ public actor Connection {
         return PQstatus(handle) == CONNECTION_OK
     }
 
+    /// Fails with `.connectionClosed` when the server closed this idle connection (a restart,
+    /// a terminated session), found without a round trip: libpq reads what the server sent
+    /// (its last message, then the end of the stream) without blocking.
+    package func checkStillOpen() throws {
+        guard let handle else { throw closedError(nil) }
+        // A server going away sends its FATAL message, then closes: the first read may take
+        // only the message, the second meets the end of the stream.
+        for _ in 0..<2 where PQconsumeInput(handle) == 1 {}
+        guard PQstatus(handle) == CONNECTION_OK else {
+            throw PGError(
+                code: .connectionClosed, message: "the server closed the connection",
+                hint: "The server may have stopped or restarted, or terminated this session.", database: databaseName)
+        }
+    }
+
     /// The name of the database this connection is attached to.
     public var database: String { databaseName }
 

@@ -18,6 +18,15 @@ public struct TestDatabaseTrait: TestTrait, SuiteTrait, TestScoping {
     /// Applies to every test of a suite, nested suites included.
     public var isRecursive: Bool { true }
 
+    /// Prepares the manager before any test runs (Swift Testing calls this after it found the
+    /// tests and before it starts them): the session opens and the warm pool's clones are
+    /// adopted then, so a suite's parallel burst pops ready clones instead of waiting. A
+    /// template that must be built is built beside the run (not waited for here); a failure
+    /// is left to the first acquire, which reports it.
+    public func prepare(for test: Test) async throws {
+        await manager.prepareAhead()
+    }
+
     /// Acquires the test's database, runs the test with it as `PostgresTestDatabase.current`, and
     /// releases it (kept under `PGTESTKIT_KEEP=failed` when the test recorded an issue).
     public func provideScope(

@@ -148,4 +148,27 @@ struct ConnectionTests {
         let error = await #expect(throws: PGError.self) { try await c.execute("SELECT 1") }
         #expect(error?.code == .connectionClosed)
     }
+
+    /// The pool's pop checks its connection without a round trip: a session the server ended
+    /// (a terminated backend, as a restart ends them all) is found closed; an idle one that
+    /// received only notifications and notices stays open.
+    @Test func aSessionTheServerEndedIsFoundClosedWithoutARoundTrip() async throws {
+        let victim = try await TestSupport.connect()
+        let other = try await TestSupport.connect()
+        try await victim.execute("LISTEN pgtk_still_open")
+        try await other.execute("NOTIFY pgtk_still_open, 'hello'")
+        try await victim.checkStillOpen()   // the clean twin: a pending notification is no end
+        try await victim.checkStillOpen()
+        let pid = await victim.backendPID
+        #expect(try await other.scalar("SELECT pg_terminate_backend($1::int)", Int(pid), as: Bool.self))
+        let ended = try await Deadline.poll(for: .seconds(5), every: .milliseconds(10), until: { $0 }) {
+            do { try await victim.checkStillOpen(); return false } catch let error as PGError {
+                #expect(error.code == .connectionClosed)
+                return true
+            }
+        }
+        #expect(ended)
+        await other.close()
+        await victim.close()
+    }
 }

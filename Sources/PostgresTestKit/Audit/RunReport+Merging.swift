@@ -16,6 +16,7 @@ extension RunReport.Snapshot {
             total.templatesReused += report.templatesReused
             total.setupMilliseconds += report.setupMilliseconds
             total.testMilliseconds += report.testMilliseconds
+            total.preparedAheadMilliseconds += report.preparedAheadMilliseconds
             total.breakdown = total.breakdown + report.breakdown
             total.violations += report.violations
             total.kept += report.kept

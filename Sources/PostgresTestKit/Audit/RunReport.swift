@@ -31,6 +31,9 @@ package final class RunReport: Sendable {
         package var templatesReused = 0
         /// Milliseconds tests waited for their database (acquire), summed over tests.
         package var setupMilliseconds = 0.0
+        /// Milliseconds spent preparing before any test started (Swift Testing's planning: the
+        /// sessions, the templates' lookup, the warm pool's adoption), not in any test's set-up.
+        package var preparedAheadMilliseconds = 0.0
         /// Milliseconds between a test getting its database and releasing it, summed over tests.
         package var testMilliseconds = 0.0
         /// Where the set-up and release time went, part by part.
@@ -92,6 +95,9 @@ package final class RunReport: Sendable {
     package var summary: String {
         let s = snapshot
         var lines = [s.headline]
+        if s.preparedAheadMilliseconds > 0 {
+            lines.append(String(format: "  prepared before the tests started: %.0f ms (not in any test's set-up)", s.preparedAheadMilliseconds))
+        }
         if !s.breakdown.summary.isEmpty { lines.append("  the toolkit's time went to: \(s.breakdown.summary)") }
         if let slow = s.slowServer {
             let made = s.databasesCreated - s.databasesFromPool

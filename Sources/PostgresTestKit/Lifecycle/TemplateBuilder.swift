@@ -32,6 +32,9 @@ struct TemplateBuilder: Sendable {
     /// writes into the template before its migrations start that the database guard did not
     /// refuse. Called only when a template is built: a reused one needs no witness.
     var witness: (@Sendable () async -> ProcessWalWitness?)? = nil
+    /// Called once it is known that the template must be built (not published with this
+    /// fingerprint): a preparation ahead of the tests stops waiting there.
+    var willBuild: (@Sendable () -> Void)? = nil
 
     func ensure(using admin: AdminConnection) async throws -> Outcome {
         let started = ContinuousClock.now
@@ -45,6 +48,7 @@ struct TemplateBuilder: Sendable {
         if !rebuild, let marker = try await published(name, fingerprint, admin) {
             return await reused(name, fingerprint, marker, started, admin)
         }
+        willBuild?()
         let lock = try await AdminConnection.connect(
             to: server, runID: runID, applicationName: runID.adminApplicationName + ":lock", logger: logger)
         do {

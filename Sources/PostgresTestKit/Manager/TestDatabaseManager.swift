@@ -47,6 +47,8 @@ public actor TestDatabaseManager {
     nonisolated let prefixError: TestKitError?
     /// The settings the environment gave, parsed once for the process.
     nonisolated let settings: ToolkitSettings
+    /// Fired when a preparation ahead of the tests may stop waiting (``prepareAhead()``).
+    nonisolated let aheadSignal = ReadySignal()
 
     var sessionTask: Task<RunSession, any Error>?
     /// Bumped whenever a new session opens, so a stale failure never tears down a newer one.
@@ -239,13 +241,14 @@ public actor TestDatabaseManager {
         let leased = await runSession.pool?.lease(marker: marker)
         laps.record(\.poolLease, as: .poolLease)
         if let pool = runSession.pool, let clone = leased {
-            // A pop: created, connected and hook-initialised ahead by the pool. One round trip
-            // proves the connection survived (a server restart kills pooled sessions).
+            // A pop: created, connected and hook-initialised ahead by the pool. A server
+            // restart closed pooled sessions: that is read from the socket, without a round
+            // trip (under a parallel burst every hop waits its turn for a thread).
             do {
-                try await clone.connection.execute("SELECT 1")
+                try await clone.connection.checkStillOpen()
             } catch {
                 await clone.connection.close()
-                await pool.abandoned(clone.name, endingLease: true)
+                await pool.abandoned(clone.name)
                 await runSession.dropper.enqueue(clone.name, phases: nil)
                 throw error
             }
@@ -254,7 +257,6 @@ public actor TestDatabaseManager {
             fromPool = true
             let row = laps.row
             RunReport.shared.update { $0.timeline.popped(name, into: row) }
-            await pool.acquired(name, comment: marker.comment, fromPool: true)
         } else {
             name = DatabaseName.appendingTestName("\(prefix)_\(runID)_\(number)", testName)
             let (template, strategy, marker) = (runSession.template?.name, runSession.strategy, marker)
@@ -274,7 +276,7 @@ public actor TestDatabaseManager {
             laps.record(\.create, as: .create)
             do {
                 // The window opens before the hooks run, beside the connect (which is longer).
-                async let tracked: Void? = runSession.pool?.acquired(name, comment: marker.comment, fromPool: false)
+                async let tracked: Void? = runSession.pool?.acquired(name, comment: marker.comment)
                 let opened: Connection
                 do { opened = try await connect(to: name, runSession) } catch {
                     _ = await tracked

@@ -134,6 +134,7 @@ actor ClonePool {
             }
         }
         guard let clone else { return nil }
+        acquiring -= 1   // a pop's lease ends here: it has nothing more to wait for
         var marker = marker
         if let window = clone.window {
             marker.uses = window.uses + 1
@@ -144,12 +145,12 @@ actor ClonePool {
         return clone
     }
 
-    /// Ends a lease: the clone `name` (made on demand when `fromPool` is false, with the owner
-    /// marker `comment`) is the test's now. A miss opens a WAL window on it, so that it too can
-    /// come back, and teaches the pool the burst it was part of.
-    func acquired(_ name: String, comment: String, fromPool: Bool) async {
+    /// Ends a miss's lease: the clone `name`, made on demand with the owner marker `comment`,
+    /// is the test's now. It gets a WAL window, so that it too can come back. (A pop's lease
+    /// ends in ``lease(marker:)``.)
+    func acquired(_ name: String, comment: String) async {
         defer { acquiring -= 1 }
-        if !fromPool, let recycler, !state.closed {
+        if let recycler, !state.closed {
             do {
                 lent[name] = Lent(window: try await recycler.openWindow(on: name, uses: 0), comment: comment)
                 state.lent(name)
@@ -157,7 +158,7 @@ actor ClonePool {
             catch { logger.debug("no recycling window for \(name): \(error)") }
         }
         // Refilling in the middle of a burst only competes with its own creates.
-        if !fromPool, acquiring <= 1 { refill() }
+        if acquiring <= 1 { refill() }
     }
 
     /// A clone that will not come back (its acquire failed, and it is dropped): the pool
