@@ -10,6 +10,7 @@ extension TestDatabaseManager {
             // takes each as soon as it is back).
             let session = try await session()
             await session.pool?.adoptionSettled()
+            prepared = true
         } catch let error as PGError {
             throw error.withToolkitHint(embedded: server.isEmbedded)
         }

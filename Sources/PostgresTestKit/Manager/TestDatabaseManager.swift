@@ -54,6 +54,8 @@ public actor TestDatabaseManager {
     /// Bumped whenever a new session opens, so a stale failure never tears down a newer one.
     var sessionGeneration = 0
     var counter = 0
+    /// Set once a ``prepare()`` returned: the session is open, the warm pool adopted.
+    package internal(set) var prepared = false
     var outstanding: Set<String> = []
     /// Transaction mode: the shared clone, its idle sandbox connections, and the live ones.
     var sharedClone: Task<PostgresTestDatabase, any Error>?
