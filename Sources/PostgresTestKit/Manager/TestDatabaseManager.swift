@@ -230,6 +230,12 @@ public actor TestDatabaseManager {
         }
     }
 
+    /// What a miss did once it had a lane: took a clone that came back meanwhile, or created one.
+    private enum LaneOutcome: Sendable {
+        case retaken(ClonePool.ReadyClone, Date)
+        case created(Date)
+    }
+
     private func acquireClone(
         testName: String?, _ runSession: RunSession, _ started: ContinuousClock.Instant, _ laps: TimeBreakdown.Laps
     ) async throws -> PostgresTestDatabase {
@@ -240,8 +246,34 @@ public actor TestDatabaseManager {
         let connection: Connection
         let fromPool: Bool
         var laps = laps
-        let leased = await runSession.pool?.lease(marker: marker)
+        var leased = await runSession.pool?.lease(marker: marker)
         laps.record(\.poolLease, as: .poolLease)
+        let onDemand = DatabaseName.appendingTestName("\(prefix)_\(runID)_\(number)", testName)
+        if leased == nil {
+            let (name, template, strategy, marker, pool) = (onDemand, runSession.template?.name, runSession.strategy, marker, runSession.pool)
+            let made: LaneOutcome
+            do {
+                made = try await runSession.lanes.withLane { lane in
+                    let taken = Date()
+                    // A clone that came back while this acquire waited for its lane is a pop.
+                    if let clone = await pool?.retake(marker: marker) { return .retaken(clone, taken) }
+                    try await lane.createDatabase(name, template: template, strategy: strategy, marker: marker)
+                    return .created(taken)
+                }
+            } catch {
+                await runSession.pool?.abandoned(onDemand, endingLease: true)
+                throw error
+            }
+            switch made {
+            case .retaken(let clone, let taken):
+                laps.split(at: taken, as: .laneWait)
+                laps.record(\.poolLease, as: .poolLease)
+                leased = clone
+            case .created(let taken):
+                laps.split(at: taken, as: .laneWait)
+                laps.record(\.create, as: .create)
+            }
+        }
         if let pool = runSession.pool, let clone = leased {
             // A pop: created, connected and hook-initialised ahead by the pool. A server
             // restart closed pooled sessions: that is read from the socket, without a round
@@ -260,22 +292,8 @@ public actor TestDatabaseManager {
             let row = laps.row
             RunReport.shared.update { $0.timeline.popped(name, into: row) }
         } else {
-            name = DatabaseName.appendingTestName("\(prefix)_\(runID)_\(number)", testName)
-            let (template, strategy, marker) = (runSession.template?.name, runSession.strategy, marker)
-            let laneTaken: Date
-            do {
-                laneTaken = try await runSession.lanes.withLane { lane in
-                    let taken = Date()
-                    try await lane.createDatabase(name, template: template, strategy: strategy, marker: marker)
-                    return taken
-                }
-            } catch {
-                await runSession.pool?.abandoned(name, endingLease: true)
-                throw error
-            }
+            name = onDemand
             fromPool = false
-            laps.split(at: laneTaken, as: .laneWait)
-            laps.record(\.create, as: .create)
             do {
                 // The window opens before the hooks run, beside the connect (which is longer).
                 async let tracked: Void? = runSession.pool?.acquired(name, comment: marker.comment)

@@ -102,8 +102,8 @@ actor ClonePool {
     /// Leases a ready clone for a test whose owner marker is `marker` (its uses counted here,
     /// written in the background); when none is ready but a released clone is being judged,
     /// waits for the oldest verdict first (a few milliseconds, against a `CREATE DATABASE`'s
-    /// tens). `nil`: a miss, the caller makes one and reports it with ``acquired(_:comment:fromPool:)``.
-    /// Every lease ends with that call.
+    /// tens). `nil`: a miss, the caller makes one (asking ``retake(marker:)`` once it has a
+    /// lane) and reports it with ``acquired(_:comment:)``; a pop's lease ends here.
     func lease(marker: OwnerMarker) async -> ReadyClone? {
         acquiring += 1
         // The most tests holding a clone at once (from their lease to their release), hits
@@ -134,6 +134,20 @@ actor ClonePool {
             }
         }
         guard let clone else { return nil }
+        return handOut(clone, marker: marker)
+    }
+
+    /// A miss that waited for a lane to make its clone asks once more, without waiting: a
+    /// clone that came back meanwhile (a burst's first tests are done before its last creates
+    /// start) is handed out instead of a create, and the miss's lease ends.
+    func retake(marker: OwnerMarker) -> ReadyClone? {
+        guard case .handOut(let ready) = state.lease() else { return nil }
+        guard ExitCleanup.shared.lease(ready.name) else { return nil }
+        return handOut(ready, marker: marker)
+    }
+
+    /// Ends a pop's lease: `clone` is the test's, with `marker` written on it.
+    private func handOut(_ clone: ReadyClone, marker: OwnerMarker) -> ReadyClone {
         acquiring -= 1   // a pop's lease ends here: it has nothing more to wait for
         var marker = marker
         if let window = clone.window {
@@ -532,9 +546,17 @@ actor ClonePool {
     }
 
     /// Waits until every clone adopted at the start is back in the pool (or dropped): an
-    /// explicit ``TestDatabaseManager/prepare()`` returns with them ready.
-    func adoptionSettled() async {
+    /// explicit ``TestDatabaseManager/prepare()`` returns with them ready. When the run that
+    /// left them held more clones at once than it left (its burst's last tests took clones
+    /// that came back), the fill makes the rest first, for up to `fillLimit`: the same burst
+    /// in this process then pops them all.
+    func adoptionSettled(fillLimit: Duration = .seconds(2)) async {
         for bringing in adoption { await bringing.value }   // not removed: another caller may wait too
+        guard inheritedPeak > 0 else { return }
+        let deadline = ContinuousClock.now + fillLimit
+        while filler != nil, !state.closed, state.ready.count < state.target, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(2))
+        }
     }
 
     /// An adopted clone is back (`ready`), or could not be brought back.
