@@ -100,4 +100,38 @@ struct BurstTests {
         }
         #expect(ready >= 4, "the pool grew towards the burst it saw (ready: \(ready))")
     }
+
+    /// A burst larger than the pool: its first tests are done (and their clones reset) before
+    /// its last acquires get a lane, and those take the clones that came back instead of
+    /// creating. Every test still starts from the template's state (the twin: the clones it
+    /// takes were written into by the tests before).
+    @Test func aBurstsLastTestsTakeTheClonesItsFirstGaveBack() async throws {
+        guard try await CloneRecyclingTests.serverHasWalinspect() else { return }   // nothing comes back without the WAL
+        let manager = TestDatabaseManager(
+            prefix: TestSupport.uniquePrefix(),
+            migrations: .sqlDirectory(TestSupport.fixtures.appendingPathComponent("notifications/Migrations")),
+            poolSize: 1, logger: TestSupport.logger)
+        try await manager.prepare()
+        let outcomes = try await withThrowingTaskGroup(of: (fromPool: Bool, empty: Bool).self) { group in
+            for index in 0..<24 {
+                group.addTask {
+                    let db = try await manager.acquire(testName: "burst\(index)")
+                    let empty = try await db.scalar("SELECT count(*) FROM customers", as: Int.self) == 0
+                    try await db.execute("INSERT INTO customers (email, name) VALUES ($1, 'Burst')", "b\(index)@example.com")
+                    try await db.release()
+                    return (db.fromPool, empty)
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let template = try await manager.templateName
+        await manager.shutdown()
+        if let template {
+            let admin = try await TestSupport.admin()
+            _ = try? await admin.dropDatabase(template)
+            await admin.close()
+        }
+        #expect(outcomes.allSatisfy { $0.empty }, "a test saw another test's row")
+        #expect(outcomes.filter { $0.fromPool }.count > 1, "only the one ready clone was popped: the later acquires created instead of taking those given back")
+    }
 }

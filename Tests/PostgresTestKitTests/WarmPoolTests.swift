@@ -180,8 +180,9 @@ struct WarmPoolTests {
 
     /// The pool learns the most tests that held a clone at once, clones from the pool
     /// included: a process whose burst of 6 was served partly by adopted clones keeps every
-    /// clone that comes back (none is surplus), records 6 as its peak and leaves 6, and the
-    /// next process of the same burst takes all 6 from the pool. A pool that learned from its
+    /// clone that comes back (none is surplus), records 6 as its peak and leaves what came back,
+    /// and the next process of the same burst, its preparation making the rest, takes all 6
+    /// from the pool. A pool that learned from its
     /// misses only stayed at what it adopted, and every later run missed the rest.
     @Test("A burst served by adopted clones teaches the pool its size")
     func aBurstServedFromThePoolIsLearned() async throws {
@@ -194,9 +195,12 @@ struct WarmPoolTests {
             let second = try await Self.testProcess(prefix, burstOf: 6)
             #expect(second.status == 0, "\(second.output)")
             let left = try await Self.ready(prefix, admin)
-            #expect(left.count == 6, "every clone of the burst came back and was left: \(left.map(\.name)) \(second.output)")
+            // Its last acquires may take clones its first tests gave back: it leaves between the
+            // 3 it adopted and the 6 it held at once, each marked with the peak of 6.
+            #expect((3...6).contains(left.count), "every clone of the burst came back and was left: \(left.map(\.name)) \(second.output)")
             #expect(left.allSatisfy { $0.marker.peak == 6 }, "\(left.map { $0.marker.peak ?? 0 })")
             let third = try await Self.testProcess(prefix, burstOf: 6)
+            // Its preparation makes what the peak needs beyond what was left: all 6 pop.
             #expect(third.output.contains("burst: 6/6 from the pool"), "\(third.output)")
         } catch {
             await Self.cleanUp(prefix, admin)
