@@ -195,8 +195,16 @@ public actor Connection {
         guard let handle else { throw closedError(nil) }
         // A server going away sends its FATAL message, then closes: the first read may take
         // only the message, the second meets the end of the stream.
-        for _ in 0..<2 where PQconsumeInput(handle) == 1 {}
-        guard PQstatus(handle) == CONNECTION_OK else {
+        for _ in 0..<2 {
+            if PQconsumeInput(handle) == 0 { break }
+        }
+        // Parsing what was read hands an idle session's error (the FATAL that came before the
+        // end of the stream) to the notice receiver.
+        _ = PQisBusy(handle)
+        let ended = notices.snapshot().contains {
+            $0.severity == "FATAL" || $0.severity == "PANIC" || $0.sqlState?.rawValue.hasPrefix("57P") == true
+        }
+        guard PQstatus(handle) == CONNECTION_OK, !ended else {
             throw PGError(
                 code: .connectionClosed, message: "the server closed the connection",
                 hint: "The server may have stopped or restarted, or terminated this session.", database: databaseName)

@@ -22,8 +22,13 @@ public struct TestDatabaseTrait: TestTrait, SuiteTrait, TestScoping {
     /// tests and before it starts them): the session opens and the warm pool's clones are
     /// adopted then, so a suite's parallel burst pops ready clones instead of waiting. A
     /// template that must be built is built beside the run (not waited for here); a failure
-    /// is left to the first acquire, which reports it.
+    /// is left to the first acquire, which reports it. A test its own condition switches off
+    /// prepares nothing.
     public func prepare(for test: Test) async throws {
+        // A test switched off by its own condition (`.enabled(if:)`, `.disabled()`) costs nothing.
+        for case let condition as ConditionTrait in test.traits {
+            guard (try? await condition.evaluate()) == true else { return }
+        }
         await manager.prepareAhead()
     }
 

@@ -9,7 +9,23 @@ import Testing
 struct PreparedAheadTests {
     @Test func theManagerWasPreparedBeforeTheTestsStarted() async throws {
         _ = try #require(PostgresTestDatabase.current)
+        #expect(TestDatabaseManager.notifications.preparedAhead)
         #expect(RunReport.shared.snapshot.preparedAheadMilliseconds > 0)
-        #expect(await TestDatabaseManager.notifications.prepared)
+    }
+}
+
+extension TestDatabaseManager {
+    /// A manager only a switched-off test names.
+    static let switchedOff = TestDatabaseManager(prefix: "pgtkoff", migrations: .none)
+}
+
+/// A test its own condition switches off prepares nothing (no session, no server started),
+/// even with the database trait before the condition.
+@Suite struct SwitchedOffTestPreparesNothing {
+    @Test(.testDatabase(.switchedOff), .disabled("never runs: its manager must not be prepared"))
+    func neverRuns() {}
+
+    @Test func itsManagerWasNotPrepared() {
+        #expect(!TestDatabaseManager.switchedOff.preparedAhead)
     }
 }

@@ -157,6 +157,7 @@ struct ConnectionTests {
         let other = try await TestSupport.connect()
         try await victim.execute("LISTEN pgtk_still_open")
         try await other.execute("NOTIFY pgtk_still_open, 'hello'")
+        try await Task.sleep(for: .milliseconds(50))   // the notification reaches the socket
         try await victim.checkStillOpen()   // the clean twin: a pending notification is no end
         try await victim.checkStillOpen()
         let pid = await victim.backendPID

@@ -197,7 +197,7 @@ struct WarmPoolTests {
             let left = try await Self.ready(prefix, admin)
             // Its last acquires may take clones its first tests gave back: it leaves between the
             // 3 it adopted and the 6 it held at once, each marked with the peak of 6.
-            #expect((3...6).contains(left.count), "every clone of the burst came back and was left: \(left.map(\.name)) \(second.output)")
+            #expect((3...6).contains(left.count), "the clones the burst held came back and were left: \(left.map(\.name)) \(second.output)")
             #expect(left.allSatisfy { $0.marker.peak == 6 }, "\(left.map { $0.marker.peak ?? 0 })")
             let third = try await Self.testProcess(prefix, burstOf: 6)
             // Its preparation makes what the peak needs beyond what was left: all 6 pop.

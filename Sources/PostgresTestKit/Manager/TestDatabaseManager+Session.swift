@@ -20,8 +20,9 @@ extension TestDatabaseManager {
     /// suite with the trait): returns when the session is open and the adopted clones are
     /// ready, or as soon as it is known that a template must be built — the build goes on
     /// beside the other managers' preparations instead of one after the other. It never
-    /// throws: a failure is met again, and reported, by the first acquire. The time it waited
-    /// is reported as preparation before the tests.
+    /// throws: a failure is met again, and reported, by the first acquire. It waits 30 s at
+    /// most (a preparation that hangs is left to the tests, which have time limits). The time
+    /// it waited is reported as preparation before the tests.
     package nonisolated func prepareAhead() async {
         guard !aheadSignal.hasFired else { return }
         let started = ContinuousClock.now
@@ -30,11 +31,22 @@ extension TestDatabaseManager {
                 do { try await prepare() } catch { logger.debug("preparing ahead failed (the first acquire says why): \(error)") }
                 aheadSignal.fire()
             }
+            Task { [aheadSignal, logger] in
+                try? await Task.sleep(for: .seconds(30))
+                guard !aheadSignal.hasFired else { return }
+                // Not cancelled: the tests' acquires wait for the same preparation.
+                logger.warning("preparing before the tests took over 30 s; the tests start, and wait for it")
+                aheadSignal.fire()
+            }
         }
         await aheadSignal.wait()
         let waited = (ContinuousClock.now - started).milliseconds
         RunReport.shared.update { $0.preparedAheadMilliseconds += waited }
     }
+
+    /// Whether a preparation ahead of the tests ran (``prepareAhead()``) and may no longer be
+    /// waited for: the session is open, a template is being built, or it failed.
+    package nonisolated var preparedAhead: Bool { aheadSignal.hasFired }
 
     func session() async throws -> RunSession {
         if let sessionTask { return try await sessionTask.value }

@@ -266,6 +266,7 @@ public actor TestDatabaseManager {
             }
             switch made {
             case .retaken(let clone, let taken):
+                // Its lane wait counts under the pool lease in the breakdown (it ended in a pop).
                 laps.split(at: taken, as: .laneWait)
                 laps.record(\.poolLease, as: .poolLease)
                 leased = clone

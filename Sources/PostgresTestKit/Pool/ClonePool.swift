@@ -46,6 +46,8 @@ actor ClonePool {
     private var peakHeld = 0
     /// The peak the ready clones this pool adopted carry (their run's).
     private var inheritedPeak = 0
+    /// Set once ``adoptionSettled(fillLimit:)`` waited for the fill to the inherited peak.
+    private var waitedForInheritedFill = false
     private var markerWrites: [String: Task<Void, Never>] = [:]
     private var counter = 0
     private var filler: Task<Void, Never>?
@@ -103,7 +105,8 @@ actor ClonePool {
     /// written in the background); when none is ready but a released clone is being judged,
     /// waits for the oldest verdict first (a few milliseconds, against a `CREATE DATABASE`'s
     /// tens). `nil`: a miss, the caller makes one (asking ``retake(marker:)`` once it has a
-    /// lane) and reports it with ``acquired(_:comment:)``; a pop's lease ends here.
+    /// lane) and reports it with ``acquired(_:comment:)``; a pop's lease ends here (a
+    /// retaken one's in ``retake(marker:)``).
     func lease(marker: OwnerMarker) async -> ReadyClone? {
         acquiring += 1
         // The most tests holding a clone at once (from their lease to their release), hits
@@ -160,8 +163,8 @@ actor ClonePool {
     }
 
     /// Ends a miss's lease: the clone `name`, made on demand with the owner marker `comment`,
-    /// is the test's now. It gets a WAL window, so that it too can come back. (A pop's lease
-    /// ends in ``lease(marker:)``.)
+    /// is the test's now. It gets a WAL window, so that it too can come back. Called only for
+    /// a clone the miss created: a pop's lease ends in ``lease(marker:)`` or ``retake(marker:)``.
     func acquired(_ name: String, comment: String) async {
         defer { acquiring -= 1 }
         if let recycler, !state.closed {
@@ -552,9 +555,10 @@ actor ClonePool {
     /// in this process then pops them all.
     func adoptionSettled(fillLimit: Duration = .seconds(2)) async {
         for bringing in adoption { await bringing.value }   // not removed: another caller may wait too
-        guard inheritedPeak > 0 else { return }
+        guard inheritedPeak > 0, !waitedForInheritedFill else { return }
+        waitedForInheritedFill = true   // once: a later prepare() does not wait for a refill
         let deadline = ContinuousClock.now + fillLimit
-        while filler != nil, !state.closed, state.ready.count < state.target, ContinuousClock.now < deadline {
+        while filler != nil, !state.closed, state.ready.count < state.target, ContinuousClock.now < deadline, !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(2))
         }
     }
