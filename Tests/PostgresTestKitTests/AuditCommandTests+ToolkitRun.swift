@@ -26,12 +26,8 @@ extension AuditCommandTests {
             var environment = Self.environment
             environment["PGTESTKIT_AUDIT"] = "warn"
             let run = try await audit(script, database: dev, environment: environment)
-            // The outer audit's own list comes after its summary line (`… N log entries read`);
-            // the inner one is above it. (Its other lines, such as the WAL witness's absence on a
-            // server without pg_walinspect, may come before or after the command's output.)
-            let summary = run.output.range(of: #"pgtestkit audit: \d+ log entries read"#, options: .regularExpression)
-            let inner = summary.map { String(run.output[..<$0.lowerBound]) } ?? run.output
-            let outer = summary.map { String(run.output[$0.lowerBound...]) } ?? ""
+            // The outer audit's own list comes after its summary line; the inner one is above it.
+            let (inner, outer) = Self.report(in: run.output)
             #expect(inner.contains("✗ write_to_foreign_database in database \(dev): INSERT INTO audit_notes (body) VALUES ('during the test process')"), "\(run.output)")
             #expect(outer.contains("1 of them the test process's own PostgresTestKit audit reported already"), "\(run.output)")
             #expect(!outer.contains("✗ write_to_foreign_database in database \(dev): INSERT INTO audit_notes (body) VALUES ('during the test process')"), "\(run.output)")

@@ -50,6 +50,16 @@ struct AuditCommandTests {
         return true
     }
 
+    /// The outer audit's report in `output`: from its summary line (`pgtestkit audit: N log
+    /// entries read`) on; what comes before it is the command's own output and the audit's
+    /// other lines (the WAL witness's absence may print before or after the command's output).
+    static func report(in output: String) -> (command: String, report: String) {
+        guard let summary = output.range(of: #"pgtestkit audit: \d+ log entries read"#, options: .regularExpression) else {
+            return (output, "")
+        }
+        return (String(output[..<summary.lowerBound]), String(output[summary.lowerBound...]))
+    }
+
     /// Whether the audit server has pg_walinspect (the WAL witness works).
     func witnessAvailable() async throws -> Bool {
         let connection = try await Connection.connect(to: try await server().connectionString)
@@ -187,7 +197,7 @@ struct AuditCommandTests {
             psql -q -c "SELECT 1; CREATE TABLE audit_multi (x int); SELECT 2" >/dev/null; psql -q -c 'DROP TABLE audit_multi'; \
             psql -q -c "CREATE ROLE \(role); SELECT 1; DROP ROLE \(role)" >/dev/null
             """)
-        let report = run.output.components(separatedBy: "\npgtestkit audit: ").last ?? ""   // not the echoed command
+        let report = Self.report(in: run.output).report   // not the echoed command
         #expect(run.status != 0)
         #expect(report.contains("write_to_maintenance_database in database postgres: CREATE TABLE audit_multi (x int) (session psql) —"), "\(run.output)")
         #expect(!report.contains("SELECT 1; CREATE TABLE"), "\(run.output)")
