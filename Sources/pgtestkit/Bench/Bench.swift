@@ -325,8 +325,8 @@ struct Bench: Sendable {
             row("burst: \(burstSize) parallel acquire+release, cold pool", burst.total.milliseconds,
                 floorName: "\(burstSize) x floor cycle / min(\(burstSize), \(cores) cores)", floor: burstFloor,
                 target: "<= 1.3x floor", limit: 1.3, note: "\(burst.fromPool)/\(burstSize) from pool, drops included"),
-            row("time to first test, cold process, template present", first.templatePresent, floorName: cycleName, floor: cycleFloor,
-                target: "<= 2x floor cycle", limit: 2, note: "pgtestkit prepare --acquire 1, from its start"),
+            row("time to first test, cold process, template present (median of 5)", first.templatePresent, floorName: cycleName, floor: cycleFloor,
+                target: "<= 2x floor cycle", limit: 2, note: "pgtestkit prepare --acquire 1, from its start; median of 5 processes"),
             row("time to first test, cold process, template built", first.withBuild, floorName: cycleName, floor: cycleFloor),
         ]
         for (index, run) in suite.enumerated() {
