@@ -11,6 +11,7 @@ struct PreparedAheadTests {
         _ = try #require(PostgresTestDatabase.current)
         #expect(TestDatabaseManager.notifications.preparedAhead)
         #expect(RunReport.shared.snapshot.preparedAheadMilliseconds > 0)
+        #expect(RunReport.shared.snapshot.timeline.rows.contains { $0.kind == .preparation && $0.spans.first?.phase == .preparation })
     }
 }
 

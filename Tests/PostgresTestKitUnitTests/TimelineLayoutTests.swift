@@ -78,6 +78,18 @@ struct TimelineLayoutTests {
         #expect(layout.groups[0].title == "Tests without a suite")
     }
 
+    /// A manager's preparation before the tests started has a row, in a group of its own
+    /// before the template builds and the suites.
+    @Test func aPreparationBeforeTheTestsIsARowOfItsOwnFirst() {
+        var prepared = TimelineRow(kind: .preparation, test: "notifications", process: 42)
+        prepared.spans = [TimelineSpan(.preparation, start: S.t0, end: S.t0 + 80)]
+        let report = S.report([S.row("a()", suite: "S", database: "db", [(.poolLease, 90, 91), (.test, 91, 200)]), prepared])
+        let layout = TimelineLayout(TimelineDocument(reports: [report]))
+        #expect(layout.groups.map(\.title) == ["Prepared before the tests started", "S"])
+        #expect(layout.groups[0].rows.first?.label == "prepared notifications")
+        #expect(layout.groups[0].rows.first?.bars.map(\.phase) == [.preparation])
+    }
+
     @Test func aRecycledNameGoesToTheRowThatHadItAtTheFindingsTime() {
         let report = S.report([S.row("first()", suite: "S", database: "db", [(.test, 0, 100)]),
                                S.row("second()", suite: "S", database: "db", [(.test, 300, 400)])],

@@ -151,13 +151,15 @@ package struct TimelineLayout: Sendable, Equatable {
         }
         barTooltips = rows.count <= options.barTooltipRowLimit
 
-        // Group: templates, suites (by their first start), other databases.
+        // Group: preparations, templates, suites (by their first start), other databases.
+        var preparations: [Int] = []
         var templates: [Int] = []
         var others: [Int] = []
         var unused: [Int] = []
         var suites: [String: [Int]] = [:]
         for (index, row) in rows.enumerated() {
             switch row.kind {
+            case .preparation: preparations.append(index)
             case .template: templates.append(index)
             case .other: others.append(index)
             case .pool: unused.append(index)
@@ -166,6 +168,7 @@ package struct TimelineLayout: Sendable, Equatable {
         }
         let first: ([Int]) -> Double = { $0.compactMap { rows[$0].start }.min() ?? .infinity }
         var grouped: [(String, [Int])] = []
+        if !preparations.isEmpty { grouped.append(("Prepared before the tests started", preparations)) }
         if !templates.isEmpty { grouped.append(("Template builds", templates)) }
         grouped += suites.sorted { (first($0.value), $0.key) < (first($1.value), $1.key) }.map { ($0.key, $0.value) }
         if !unused.isEmpty { grouped.append(("Made ahead by the pool, taken by no test", unused)) }
@@ -219,6 +222,7 @@ package struct TimelineLayout: Sendable, Equatable {
         let label: String
         switch row.kind {
         case .template: label = "template " + (row.test ?? row.database ?? "?")
+        case .preparation: label = "prepared " + (row.test ?? "?")
         case .other, .pool: label = row.database ?? "?"
         case .test: label = row.test ?? row.database ?? "(acquire failed)"
         }

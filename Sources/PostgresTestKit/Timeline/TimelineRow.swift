@@ -13,6 +13,9 @@ package struct TimelineRow: Sendable, Codable, Equatable {
         /// A database the run did not hand to a test that a finding names (the maintenance
         /// database, a foreign one): only the layout makes these, for the findings' markers.
         case other
+        /// A manager prepared before the tests started (Swift Testing's planning): its session,
+        /// the template's lookup, the warm pool's adoption. Its `test` is the manager's label.
+        case preparation
     }
 
     /// What becomes of a test's database after its release.
