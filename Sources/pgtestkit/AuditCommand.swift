@@ -87,7 +87,11 @@ struct AuditCommand: AsyncParsableCommand {
         let reports = FileManager.default.temporaryDirectory.appendingPathComponent("pgtestkit-audit-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: reports, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: reports) }
-        if environment["PGTESTKIT_REPORT"] == nil { environment["PGTESTKIT_REPORT"] = reports.path + "/report-%p.json" }
+        // Where the command's test processes write them: the caller's PGTESTKIT_REPORT when set
+        // (those reports are the caller's; they are read, not moved), else a directory of ours.
+        let reportPath = environment["PGTESTKIT_REPORT"] ?? reports.path + "/report-%p.json"
+        environment["PGTESTKIT_REPORT"] = reportPath
+        let commandStarted = Date()
         let executable = program.contains("/") ? program : (Subprocess.which(program) ?? program)
         FileHandle.standardError.write(Data("pgtestkit audit: running \(arguments.joined(separator: " "))\n".utf8))
         let result: Int32
@@ -115,7 +119,7 @@ struct AuditCommand: AsyncParsableCommand {
         let sequencesAfter = await SequenceStates.read(before, server: server.connectionString)   // after the log was read
         let outcome = CommandAudit(before: before, strict: strict).audit(
             entries, wal: witness == nil ? nil : changes, sequences: (sequencesBefore, sequencesAfter))
-        let alreadyReported = Self.findingsReported(in: reports)
+        let alreadyReported = Self.findingsReported(at: reportPath, writtenSince: commandStarted)
         let (repeated, new) = outcome.findings.reduce(into: ([LifecycleViolation](), [LifecycleViolation]())) { split, finding in
             if alreadyReported.contains(Self.identity(finding)) { split.0.append(finding) } else { split.1.append(finding) }
         }
@@ -140,13 +144,23 @@ struct AuditCommand: AsyncParsableCommand {
         "\(finding.kind.rawValue)|\(finding.database)|\(finding.statement ?? "")"
     }
 
-    /// The findings in the JSON reports the audited command's test processes left in
-    /// `directory` (PGTESTKIT_REPORT), by ``identity(_:)``.
-    static func findingsReported(in directory: URL) -> Set<String> {
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+    /// The findings, by ``identity(_:)``, in the JSON reports the audited command's test
+    /// processes wrote at `path` (a `PGTESTKIT_REPORT` value: `%p` in its file name stands for
+    /// any process id) since `since`: an older report at the same path is another run's.
+    static func findingsReported(at path: String, writtenSince since: Date) -> Set<String> {
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent().path
+        let pattern = url.lastPathComponent.components(separatedBy: "%p")
+        let files = pattern.count == 2
+            ? ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+                .filter { $0.hasPrefix(pattern[0]) && $0.hasSuffix(pattern[1]) && $0.count >= pattern[0].count + pattern[1].count }
+            : [url.lastPathComponent]
         var found: Set<String> = []
-        for file in files where file.hasSuffix(".json") {
-            guard let report = try? RunReport.readJSON(at: directory.appendingPathComponent(file).path) else { continue }
+        for file in files {
+            let full = directory + "/" + file
+            guard let modified = (try? FileManager.default.attributesOfItem(atPath: full))?[.modificationDate] as? Date,
+                  modified >= since.addingTimeInterval(-1),   // file times may be coarser than the clock
+                  let report = try? RunReport.readJSON(at: full) else { continue }
             found.formUnion(report.violations.map(identity))
         }
         return found

@@ -8,7 +8,10 @@ extension AuditCommandTests {
     /// see the process's write into the dev database; it is listed once — by the test process's own
     /// summary — and the outer audit says so instead of listing it again. Its twin: a write the
     /// inner audit could not see (made before the test process started) is still listed.
-    @Test func aFindingTheTestProcessReportedItselfIsListedOnce() async throws {
+    /// The same when the caller names the reports' path (`PGTESTKIT_REPORT`): the test
+    /// process's report is written there, and read from there.
+    @Test(arguments: [false, true])
+    func aFindingTheTestProcessReportedItselfIsListedOnce(callerNamesTheReport: Bool) async throws {
         guard try await embeddedOnly() else { return }
         try await withDevDatabase { dev in
             let prefix = TestSupport.uniquePrefix("aud")
@@ -25,7 +28,13 @@ extension AuditCommandTests {
                 """#
             var environment = Self.environment
             environment["PGTESTKIT_AUDIT"] = "warn"
+            let callerReports = FileManager.default.temporaryDirectory.appendingPathComponent("pgtk-caller-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: callerReports, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: callerReports) }
+            environment["PGTESTKIT_REPORT"] = callerNamesTheReport ? callerReports.path + "/report-%p.json" : nil
             let run = try await audit(script, database: dev, environment: environment)
+            let written = (try? FileManager.default.contentsOfDirectory(atPath: callerReports.path)) ?? []
+            #expect(written.count == (callerNamesTheReport ? 1 : 0), "the test process's report goes where the caller said: \(written)")
             // The outer audit's own list comes after its summary line; the inner one is above it.
             let (inner, outer) = Self.report(in: run.output)
             #expect(inner.contains("✗ write_to_foreign_database in database \(dev): INSERT INTO audit_notes (body) VALUES ('during the test process')"), "\(run.output)")
