@@ -56,6 +56,29 @@ struct FaultTests {
         }
     }
 
+    /// The background dropper's own session killed (a DBA, an idle timeout): a released
+    /// clone's drop fails once and is made on a lane, not left for the exit's cleanup.
+    @Test func aDropWhoseSessionWasKilledIsMadeOnALane() async throws {
+        let manager = TestDatabaseManager(
+            prefix: TestSupport.uniquePrefix(),
+            migrations: .sqlDirectory(TestSupport.fixtures.appendingPathComponent("notifications/Migrations")),
+            poolSize: 0, logger: TestSupport.logger)
+        let db = try await manager.acquire(testName: "killedDropper")
+        let admin = try await TestSupport.admin()
+        let killed = try await admin.connection.scalar(
+            "SELECT count(pg_terminate_backend(pid))::int FROM pg_stat_activity WHERE application_name = $1",
+            manager.runID.adminApplicationName + ":drop", as: Int.self)
+        try await db.release()
+        await manager.waitForDrops()
+        let stillThere = try await admin.exists(db.name)
+        let template = try await manager.templateName
+        await manager.shutdown()
+        if let template { _ = try? await admin.dropDatabase(template) }
+        await admin.close()
+        #expect(killed == 1, "the dropper's session was found and ended")
+        #expect(!stillThere, "the clone was dropped on a lane after its first drop failed")
+    }
+
     @Test func fullConnectionSlotsWaitWithBackPressureThenExplain53300() async throws {
         try await TestSupport.withRole("CONNECTION LIMIT 1") { _, limited in
             let first = try await Connection.connect(to: limited)

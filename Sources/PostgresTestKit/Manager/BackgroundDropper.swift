@@ -45,10 +45,21 @@ actor BackgroundDropper {
         while let (name, phases) = next() {
             let started = Date()
             do {
-                if onLanes, let lanes {
+                do {
+                    if onLanes, let lanes {
+                        _ = try await lanes.withLane { try await $0.dropDatabase(name) }
+                    } else {
+                        try await admin.dropDatabase(name)
+                    }
+                } catch let error as TestKitError where error.code == .notOwned {
+                    throw error
+                } catch {
+                    // Once more, on a lane (a fresh connection when the first one died): a drop
+                    // that failed once under load must not wait for the exit's cleanup.
+                    guard let lanes else { throw error }
+                    logger.debug("dropping \(name) failed (\(error)); trying once more on a lane")
+                    try? await Task.sleep(for: .milliseconds(100))
                     _ = try await lanes.withLane { try await $0.dropDatabase(name) }
-                } else {
-                    try await admin.dropDatabase(name)
                 }
                 try? phases?.enter(.dropped)
                 let (row, span) = (phases?.timelineRow, TimelineSpan(.drop, from: started, to: Date()))
