@@ -7,6 +7,16 @@ import Testing
 /// on several admin lanes, never more than the bound, and the pool learns its size.
 @Suite("Bursts of parallel acquires")
 struct BurstTests {
+    /// Shuts `manager` down and drops its template (each test here has a prefix of its own).
+    static func shutDownAndDropTemplate(_ manager: TestDatabaseManager) async throws {
+        let template = try await manager.templateName
+        await manager.shutdown()
+        guard let template else { return }
+        let admin = try await TestSupport.admin()
+        _ = try? await admin.dropDatabase(template)
+        await admin.close()
+    }
+
     /// A cancelled acquire waiting for a lane leaves the line at once (it does not wait for a
     /// lane to free), and the lane it never got still serves the next one.
     @Test func aCancelledWaitForALaneEndsAtOnce() async throws {
@@ -91,13 +101,7 @@ struct BurstTests {
             if ready >= 4 { break }
             try await Task.sleep(for: .milliseconds(20))
         }
-        let template = try await manager.templateName
-        await manager.shutdown()
-        if let template {
-            let admin = try await TestSupport.admin()
-            _ = try? await admin.dropDatabase(template)
-            await admin.close()
-        }
+        try await Self.shutDownAndDropTemplate(manager)
         #expect(ready >= 4, "the pool grew towards the burst it saw (ready: \(ready))")
     }
 
@@ -124,13 +128,7 @@ struct BurstTests {
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }
-        let template = try await manager.templateName
-        await manager.shutdown()
-        if let template {
-            let admin = try await TestSupport.admin()
-            _ = try? await admin.dropDatabase(template)
-            await admin.close()
-        }
+        try await Self.shutDownAndDropTemplate(manager)
         #expect(outcomes.allSatisfy { $0.empty }, "a test saw another test's row")
         #expect(outcomes.filter { $0.fromPool }.count > 1, "only the one ready clone was popped: the later acquires created instead of taking those given back")
     }

@@ -248,8 +248,9 @@ public actor TestDatabaseManager {
         var laps = laps
         var leased = await runSession.pool?.lease(marker: marker)
         laps.record(\.poolLease, as: .poolLease)
-        let onDemand = DatabaseName.appendingTestName("\(prefix)_\(runID)_\(number)", testName)
+        var onDemand = ""   // the name of a clone made for this test, on a miss only
         if leased == nil {
+            onDemand = DatabaseName.appendingTestName("\(prefix)_\(runID)_\(number)", testName)
             let (name, template, strategy, marker, pool) = (onDemand, runSession.template?.name, runSession.strategy, marker, runSession.pool)
             let made: LaneOutcome
             do {
